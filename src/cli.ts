@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands';
+import { errorMessage, UserError } from './common/errors';
+import { rootLogger } from './common/logger';
+
+function packageVersion(): string {
+  // ../package.json from both src/ (tests) and dist/ (installed).
+  return (
+    JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+  ).version;
+}
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`vigil: ${message}\n`);
+  process.exit(exitCode);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('vigil')
+    .description('host exporter, anomaly detector and alert bridge for Prometheus and Alertmanager')
+    .version(packageVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text.replace(/^error: /, 'vigil: ')) });
+  // Subcommands inherit exitOverride and the output settings because they are added after them.
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; usage errors (already printed) exit 2 like other Prometheus tools.
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    }
+    if (err instanceof UserError) fail(err.message, err.exitCode);
+    fail(`internal error: ${errorMessage(err)}`, 1);
+  }
+}
+
+process.on('unhandledRejection', (reason) => {
+  rootLogger.error({ err: errorMessage(reason) }, 'unhandled rejection');
+});
+
+if (require.main === module) void main(process.argv);

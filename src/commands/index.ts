@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Every `vigil <command>`: each module adds itself to the program. */
+export const commands: Array<(program: Command) => void> = [];

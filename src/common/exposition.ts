@@ -1,0 +1,95 @@
+import type { Registry } from 'prom-client';
+
+/**
+ * The exposition formats, written here rather than by prom-client because prom-client fixes
+ * the format per registry while a scrape chooses it per request (Accept header), and because
+ * the exporter renders its host metrics without building prom-client objects on every scrape.
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped';
+
+export interface Sample {
+  /** Full sample name when it differs from the family's (histogram `_bucket`, `_sum`, `_count`). */
+  name?: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: MetricType;
+  samples: Sample[];
+}
+
+export type ExpositionFormat = 'text' | 'openmetrics';
+
+export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
+  text: 'text/plain; version=0.0.4; charset=utf-8',
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+};
+
+/** OpenMetrics only when the scraper asks for it, as Prometheus does with scrape_protocols. */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  return accept?.includes('application/openmetrics-text') ? 'openmetrics' : 'text';
+}
+
+export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function escapeHelp(help: string): string {
+  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+export function formatLabels(labels: Record<string, string | number>): string {
+  let out = '';
+  for (const key in labels) {
+    out += `${out === '' ? '' : ','}${key}="${escapeLabelValue(String(labels[key]))}"`;
+  }
+  return out === '' ? '' : `{${out}}`;
+}
+
+function formatFamily(family: MetricFamily, format: ExpositionFormat): string {
+  const isCounter = family.type === 'counter';
+  // OpenMetrics names the counter family without `_total` and requires it on the sample.
+  const familyName = format === 'openmetrics' && isCounter ? family.name.replace(/_total$/, '') : family.name;
+  const type = format === 'openmetrics' && family.type === 'untyped' ? 'unknown' : family.type;
+  let out = `# HELP ${familyName} ${escapeHelp(family.help)}\n# TYPE ${familyName} ${type}\n`;
+  for (const sample of family.samples) {
+    let name = sample.name ?? family.name;
+    if (format === 'openmetrics' && isCounter && !sample.name) name = `${familyName}_total`;
+    out += `${name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`;
+  }
+  return out;
+}
+
+export function formatFamilies(families: Iterable<MetricFamily>, format: ExpositionFormat): string {
+  let out = '';
+  for (const family of families) {
+    if (family.samples.length > 0) out += formatFamily(family, format);
+  }
+  return format === 'openmetrics' ? `${out}# EOF\n` : out;
+}
+
+/** The families of a prom-client registry (self-metrics), ready for formatFamilies. */
+export async function registryFamilies(registry: Registry): Promise<MetricFamily[]> {
+  const metrics = await registry.getMetricsAsJSON();
+  return metrics.map((metric) => ({
+    name: metric.name,
+    help: metric.help,
+    type: String(metric.type) as MetricType,
+    samples: metric.values.map((value: { metricName?: string; labels: object; value: number }) => ({
+      name: value.metricName && value.metricName !== metric.name ? value.metricName : undefined,
+      labels: value.labels as Record<string, string | number>,
+      value: value.value,
+    })),
+  }));
+}

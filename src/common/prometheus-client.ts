@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import type { PrometheusConnection } from '../config/types';
+
+export interface RangeSeries {
+  labels: Record<string, string>;
+  /** Unix milliseconds, ascending. */
+  timestamps: number[];
+  values: number[];
+}
+
+export interface InstantSample {
+  labels: Record<string, string>;
+  timestamp: number;
+  value: number;
+}
+
+export type PrometheusErrorKind = 'bad_query' | 'unavailable' | 'timeout' | 'bad_response';
+
+export class PrometheusError extends Error {
+  constructor(
+    readonly kind: PrometheusErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PrometheusError';
+  }
+
+  /** A bad query stays bad; everything else may pass. */
+  get retryable(): boolean {
+    return this.kind !== 'bad_query';
+  }
+}
+
+interface ApiEnvelope<T> {
+  status: 'success' | 'error';
+  data?: T;
+  errorType?: string;
+  error?: string;
+}
+
+type MatrixResult = {
+  resultType: 'matrix';
+  result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
+};
+type VectorResult = {
+  resultType: 'vector';
+  result: Array<{ metric: Record<string, string>; value: [number, string] }>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. */
+export class PrometheusClient {
+  private readonly http: AxiosInstance;
+  readonly url: string;
+
+  constructor(
+    private readonly connection: PrometheusConnection,
+    private readonly backoffBaseMs = 500,
+  ) {
+    this.url = connection.url.replace(/\/+$/, '');
+    const tls = connection.tls;
+    const headers: Record<string, string> = { ...connection.headers };
+    if (connection.bearer_token) headers.Authorization = `Bearer ${connection.bearer_token}`;
+    this.http = axios.create({
+      baseURL: this.url,
+      timeout: connection.timeout,
+      headers,
+      auth: connection.basic_auth,
+      httpsAgent: new https.Agent({
+        keepAlive: true,
+        ca: tls.ca_file ? fs.readFileSync(tls.ca_file) : undefined,
+        cert: tls.cert_file ? fs.readFileSync(tls.cert_file) : undefined,
+        key: tls.key_file ? fs.readFileSync(tls.key_file) : undefined,
+        servername: tls.server_name,
+        rejectUnauthorized: !tls.insecure_skip_verify,
+      }),
+      // Prometheus answers 400/422 with a JSON error body worth reading.
+      validateStatus: () => true,
+    });
+  }
+
+  async query(expr: string, timeMs?: number): Promise<InstantSample[]> {
+    const params: Record<string, string> = { query: expr };
+    if (timeMs !== undefined) params.time = String(timeMs / 1000);
+    const data = await this.call<VectorResult>('/api/v1/query', params);
+    if (data.resultType !== 'vector') {
+      throw new PrometheusError('bad_response', `query returned ${data.resultType}, expected vector`);
+    }
+    return data.result.map((r) => ({
+      labels: r.metric,
+      timestamp: r.value[0] * 1000,
+      value: Number(r.value[1]),
+    }));
+  }
+
+  async queryRange(expr: string, startMs: number, endMs: number, stepMs: number): Promise<RangeSeries[]> {
+    const data = await this.call<MatrixResult>('/api/v1/query_range', {
+      query: expr,
+      start: String(startMs / 1000),
+      end: String(endMs / 1000),
+      step: String(stepMs / 1000),
+    });
+    if (data.resultType !== 'matrix') {
+      throw new PrometheusError('bad_response', `query_range returned ${data.resultType}, expected matrix`);
+    }
+    return data.result.map((r) => ({
+      labels: r.metric,
+      timestamps: r.values.map((v) => Math.round(v[0] * 1000)),
+      values: r.values.map((v) => Number(v[1])),
+    }));
+  }
+
+  private async call<T>(path: string, params: Record<string, string>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.callOnce<T>(path, params);
+      } catch (err) {
+        const error = err instanceof PrometheusError ? err : new PrometheusError('unavailable', String(err));
+        if (!error.retryable || attempt >= this.connection.retries) throw error;
+        // Exponential backoff with full jitter, so many replicas don't retry in lockstep.
+        await sleep(Math.random() * this.backoffBaseMs * 2 ** attempt);
+      }
+    }
+  }
+
+  private async callOnce<T>(path: string, params: Record<string, string>): Promise<T> {
+    let response;
+    try {
+      // POST with a form body: long PromQL does not fit in a URL.
+      response = await this.http.post<ApiEnvelope<T>>(path, new URLSearchParams(params));
+    } catch (err) {
+      if (isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT')) {
+        throw new PrometheusError(
+          'timeout',
+          `${this.url}${path}: timed out after ${this.connection.timeout} ms`,
+        );
+      }
+      const reason = isAxiosError(err) ? (err.code ?? err.message) : String(err);
+      throw new PrometheusError('unavailable', `${this.url}${path}: ${reason}`);
+    }
+    const body = response.data;
+    if (response.status >= 500 || response.status === 429) {
+      throw new PrometheusError(
+        'unavailable',
+        `${this.url}${path}: HTTP ${response.status}${body?.error ? `: ${body.error}` : ''}`,
+      );
+    }
+    if (response.status === 400 || response.status === 422 || body?.status === 'error') {
+      throw new PrometheusError(
+        'bad_query',
+        `${body?.errorType ?? 'error'}: ${body?.error ?? `HTTP ${response.status}`}`,
+      );
+    }
+    if (response.status !== 200 || !body || body.status !== 'success' || !body.data) {
+      throw new PrometheusError(
+        'bad_response',
+        `${this.url}${path}: unexpected HTTP ${response.status} response`,
+      );
+    }
+    return body.data;
+  }
+}

@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { UserError } from '../common/errors';
+import { configSchema, type Config } from './schema';
+
+/**
+ * Keys whose value may instead be read from a file named by `<key>_file` (Docker and Kubernetes
+ * secrets). File paths proper (`cert_file`, `ca_file`) are not in this list and stay paths.
+ */
+export const SECRET_KEYS = [
+  'password',
+  'bearer_token',
+  'token',
+  'auth_token',
+  'api_key',
+  'webhook_url',
+  'secret',
+];
+
+type Path = Array<string | number>;
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    out += typeof part === 'number' ? `[${part}]` : `${out === '' ? '' : '.'}${String(part)}`;
+  }
+  return out || '(top level)';
+}
+
+const ENV_REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** `${VAR}` and `${VAR:-default}` in string values; `$$` is a literal `$`. */
+function substituteEnv(value: string, path: Path, env: NodeJS.ProcessEnv): string {
+  return value.replace(ENV_REFERENCE, (whole, name: string | undefined, fallback: string | undefined) => {
+    if (whole === '$$') return '$';
+    const found = env[name!];
+    if (found !== undefined && found !== '') return found;
+    if (fallback !== undefined) return fallback;
+    throw new UserError(`${formatPath(path)}: environment variable ${name} is not set`);
+  });
+}
+
+function readSecretFile(file: string, path: Path): string {
+  try {
+    // Secret files end with a newline more often than not; the secret never does.
+    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UserError(`${formatPath(path)}: cannot read ${file}: ${reason}`);
+  }
+}
+
+/** Walks the parsed YAML: substitutes the environment, then resolves `<secret>_file` keys. */
+function resolve(node: unknown, path: Path, env: NodeJS.ProcessEnv): unknown {
+  if (typeof node === 'string') return substituteEnv(node, path, env);
+  if (Array.isArray(node)) return node.map((item, i) => resolve(item, [...path, i], env));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) out[key] = resolve(value, [...path, key], env);
+  for (const key of SECRET_KEYS) {
+    const fileKey = `${key}_file`;
+    if (!(fileKey in out)) continue;
+    if (key in out)
+      throw new UserError(`${formatPath([...path, fileKey])}: set either ${key} or ${fileKey}, not both`);
+    const file = out[fileKey];
+    if (typeof file !== 'string')
+      throw new UserError(`${formatPath([...path, fileKey])}: expected a file path`);
+    out[key] = readSecretFile(file, [...path, fileKey]);
+    delete out[fileKey];
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return `${formatPath([...issue.path, issue.keys[0]])}: unknown key`;
+  }
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const first = issue.errors.flat()[0];
+    if (first) return describeIssue({ ...first, path: [...issue.path, ...first.path] });
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/** Validates an already parsed document; the first problem becomes a one-line UserError. */
+export function parseConfig(
+  document: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  source = 'config',
+): Config {
+  const resolved = resolve(document ?? {}, [], env);
+  const result = configSchema.safeParse(resolved);
+  if (!result.success) {
+    const issues = result.error.issues;
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    throw new UserError(`${source}: ${describeIssue(issues[0])}${more}`);
+  }
+  return result.data;
+}
+
+/** Loads the YAML file (or only defaults when there is none). */
+export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Config {
+  if (!file) return parseConfig({}, env);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new UserError(`${file}: cannot read config: ${reason}`);
+  }
+  const document = YAML.parseDocument(text, { prettyErrors: false });
+  if (document.errors.length > 0) {
+    const error = document.errors[0];
+    const line = error.linePos?.[0];
+    const where = line ? `${file}:${line.line}:${line.col}` : file;
+    throw new UserError(
+      `${where}: invalid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
+  }
+  return parseConfig(document.toJS(), env, file);
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { parseDuration } from '../common/duration';
+import { parseListen } from '../common/listen';
+
+/** A duration such as `30s`, `5m`, `1h30m`, `1d` (a bare number is seconds), parsed to ms. */
+export function duration() {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    try {
+      return parseDuration(value);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration such as 30s, 5m, 1h, got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+  });
+}
+
+/** `HOST:PORT` or `:PORT`. */
+export function listenAddress() {
+  return z.string().superRefine((value, ctx) => {
+    try {
+      parseListen(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected HOST:PORT or :PORT, got ${JSON.stringify(value)}` });
+    }
+  });
+}
+
+export function port() {
+  return z
+    .number({ error: (issue) => `expected integer 1-65535, got ${JSON.stringify(issue.input)}` })
+    .int({ error: (issue) => `expected integer 1-65535, got ${JSON.stringify(issue.input)}` })
+    .min(1, { error: (issue) => `expected integer 1-65535, got ${JSON.stringify(issue.input)}` })
+    .max(65535, { error: (issue) => `expected integer 1-65535, got ${JSON.stringify(issue.input)}` });
+}
+
+/** A regular expression given as a string, checked at load time. */
+export function regex() {
+  return z.string().superRefine((value, ctx) => {
+    try {
+      new RegExp(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+    }
+  });
+}
+
+export const tlsClientSchema = z
+  .object({
+    ca_file: z.string().optional(),
+    cert_file: z.string().optional(),
+    key_file: z.string().optional(),
+    server_name: z.string().optional(),
+    insecure_skip_verify: z.boolean().default(false),
+  })
+  .strict();
+
+/** How to reach a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics). */
+export const prometheusConnectionSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('http://localhost:9090'),
+    timeout: duration().default(30_000),
+    /** Attempts after the first for errors that retrying can fix (network, 5xx, timeouts). */
+    retries: z.number().int().min(0).max(10).default(3),
+    headers: z.record(z.string(), z.string()).default({}),
+    bearer_token: z.string().optional(),
+    basic_auth: z
+      .object({ username: z.string(), password: z.string().default('') })
+      .strict()
+      .optional(),
+    tls: tlsClientSchema.prefault({}),
+  })
+  .strict();
+
+export type PrometheusConnection = z.infer<typeof prometheusConnectionSchema>;
