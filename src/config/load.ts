@@ -110,7 +110,7 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new UserError(`${file}: cannot read config: ${reason}`);
   }
-  const document = YAML.parseDocument(text, { prettyErrors: false });
+  const document = YAML.parseDocument(text);
   if (document.errors.length > 0) {
     const error = document.errors[0];
     const line = error.linePos?.[0];

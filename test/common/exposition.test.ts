@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  formatFamilies,
+  negotiateFormat,
+  registryFamilies,
+  type MetricFamily,
+} from '../../src/common/exposition';
+
+const cpu: MetricFamily = {
+  name: 'node_cpu_seconds_total',
+  help: 'Seconds the CPUs spent in each mode.',
+  type: 'counter',
+  samples: [
+    { labels: { cpu: '0', mode: 'idle' }, value: 12.5 },
+    { labels: { cpu: '0', mode: 'user' }, value: 3 },
+  ],
+};
+
+describe('exposition', () => {
+  it('writes the Prometheus text format', () => {
+    expect(formatFamilies([cpu], 'text')).toBe(
+      '# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.\n' +
+        '# TYPE node_cpu_seconds_total counter\n' +
+        'node_cpu_seconds_total{cpu="0",mode="idle"} 12.5\n' +
+        'node_cpu_seconds_total{cpu="0",mode="user"} 3\n',
+    );
+  });
+
+  it('writes OpenMetrics with the counter family named without _total and a closing EOF', () => {
+    const text = formatFamilies([cpu], 'openmetrics');
+    expect(text).toContain('# TYPE node_cpu_seconds counter\n');
+    expect(text).toContain('node_cpu_seconds_total{cpu="0",mode="idle"} 12.5\n');
+    expect(text.endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('escapes label values and help text', () => {
+    const text = formatFamilies(
+      [{ name: 'x', help: 'a\\b\nc', type: 'gauge', samples: [{ labels: { v: 'q"\\\n' }, value: NaN }] }],
+      'text',
+    );
+    expect(text).toContain('# HELP x a\\\\b\\nc\n');
+    expect(text).toContain('x{v="q\\"\\\\\\n"} NaN\n');
+  });
+
+  it('writes special values as Prometheus expects', () => {
+    const text = formatFamilies(
+      [
+        {
+          name: 'y',
+          help: 'h',
+          type: 'gauge',
+          samples: [
+            { labels: { a: '1' }, value: Infinity },
+            { labels: { a: '2' }, value: -Infinity },
+          ],
+        },
+      ],
+      'text',
+    );
+    expect(text).toContain('y{a="1"} +Inf\ny{a="2"} -Inf\n');
+  });
+
+  it('leaves out families without samples', () => {
+    expect(formatFamilies([{ ...cpu, samples: [] }], 'text')).toBe('');
+  });
+
+  it('negotiates OpenMetrics only when asked for', () => {
+    expect(negotiateFormat(undefined)).toBe('text');
+    expect(negotiateFormat('text/plain;version=0.0.4;q=0.5,*/*;q=0.1')).toBe('text');
+    expect(
+      negotiateFormat(
+        'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75',
+      ),
+    ).toBe('openmetrics');
+  });
+
+  it('renders a prom-client registry, histograms included', async () => {
+    const registry = new Registry();
+    new Counter({ name: 'vigil_things_total', help: 'Things.', registers: [registry] }).inc(2);
+    new Gauge({ name: 'vigil_level', help: 'Level.', labelNames: ['kind'], registers: [registry] }).set(
+      { kind: 'a' },
+      7,
+    );
+    new Histogram({ name: 'vigil_seconds', help: 'Time.', buckets: [0.1, 1], registers: [registry] }).observe(
+      0.5,
+    );
+    const text = formatFamilies(await registryFamilies(registry), 'text');
+    expect(text).toContain('vigil_things_total 2\n');
+    expect(text).toContain('vigil_level{kind="a"} 7\n');
+    expect(text).toContain('vigil_seconds_bucket{le="0.1"} 0\n');
+    expect(text).toContain('vigil_seconds_bucket{le="1"} 1\n');
+    expect(text).toContain('vigil_seconds_bucket{le="+Inf"} 1\n');
+    expect(text).toContain('vigil_seconds_count 1\n');
+    const om = formatFamilies(await registryFamilies(registry), 'openmetrics');
+    expect(om).toContain('# TYPE vigil_things counter\nvigil_things_total 2\n');
+  });
+});

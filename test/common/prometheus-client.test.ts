@@ -1,0 +1,109 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PrometheusClient, PrometheusError } from '../../src/common/prometheus-client';
+import { prometheusConnectionSchema } from '../../src/config/types';
+import { freePort } from '../helpers/net';
+
+/** A stand-in for Prometheus' HTTP API that answers from a script and records the requests. */
+async function fakePrometheus(answers: Array<{ status: number; body: unknown }>) {
+  const requests: Array<{ url: string; body: string; headers: http.IncomingHttpHeaders }> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      requests.push({ url: req.url ?? '', body, headers: req.headers });
+      const answer = answers[Math.min(requests.length - 1, answers.length - 1)];
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const matrix = {
+  status: 'success',
+  data: {
+    resultType: 'matrix',
+    result: [
+      {
+        metric: { instance: 'a' },
+        values: [
+          [1700000000, '1.5'],
+          [1700000060.5, 'NaN'],
+        ],
+      },
+    ],
+  },
+};
+
+function client(url: string, extra: Record<string, unknown> = {}) {
+  return new PrometheusClient(prometheusConnectionSchema.parse({ url, ...extra }), 1);
+}
+
+describe('PrometheusClient', () => {
+  it('returns range series with millisecond timestamps and numbers', async () => {
+    const fake = await fakePrometheus([{ status: 200, body: matrix }]);
+    try {
+      const series = await client(fake.url).queryRange('up', 1_700_000_000_000, 1_700_000_060_000, 60_000);
+      expect(series).toEqual([
+        { labels: { instance: 'a' }, timestamps: [1_700_000_000_000, 1_700_000_060_500], values: [1.5, NaN] },
+      ]);
+      expect(fake.requests[0].url).toBe('/api/v1/query_range');
+      expect(new URLSearchParams(fake.requests[0].body).get('step')).toBe('60');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('sends bearer tokens and extra headers', async () => {
+    const fake = await fakePrometheus([
+      { status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } },
+    ]);
+    try {
+      await client(fake.url, { bearer_token: 's3cret', headers: { 'X-Scope-OrgID': 'tenant-1' } }).query(
+        'up',
+      );
+      expect(fake.requests[0].headers.authorization).toBe('Bearer s3cret');
+      expect(fake.requests[0].headers['x-scope-orgid']).toBe('tenant-1');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('does not retry a bad query and reports Prometheus own words', async () => {
+    const fake = await fakePrometheus([
+      { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error: unexpected ")"' } },
+    ]);
+    try {
+      const attempt = client(fake.url).query('rate(x[5m]))');
+      await expect(attempt).rejects.toThrow('bad_data: parse error: unexpected ")"');
+      await expect(attempt).rejects.toMatchObject({ kind: 'bad_query' });
+      expect(fake.requests).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('retries a server error and succeeds when it passes', async () => {
+    const fake = await fakePrometheus([
+      { status: 503, body: { status: 'error', error: 'overloaded' } },
+      { status: 200, body: matrix },
+    ]);
+    try {
+      const series = await client(fake.url).queryRange('up', 0, 60_000, 60_000);
+      expect(series).toHaveLength(1);
+      expect(fake.requests).toHaveLength(2);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('gives up after the configured retries when Prometheus is down', async () => {
+    const port = await freePort();
+    const attempt = client(`http://127.0.0.1:${port}`, { retries: 2 }).query('up');
+    await expect(attempt).rejects.toBeInstanceOf(PrometheusError);
+    await expect(attempt).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(attempt).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
