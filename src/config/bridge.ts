@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { listenAddress } from './types';
+import { listenAddress, prometheusConnectionSchema } from './types';
 
 /** The `bridge:` section. */
 export const bridgeSchema = z
   .object({
     listen: listenAddress().default(':9112'),
+    prometheus: prometheusConnectionSchema.prefault({}),
   })
   .strict();
 

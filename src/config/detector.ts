@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { listenAddress } from './types';
+import { listenAddress, prometheusConnectionSchema } from './types';
 
 /** The `detector:` section. */
 export const detectorSchema = z
   .object({
     listen: listenAddress().default(':9111'),
+    prometheus: prometheusConnectionSchema.prefault({}),
   })
   .strict();
 
