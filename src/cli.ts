@@ -31,8 +31,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version exit 0; usage errors (already printed) exit 2 like other Prometheus tools.
-      process.exit(err.exitCode === 0 ? 0 : 2);
+      // Help and version exit 0; usage errors (already printed) exit 2 like other Prometheus tools,
+      // except for the Nagios plugin, where 2 would read as CRITICAL and bad usage is UNKNOWN (3).
+      process.exit(err.exitCode === 0 ? 0 : argv[2] === 'check' ? 3 : 2);
     }
     if (err instanceof UserError) fail(err.message, err.exitCode);
     fail(`internal error: ${errorMessage(err)}`, 1);
