@@ -1,0 +1,51 @@
+import type { MetricFamily, MetricType, Sample } from '../common/exposition';
+
+export class FamilyBuilder {
+  constructor(
+    readonly family: MetricFamily,
+    private readonly labelNames: readonly string[],
+  ) {}
+
+  /** Adds a sample; label values are given in the order of the family's label names. */
+  add(value: number, ...labelValues: string[]): this {
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]] = labelValues[i] ?? '';
+    this.family.samples.push({ labels, value });
+    return this;
+  }
+}
+
+/**
+ * What a collector writes its metrics into during one scrape. Host metrics are plain families
+ * rendered by common/exposition rather than prom-client objects: a scrape makes a few hundred
+ * constant samples, and building prom-client metrics for them each time costs more than reading
+ * /proc does.
+ */
+export class MetricSink {
+  readonly families: MetricFamily[] = [];
+
+  counter(name: string, help: string, labelNames: readonly string[] = []): FamilyBuilder {
+    return this.family(name, help, 'counter', labelNames);
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[] = []): FamilyBuilder {
+    return this.family(name, help, 'gauge', labelNames);
+  }
+
+  private family(name: string, help: string, type: MetricType, labelNames: readonly string[]): FamilyBuilder {
+    const family: MetricFamily = { name, help, type, samples: [] as Sample[] };
+    this.families.push(family);
+    return new FamilyBuilder(family, labelNames);
+  }
+}
+
+/** Merges families of the same name (several collectors may add to one) and sorts them by name. */
+export function mergeFamilies(families: Iterable<MetricFamily>): MetricFamily[] {
+  const byName = new Map<string, MetricFamily>();
+  for (const family of families) {
+    const seen = byName.get(family.name);
+    if (seen) seen.samples.push(...family.samples);
+    else byName.set(family.name, { ...family, samples: [...family.samples] });
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

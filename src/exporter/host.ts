@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where the host's filesystems are: `/proc`, `/sys`, `/` normally; elsewhere in a container. */
+export interface HostPaths {
+  readonly procfs: string;
+  readonly sysfs: string;
+  readonly rootfs: string;
+}
+
+export interface FsStats {
+  readonly blockSize: number;
+  readonly blocks: number;
+  readonly blocksFree: number;
+  readonly blocksAvailable: number;
+  readonly files: number;
+  readonly filesFree: number;
+}
+
+export interface Uname {
+  readonly sysname: string;
+  readonly nodename: string;
+  readonly release: string;
+  readonly version: string;
+  readonly machine: string;
+}
+
+/**
+ * Everything the collectors read from the host. Tests and the golden file replace the parts that
+ * change from run to run (clock, statfs, uname) to make the output deterministic.
+ */
+export interface Host {
+  readonly paths: HostPaths;
+  /** Reads a /proc or /sys file. Synchronous on purpose: these are in-memory files read in
+   * microseconds, and a thread-pool round trip per file would cost more than the read. */
+  readText(file: string): string;
+  /** Names of the subdirectories (and symlinks, as in /sys/class/net) of a directory. */
+  listDirs(dir: string): string[];
+  /** statfs(2); may hang on a dead network mount, so it is asynchronous. */
+  statfs(mountPoint: string): Promise<FsStats>;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  timeZone(): { name: string; offsetSeconds: number };
+  uname(): Uname;
+}
+
+export function procPath(host: Host, ...parts: string[]): string {
+  return path.join(host.paths.procfs, ...parts);
+}
+
+export function sysPath(host: Host, ...parts: string[]): string {
+  return path.join(host.paths.sysfs, ...parts);
+}
+
+export function rootfsPath(host: Host, ...parts: string[]): string {
+  return path.join(host.paths.rootfs, ...parts);
+}
+
+export const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs: '/' };
+
+/** The real machine. */
+export function realHost(paths: HostPaths = DEFAULT_PATHS): Host {
+  return {
+    paths,
+    readText: (file) => fs.readFileSync(file, 'latin1'),
+    listDirs: (dir) =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
+        .map((entry) => entry.name),
+    statfs: async (mountPoint) => {
+      const stats = await fs.promises.statfs(mountPoint);
+      return {
+        blockSize: stats.bsize,
+        blocks: stats.blocks,
+        blocksFree: stats.bfree,
+        blocksAvailable: stats.bavail,
+        files: stats.files,
+        filesFree: stats.ffree,
+      };
+    },
+    now: () => Date.now(),
+    timeZone: () => {
+      const offsetSeconds = -new Date().getTimezoneOffset() * 60;
+      return { name: zoneName(offsetSeconds), offsetSeconds };
+    },
+    uname: () => ({
+      sysname: os.type(),
+      nodename: os.hostname(),
+      release: os.release(),
+      version: os.version(),
+      machine: os.machine(),
+    }),
+  };
+}
+
+// Formatting a zone name costs half a millisecond; it changes only with the offset (DST).
+let cachedZone: { offsetSeconds: number; name: string } | undefined;
+
+function zoneName(offsetSeconds: number): string {
+  if (cachedZone?.offsetSeconds !== offsetSeconds) {
+    const name =
+      new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' })
+        .formatToParts(new Date())
+        .find((part) => part.type === 'timeZoneName')?.value ?? 'UTC';
+    cachedZone = { offsetSeconds, name };
+  }
+  return cachedZone.name;
+}
