@@ -1,12 +1,222 @@
 import { z } from 'zod';
-import { listenAddress, prometheusConnectionSchema } from './types';
+import type { ModelSettings } from '../detector/algorithms/model';
+import { duration, listenAddress, prometheusConnectionSchema } from './types';
 
-/** The `detector:` section. */
+const positiveInt = () => z.number().int().min(1);
+
+const zscoreSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Sliding window the mean/stddev (or median/MAD) come from. */
+    window: duration().default(7 * 86_400_000),
+    /** Median and MAD over every point instead of mean/stddev over time buckets. */
+    robust: z.boolean().default(false),
+    /** Time buckets of the mean/stddev window (the window slides one bucket at a time). */
+    buckets: positiveInt().max(10_000).default(48),
+    threshold: z.number().positive().default(4),
+    /** Points in the window before it scores. */
+    min_points: positiveInt().default(12),
+  })
+  .strict();
+
+const seasonalSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    period: duration().default(86_400_000),
+    seasons: positiveInt().max(100).default(7),
+    /** Width of a phase bucket; points inside one are averaged. */
+    resolution: duration().default(15 * 60_000),
+    /** Past seasons needed at a phase before the seasonal detector scores (z-score decides alone until then). */
+    min_seasons: positiveInt().default(2),
+    threshold: z.number().positive().default(4),
+    /** How fast the baseline follows a series whose level moved (half-life). */
+    level_half_life: duration().default(3_600_000),
+  })
+  .strict();
+
+/** Everything a rule can set; `detector.defaults` holds the values rules inherit. */
+const settingsShape = {
+  step: duration().default(60_000),
+  direction: z.enum(['both', 'high', 'low']).default('both'),
+  /** `all`: both detectors must agree (once the seasonal one has history); `any`: either. */
+  combine: z.enum(['all', 'any']).default('all'),
+  /** Consecutive anomalous points before vigil_anomaly turns 1. */
+  for_points: positiveInt().default(2),
+  /** Consecutive normal points before it turns back to 0. */
+  clear_points: positiveInt().default(5),
+  /** Smallest spread, in the series' unit: deviations on a flat series are measured against it. */
+  floor: z.number().min(0).default(0),
+  /** Smallest spread as a fraction of the baseline. */
+  relative_floor: z.number().min(0).default(0.01),
+  zscore: zscoreSchema.prefault({}),
+  seasonal: seasonalSchema.prefault({}),
+};
+
+export const ruleSettingsSchema = z.object(settingsShape).strict();
+export type RuleSettings = z.infer<typeof ruleSettingsSchema>;
+
+/** A rule overrides any of the defaults; unset keys come from `detector.defaults`. */
+const ruleSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a name of letters, digits and _'),
+    query: z.string().min(1, 'expected a PromQL expression'),
+    step: duration().optional(),
+    direction: z.enum(['both', 'high', 'low']).optional(),
+    combine: z.enum(['all', 'any']).optional(),
+    for_points: positiveInt().optional(),
+    clear_points: positiveInt().optional(),
+    floor: z.number().min(0).optional(),
+    relative_floor: z.number().min(0).optional(),
+    zscore: zscoreSchema.partial().strict().optional(),
+    seasonal: seasonalSchema.partial().strict().optional(),
+  })
+  .strict();
+
+export type RuleOverrides = z.infer<typeof ruleSchema>;
+
+/**
+ * Shipped rules on node_exporter's metric names (and the exporter's, which uses the same),
+ * used when the config has no `detector.rules`.
+ */
+export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
+  {
+    name: 'cpu_busy',
+    query: '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
+    floor: 0.02,
+  },
+  {
+    name: 'memory_used',
+    query: '1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes',
+    direction: 'high',
+    floor: 0.01,
+  },
+  {
+    name: 'disk_io_busy',
+    query: 'rate(node_disk_io_time_seconds_total[5m])',
+    floor: 0.02,
+  },
+  {
+    name: 'filesystem_growth',
+    // Bytes per second the used space grows by; a log storm or a runaway dump shows here first.
+    query: '-deriv(node_filesystem_avail_bytes{fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs"}[30m])',
+    direction: 'high',
+    floor: 1_048_576,
+  },
+  {
+    name: 'network_receive',
+    query: 'sum by (instance) (rate(node_network_receive_bytes_total{device!="lo"}[5m]))',
+    floor: 10_000,
+  },
+  {
+    name: 'network_transmit',
+    query: 'sum by (instance) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',
+    floor: 10_000,
+  },
+];
+
+/** `detector:` section. */
 export const detectorSchema = z
   .object({
     listen: listenAddress().default(':9111'),
     prometheus: prometheusConnectionSchema.prefault({}),
+    /** Newest point evaluated is `now - lag`, so the last scrape has landed in Prometheus. */
+    lag: duration().default(30_000),
+    /** Each fetch reaches back this far before the last point, for samples that came late. */
+    overlap: duration().default(5 * 60_000),
+    /** Series not returned by their rule for this long are dropped (their outputs disappear). */
+    stale_after: duration().default(15 * 60_000),
+    /** History fetched per request at start (a query_range never returns more than 11,000 points per series). */
+    backfill_chunk: duration().default(86_400_000),
+    /** Optional file the per-series state is saved to, so a restart does not refetch history. */
+    state_file: z.string().optional(),
+    snapshot_interval: duration().default(5 * 60_000),
+    /** `i/N`: this replica handles the series whose label hash modulo N is i. */
+    shard: z
+      .string()
+      .regex(/^\d+\/[1-9]\d*$/, 'expected i/N such as 0/3')
+      .refine((s) => Number(s.split('/')[0]) < Number(s.split('/')[1]), 'expected i < N')
+      .default('0/1'),
+    backtest: z
+      .object({
+        /** A point scores only if it is the strongest of this period (one report per episode). */
+        refractory: duration().default(2 * 86_400_000),
+      })
+      .strict()
+      .prefault({}),
+    defaults: ruleSettingsSchema.prefault({}),
+    rules: z.array(ruleSchema).prefault(DEFAULT_RULES),
   })
-  .strict();
+  .strict()
+  .superRefine((detector, ctx) => {
+    const seen = new Set<string>();
+    detector.rules.forEach((rule, i) => {
+      if (seen.has(rule.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'name'],
+          message: `duplicate rule name "${rule.name}"`,
+        });
+      }
+      seen.add(rule.name);
+    });
+  });
 
 export type DetectorConfig = z.infer<typeof detectorSchema>;
+
+export interface ResolvedRule extends RuleSettings {
+  name: string;
+  query: string;
+}
+
+/** A rule with every unset key taken from the defaults. */
+export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): ResolvedRule {
+  const { zscore, seasonal, ...flat } = rule;
+  const defined = <T extends object>(o: T | undefined) =>
+    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
+    ...defaults,
+    ...defined(flat),
+    zscore: { ...defaults.zscore, ...defined(zscore) },
+    seasonal: { ...defaults.seasonal, ...defined(seasonal) },
+    name: rule.name,
+    query: rule.query,
+  };
+}
+
+/** The algorithms' settings (milliseconds) from a rule's. */
+export function modelSettings(settings: RuleSettings): ModelSettings {
+  const { zscore, seasonal } = settings;
+  return {
+    stepMs: settings.step,
+    direction: settings.direction,
+    combine: settings.combine,
+    forPoints: settings.for_points,
+    clearPoints: settings.clear_points,
+    floor: settings.floor,
+    relativeFloor: settings.relative_floor,
+    zscore: {
+      enabled: zscore.enabled,
+      windowMs: zscore.window,
+      robust: zscore.robust,
+      buckets: zscore.buckets,
+      threshold: zscore.threshold,
+      minPoints: zscore.min_points,
+    },
+    seasonal: {
+      enabled: seasonal.enabled,
+      periodMs: seasonal.period,
+      seasons: seasonal.seasons,
+      resolutionMs: seasonal.resolution,
+      minSeasons: seasonal.min_seasons,
+      threshold: seasonal.threshold,
+      levelHalfLifeMs: seasonal.level_half_life,
+    },
+  };
+}
+
+/** How much history a rule's model needs at start. */
+export function historyNeeded(settings: RuleSettings): number {
+  const zscore = settings.zscore.enabled ? settings.zscore.window : 0;
+  const seasonal = settings.seasonal.enabled ? settings.seasonal.period * settings.seasonal.seasons : 0;
+  return Math.max(zscore, seasonal, settings.step);
+}

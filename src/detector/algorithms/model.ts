@@ -1,0 +1,73 @@
+import { Decision, type DecisionOptions } from './decision';
+import type { Direction, Estimate } from './estimate';
+import { SeasonalBaseline, type SeasonalOptions } from './seasonal';
+import { rollingZScore, type RollingZScore, type ZScoreOptions } from './zscore';
+
+/** Everything one series' model needs, in milliseconds; built from a rule's config. */
+export interface ModelSettings {
+  stepMs: number;
+  direction: Direction;
+  combine: DecisionOptions['combine'];
+  forPoints: number;
+  clearPoints: number;
+  floor: number;
+  relativeFloor: number;
+  zscore: Omit<ZScoreOptions, 'maxPoints' | 'floor' | 'relativeFloor'> & { enabled: boolean };
+  seasonal: Omit<SeasonalOptions, 'floor' | 'relativeFloor'> & { enabled: boolean };
+}
+
+export type DetectorName = 'zscore' | 'seasonal';
+
+export interface Verdict {
+  timeMs: number;
+  value: number;
+  zscore: Estimate | undefined;
+  seasonal: Estimate | undefined;
+  /** Combined strength: 1 = at the threshold; NaN while no detector has an opinion. */
+  strength: number;
+  /** Debounced decision. */
+  anomalous: boolean;
+}
+
+/**
+ * The per-series model: z-score and seasonal detectors feeding one decision. The live engine
+ * and `vigil backtest` both drive series through this class, point by point.
+ */
+export class SeriesModel {
+  private readonly zscore: RollingZScore | undefined;
+  private readonly seasonal: SeasonalBaseline | undefined;
+  private readonly decision: Decision;
+  private lastTimeMs = -Infinity;
+
+  constructor(private readonly settings: ModelSettings) {
+    const { floor, relativeFloor } = settings;
+    if (settings.zscore.enabled) {
+      // Slack for jittery timestamps: the time window is the real bound.
+      const maxPoints = Math.ceil(settings.zscore.windowMs / settings.stepMs) + 2;
+      this.zscore = rollingZScore({ ...settings.zscore, maxPoints, floor, relativeFloor });
+    }
+    if (settings.seasonal.enabled) {
+      this.seasonal = new SeasonalBaseline({ ...settings.seasonal, floor, relativeFloor });
+    }
+    this.decision = new Decision(settings);
+  }
+
+  /** The newest timestamp seen; points at or before it are ignored (overlapping fetches). */
+  get lastTime(): number {
+    return this.lastTimeMs;
+  }
+
+  /** Feeds one point; undefined for gaps (NaN, ±Inf) and already-seen timestamps. */
+  update(timeMs: number, value: number): Verdict | undefined {
+    if (!Number.isFinite(value) || timeMs <= this.lastTimeMs) return undefined;
+    this.lastTimeMs = timeMs;
+    const zscore = this.zscore?.update(timeMs, value);
+    const seasonal = this.seasonal?.update(timeMs, value);
+    const strength = this.decision.combinedStrength([
+      { estimate: zscore, threshold: this.settings.zscore.threshold },
+      { estimate: seasonal, threshold: this.settings.seasonal.threshold },
+    ]);
+    const anomalous = this.decision.update(strength);
+    return { timeMs, value, zscore, seasonal, strength, anomalous };
+  }
+}

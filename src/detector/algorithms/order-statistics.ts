@@ -1,0 +1,183 @@
+/**
+ * A multiset of numbers with rank queries: insert, remove and select(k) in O(log n) expected
+ * (a treap with subtree sizes). The rolling robust z-score keeps its window here so that the
+ * median and the MAD of a sliding window cost O(log window) and O(log² window) per point
+ * instead of a sort.
+ *
+ * Nodes live in typed arrays sized once for the window, so a series' state is a few flat
+ * buffers (cheap for the garbage collector with tens of thousands of series).
+ */
+const NIL = -1;
+
+export class OrderStatisticTree {
+  private readonly value: Float64Array;
+  private readonly priority: Uint32Array;
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly size: Int32Array;
+  private readonly free: Int32Array;
+  private freeCount: number;
+  private root = NIL;
+  private seed: number;
+
+  constructor(readonly capacity: number) {
+    this.value = new Float64Array(capacity);
+    this.priority = new Uint32Array(capacity);
+    this.left = new Int32Array(capacity);
+    this.right = new Int32Array(capacity);
+    this.size = new Int32Array(capacity);
+    this.free = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
+    this.freeCount = capacity;
+    // A fixed seed keeps runs reproducible; the priorities only need to look random.
+    this.seed = 0x9e3779b9 ^ capacity;
+  }
+
+  get count(): number {
+    return this.root === NIL ? 0 : this.size[this.root];
+  }
+
+  insert(x: number): void {
+    if (this.freeCount === 0) throw new RangeError(`order-statistic tree full (capacity ${this.capacity})`);
+    const node = this.free[--this.freeCount];
+    this.value[node] = x;
+    this.priority[node] = this.nextPriority();
+    this.left[node] = NIL;
+    this.right[node] = NIL;
+    this.size[node] = 1;
+    const [lower, upper] = this.split(this.root, x);
+    this.root = this.merge(this.merge(lower, node), upper);
+  }
+
+  /** Removes one occurrence of x; returns false when x is not present. */
+  remove(x: number): boolean {
+    let node = this.root;
+    while (node !== NIL && this.value[node] !== x)
+      node = x < this.value[node] ? this.left[node] : this.right[node];
+    if (node === NIL) return false;
+    // The same walk again, now shrinking every ancestor by the node that leaves.
+    let parent = NIL;
+    let walk = this.root;
+    while (walk !== node) {
+      this.size[walk]--;
+      parent = walk;
+      walk = x < this.value[walk] ? this.left[walk] : this.right[walk];
+    }
+    const replacement = this.merge(this.left[node], this.right[node]);
+    if (parent === NIL) this.root = replacement;
+    else if (this.left[parent] === node) this.left[parent] = replacement;
+    else this.right[parent] = replacement;
+    this.free[this.freeCount++] = node;
+    return true;
+  }
+
+  /** The k-th smallest value, k from 0. */
+  select(k: number): number {
+    let node = this.root;
+    for (;;) {
+      const leftSize = this.left[node] === NIL ? 0 : this.size[this.left[node]];
+      if (k < leftSize) node = this.left[node];
+      else if (k === leftSize) return this.value[node];
+      else {
+        k -= leftSize + 1;
+        node = this.right[node];
+      }
+    }
+  }
+
+  /** Median (mean of the two middle values for an even count); NaN when empty. */
+  median(): number {
+    const n = this.count;
+    if (n === 0) return NaN;
+    const mid = n >> 1;
+    return n % 2 === 1 ? this.select(mid) : (this.select(mid - 1) + this.select(mid)) / 2;
+  }
+
+  /**
+   * Median absolute deviation around `center` (which must be this set's median). The distances
+   * below and above the median form two sorted sequences, so the MAD is the k-th smallest of
+   * their union: a binary search over k with O(log n) selects, O(log² n) in all.
+   */
+  medianAbsoluteDeviation(center: number): number {
+    const n = this.count;
+    if (n === 0) return NaN;
+    const mid = n >> 1;
+    // below[i] = center - x[mid-1-i] (ascending), above[j] = x[mid+j] - center (ascending)
+    const belowCount = mid;
+    const aboveCount = n - mid;
+    const below = (i: number): number => center - this.select(mid - 1 - i);
+    const above = (j: number): number => this.select(mid + j) - center;
+    const kth = (k: number): number => kthOfTwoSorted(below, belowCount, above, aboveCount, k);
+    const half = n >> 1;
+    return n % 2 === 1 ? kth(half) : (kth(half - 1) + kth(half)) / 2;
+  }
+
+  private nextPriority(): number {
+    // xorshift32
+    let s = this.seed;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    this.seed = s >>> 0;
+    return this.seed;
+  }
+
+  private update(node: number): void {
+    const l = this.left[node];
+    const r = this.right[node];
+    this.size[node] = 1 + (l === NIL ? 0 : this.size[l]) + (r === NIL ? 0 : this.size[r]);
+  }
+
+  /** Splits into (< x, >= x). */
+  private split(node: number, x: number): [number, number] {
+    if (node === NIL) return [NIL, NIL];
+    if (this.value[node] < x) {
+      const [l, r] = this.split(this.right[node], x);
+      this.right[node] = l;
+      this.update(node);
+      return [node, r];
+    }
+    const [l, r] = this.split(this.left[node], x);
+    this.left[node] = r;
+    this.update(node);
+    return [l, node];
+  }
+
+  private merge(a: number, b: number): number {
+    if (a === NIL) return b;
+    if (b === NIL) return a;
+    if (this.priority[a] > this.priority[b]) {
+      this.right[a] = this.merge(this.right[a], b);
+      this.update(a);
+      return a;
+    }
+    this.left[b] = this.merge(a, this.left[b]);
+    this.update(b);
+    return b;
+  }
+}
+
+/** k-th smallest (from 0) of the union of two ascending sequences given by accessors. */
+export function kthOfTwoSorted(
+  a: (i: number) => number,
+  aCount: number,
+  b: (j: number) => number,
+  bCount: number,
+  k: number,
+): number {
+  // Binary search on how many elements come from `a`.
+  let lo = Math.max(0, k + 1 - bCount);
+  let hi = Math.min(k + 1, aCount);
+  while (lo < hi) {
+    const fromA = (lo + hi) >> 1;
+    const fromB = k + 1 - fromA;
+    // Too few from a when a's next element is smaller than b's last taken one.
+    if (fromA < aCount && fromB > 0 && a(fromA) < b(fromB - 1)) lo = fromA + 1;
+    else hi = fromA;
+  }
+  const fromA = lo;
+  const fromB = k + 1 - fromA;
+  const lastA = fromA > 0 ? a(fromA - 1) : -Infinity;
+  const lastB = fromB > 0 ? b(fromB - 1) : -Infinity;
+  return Math.max(lastA, lastB);
+}

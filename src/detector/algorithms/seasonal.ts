@@ -1,0 +1,134 @@
+import { estimate, flooredSpread, type Estimate } from './estimate';
+
+export interface SeasonalOptions {
+  /** Length of one season (1d, 1w). */
+  periodMs: number;
+  /** How many past seasons form the baseline. */
+  seasons: number;
+  /** Width of one phase bucket: points in a bucket are averaged, which bounds the state. */
+  resolutionMs: number;
+  /** Past seasons needed at a phase before this detector gives an opinion. */
+  minSeasons: number;
+  threshold: number;
+  /** Half-life of the level correction (how fast the baseline follows a shifted level). */
+  levelHalfLifeMs: number;
+  floor: number;
+  relativeFloor: number;
+}
+
+const MAD_TO_SIGMA = 1.4826;
+
+/**
+ * Seasonal baseline: the value at the same phase in the past K seasons. The baseline is their
+ * median, the spread the MAD of the past values at this phase and its two neighbouring phases
+ * (so steep parts of the cycle, where a few minutes of jitter matter, get a wider band), and the
+ * baseline is shifted by a slowly moving level correction so a series that is 10 % busier than
+ * last week is judged by its shape, not its level.
+ *
+ * State: (seasons + 1) × buckets float32 values, the extra row for the season in progress.
+ * Per point: O(seasons) work, independent of the window length.
+ */
+export class SeasonalBaseline {
+  private readonly buckets: number;
+  private readonly rows: number;
+  private readonly history: Float32Array;
+  /** The absolute season number each row holds (NaN = none). */
+  private readonly rowSeason: Float64Array;
+  private currentBucket = NaN;
+  private bucketSum = 0;
+  private bucketCount = 0;
+  private level = 0;
+  private lastTimeMs = NaN;
+  private readonly scratch: Float64Array;
+  private readonly deviations: Float64Array;
+
+  constructor(private readonly options: SeasonalOptions) {
+    this.buckets = Math.max(1, Math.round(options.periodMs / options.resolutionMs));
+    this.rows = options.seasons + 1;
+    this.history = new Float32Array(this.buckets * this.rows).fill(NaN);
+    this.rowSeason = new Float64Array(this.rows).fill(NaN);
+    this.scratch = new Float64Array(options.seasons);
+    this.deviations = new Float64Array(options.seasons * 3);
+  }
+
+  /** Scores `value` against past seasons (undefined while history is short), then records it. */
+  update(timeMs: number, value: number): Estimate | undefined {
+    const bucket = Math.floor(timeMs / this.options.resolutionMs);
+    if (bucket !== this.currentBucket) {
+      this.closeBucket();
+      this.currentBucket = bucket;
+    }
+    const result = this.score(bucket, value);
+    this.bucketSum += value;
+    this.bucketCount++;
+    this.followLevel(timeMs, value, result);
+    return result;
+  }
+
+  private score(bucket: number, value: number): Estimate | undefined {
+    const { seasons, minSeasons, threshold, floor, relativeFloor } = this.options;
+    let found = 0;
+    for (let k = 1; k <= seasons; k++) {
+      const past = this.lookup(bucket - k * this.buckets);
+      if (!Number.isNaN(past)) this.scratch[found++] = past;
+    }
+    if (found < minSeasons) return undefined;
+    const center = medianOf(this.scratch, found);
+    let deviationCount = 0;
+    for (let k = 1; k <= seasons; k++) {
+      for (let offset = -1; offset <= 1; offset++) {
+        const past = this.lookup(bucket - k * this.buckets + offset);
+        if (!Number.isNaN(past)) this.deviations[deviationCount++] = Math.abs(past - center);
+      }
+    }
+    const spread = MAD_TO_SIGMA * medianOf(this.deviations, deviationCount);
+    const expected = center + this.level;
+    return estimate(value, expected, flooredSpread(spread, expected, floor, relativeFloor), threshold);
+  }
+
+  /**
+   * Moves the level correction toward the latest residual. Residuals are clipped at the band so
+   * that an anomaly drags the baseline only slowly toward itself.
+   */
+  private followLevel(timeMs: number, value: number, result: Estimate | undefined): void {
+    const elapsed = Number.isNaN(this.lastTimeMs) ? 0 : timeMs - this.lastTimeMs;
+    this.lastTimeMs = timeMs;
+    if (!result) {
+      this.level = 0;
+      return;
+    }
+    const halfBand = (result.upper - result.lower) / 2;
+    const residual = Math.min(Math.max(value - result.expected, -halfBand), halfBand);
+    const alpha = 1 - Math.pow(2, -elapsed / this.options.levelHalfLifeMs);
+    this.level += alpha * residual;
+  }
+
+  private closeBucket(): void {
+    if (this.bucketCount === 0) return;
+    const season = Math.floor(this.currentBucket / this.buckets);
+    const row = season % this.rows;
+    if (this.rowSeason[row] !== season) {
+      this.history.fill(NaN, row * this.buckets, (row + 1) * this.buckets);
+      this.rowSeason[row] = season;
+    }
+    this.history[row * this.buckets + (this.currentBucket - season * this.buckets)] =
+      this.bucketSum / this.bucketCount;
+    this.bucketSum = 0;
+    this.bucketCount = 0;
+  }
+
+  private lookup(bucket: number): number {
+    const season = Math.floor(bucket / this.buckets);
+    const row = season % this.rows;
+    if (row < 0 || this.rowSeason[row] !== season) return NaN;
+    return this.history[row * this.buckets + (bucket - season * this.buckets)];
+  }
+}
+
+/** Median of the first n entries (sorts them in place; n is at most 3 × seasons). */
+function medianOf(values: Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  const view = values.subarray(0, n).sort();
+  const mid = n >> 1;
+  return n % 2 === 1 ? view[mid] : (view[mid - 1] + view[mid]) / 2;
+}

@@ -1,0 +1,169 @@
+import { estimate, flooredSpread, type Estimate } from './estimate';
+import { OrderStatisticTree } from './order-statistics';
+
+export interface ZScoreOptions {
+  /** Points older than this (relative to the newest) leave the window. */
+  windowMs: number;
+  /**
+   * Robust (median and MAD over every point of the window) instead of mean and standard
+   * deviation (kept per time bucket, so a week-long window costs a few hundred bytes).
+   */
+  robust: boolean;
+  /** Robust mode: upper bound of points kept (window / step, plus slack). */
+  maxPoints: number;
+  /** Mean/stddev mode: number of time buckets the window is divided into. */
+  buckets: number;
+  threshold: number;
+  /** Points needed in the window before scoring starts. */
+  minPoints: number;
+  floor: number;
+  relativeFloor: number;
+}
+
+/** Scale factor making the MAD a consistent estimator of σ for normal data. */
+const MAD_TO_SIGMA = 1.4826;
+
+/**
+ * Rolling z-score over a sliding time window. Each point is scored against the window as it was
+ * before the point arrived (a spike does not dilute its own score), then joins it.
+ */
+export interface RollingZScore {
+  update(timeMs: number, value: number): Estimate | undefined;
+}
+
+export function rollingZScore(options: ZScoreOptions): RollingZScore {
+  return options.robust ? new RobustWindow(options) : new BucketedMeanWindow(options);
+}
+
+/**
+ * Mean and standard deviation over a window divided into time buckets (count, mean, M2 each,
+ * merged with Chan's formula): O(1) per point, O(buckets) once per bucket, O(buckets) memory
+ * whatever the step. The window slides a bucket at a time.
+ */
+class BucketedMeanWindow implements RollingZScore {
+  private readonly spanMs: number;
+  private readonly index: Float64Array;
+  private readonly count: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly m2: Float64Array;
+  private current = NaN;
+  /** Merged statistics of the closed buckets still in the window. */
+  private closedCount = 0;
+  private closedMean = 0;
+  private closedM2 = 0;
+
+  constructor(private readonly options: ZScoreOptions) {
+    this.spanMs = options.windowMs / options.buckets;
+    this.index = new Float64Array(options.buckets).fill(NaN);
+    this.count = new Float64Array(options.buckets);
+    this.mean = new Float64Array(options.buckets);
+    this.m2 = new Float64Array(options.buckets);
+  }
+
+  update(timeMs: number, value: number): Estimate | undefined {
+    const bucket = Math.floor(timeMs / this.spanMs);
+    if (bucket !== this.current) this.advance(bucket);
+    const slot = bucket % this.options.buckets;
+    // Window statistics: closed buckets merged with the one in progress.
+    const [n, mean, m2] = merge(
+      this.closedCount,
+      this.closedMean,
+      this.closedM2,
+      this.count[slot],
+      this.mean[slot],
+      this.m2[slot],
+    );
+    let result: Estimate | undefined;
+    if (n >= this.options.minPoints) {
+      const { threshold, floor, relativeFloor } = this.options;
+      const spread = flooredSpread(Math.sqrt(Math.max(m2, 0) / n), mean, floor, relativeFloor);
+      result = estimate(value, mean, spread, threshold);
+    }
+    const count = ++this.count[slot];
+    const delta = value - this.mean[slot];
+    this.mean[slot] += delta / count;
+    this.m2[slot] += delta * (value - this.mean[slot]);
+    return result;
+  }
+
+  private advance(bucket: number): void {
+    const buckets = this.options.buckets;
+    const slot = bucket % buckets;
+    this.index[slot] = bucket;
+    this.count[slot] = 0;
+    this.mean[slot] = 0;
+    this.m2[slot] = 0;
+    this.current = bucket;
+    let n = 0;
+    let mean = 0;
+    let m2 = 0;
+    for (let i = 0; i < buckets; i++) {
+      const age = bucket - this.index[i];
+      if (age > 0 && age < buckets && this.count[i] > 0) {
+        [n, mean, m2] = merge(n, mean, m2, this.count[i], this.mean[i], this.m2[i]);
+      }
+    }
+    this.closedCount = n;
+    this.closedMean = mean;
+    this.closedM2 = m2;
+  }
+}
+
+/** Chan et al.'s parallel merge of (count, mean, M2) pairs. */
+function merge(
+  na: number,
+  ma: number,
+  m2a: number,
+  nb: number,
+  mb: number,
+  m2b: number,
+): [number, number, number] {
+  if (nb === 0) return [na, ma, m2a];
+  if (na === 0) return [nb, mb, m2b];
+  const n = na + nb;
+  const delta = mb - ma;
+  return [n, ma + (delta * nb) / n, m2a + m2b + (delta * delta * na * nb) / n];
+}
+
+/**
+ * Median and MAD over every point of the window, kept in an order-statistic tree: O(log window)
+ * for the median and O(log² window) for the MAD per point, memory O(window / step).
+ */
+class RobustWindow implements RollingZScore {
+  private readonly times: Float64Array;
+  private readonly values: Float64Array;
+  private head = 0;
+  private length = 0;
+  private readonly sorted: OrderStatisticTree;
+
+  constructor(private readonly options: ZScoreOptions) {
+    this.times = new Float64Array(options.maxPoints);
+    this.values = new Float64Array(options.maxPoints);
+    this.sorted = new OrderStatisticTree(options.maxPoints);
+  }
+
+  update(timeMs: number, value: number): Estimate | undefined {
+    const cutoff = timeMs - this.options.windowMs;
+    while (this.length > 0 && this.times[this.head] <= cutoff) this.removeOldest();
+    let result: Estimate | undefined;
+    if (this.length >= this.options.minPoints) {
+      const { threshold, floor, relativeFloor } = this.options;
+      const center = this.sorted.median();
+      const spread = MAD_TO_SIGMA * this.sorted.medianAbsoluteDeviation(center);
+      result = estimate(value, center, flooredSpread(spread, center, floor, relativeFloor), threshold);
+    }
+    if (this.length === this.options.maxPoints) this.removeOldest();
+    const tail = (this.head + this.length) % this.options.maxPoints;
+    this.times[tail] = timeMs;
+    this.values[tail] = value;
+    this.length++;
+    this.sorted.insert(value);
+    return result;
+  }
+
+  private removeOldest(): void {
+    this.sorted.remove(this.values[this.head]);
+    this.head = (this.head + 1) % this.options.maxPoints;
+    this.length--;
+  }
+}
