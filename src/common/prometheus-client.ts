@@ -49,6 +49,9 @@ type VectorResult = {
   result: Array<{ metric: Record<string, string>; value: [number, string] }>;
 };
 
+/** Prometheus' limit on the points of one series in one query_range answer. */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. */
@@ -111,6 +114,26 @@ export class PrometheusClient {
       timestamps: r.values.map((v) => Math.round(v[0] * 1000)),
       values: r.values.map((v) => Number(v[1])),
     }));
+  }
+
+  /**
+   * A range query split into requests Prometheus accepts: it refuses more than 11,000 points
+   * per series, and smaller chunks (`maxChunkMs`) bound the memory of a response. Chunks are
+   * yielded in time order and never repeat a step, so a caller can process weeks of history
+   * one chunk at a time.
+   */
+  async *queryRangeChunks(
+    expr: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    maxChunkMs = Infinity,
+  ): AsyncGenerator<RangeSeries[]> {
+    const stepsPerChunk = Math.max(1, Math.min(MAX_POINTS_PER_SERIES, Math.floor(maxChunkMs / stepMs)));
+    for (let chunkStart = startMs; chunkStart <= endMs; chunkStart += stepsPerChunk * stepMs) {
+      const chunkEnd = Math.min(endMs, chunkStart + (stepsPerChunk - 1) * stepMs);
+      yield await this.queryRange(expr, chunkStart, chunkEnd, stepMs);
+    }
   }
 
   private async call<T>(path: string, params: Record<string, string>): Promise<T> {

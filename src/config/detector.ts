@@ -38,8 +38,11 @@ const seasonalSchema = z
 const settingsShape = {
   step: duration().default(60_000),
   direction: z.enum(['both', 'high', 'low']).default('both'),
-  /** `all`: both detectors must agree (once the seasonal one has history); `any`: either. */
-  combine: z.enum(['all', 'any']).default('all'),
+  /**
+   * `all`: both detectors must agree (once the seasonal one has history); `any`: either;
+   * `last`: the seasonal one decides once it has history, the z-score one until then.
+   */
+  combine: z.enum(['all', 'any', 'last']).default('all'),
   /** Consecutive anomalous points before vigil_anomaly turns 1. */
   for_points: positiveInt().default(2),
   /** Consecutive normal points before it turns back to 0. */
@@ -62,7 +65,7 @@ const ruleSchema = z
     query: z.string().min(1, 'expected a PromQL expression'),
     step: duration().optional(),
     direction: z.enum(['both', 'high', 'low']).optional(),
-    combine: z.enum(['all', 'any']).optional(),
+    combine: z.enum(['all', 'any', 'last']).optional(),
     for_points: positiveInt().optional(),
     clear_points: positiveInt().optional(),
     floor: z.number().min(0).optional(),
@@ -76,11 +79,14 @@ export type RuleOverrides = z.infer<typeof ruleSchema>;
 
 /**
  * Shipped rules on node_exporter's metric names (and the exporter's, which uses the same),
- * used when the config has no `detector.rules`.
+ * used when the config has no `detector.rules`. Host load follows the clock, so these let the
+ * seasonal detector decide once it has two days of history (`combine: last`): a 3 am burst
+ * counts even when the week has seen higher values by day.
  */
 export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   {
     name: 'cpu_busy',
+    combine: 'last',
     query: '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
     floor: 0.02,
   },
@@ -92,6 +98,7 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   },
   {
     name: 'disk_io_busy',
+    combine: 'last',
     query: 'rate(node_disk_io_time_seconds_total[5m])',
     floor: 0.02,
   },
@@ -104,11 +111,13 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   },
   {
     name: 'network_receive',
+    combine: 'last',
     query: 'sum by (instance) (rate(node_network_receive_bytes_total{device!="lo"}[5m]))',
     floor: 10_000,
   },
   {
     name: 'network_transmit',
+    combine: 'last',
     query: 'sum by (instance) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',
     floor: 10_000,
   },
@@ -127,9 +136,6 @@ export const detectorSchema = z
     stale_after: duration().default(15 * 60_000),
     /** History fetched per request at start (a query_range never returns more than 11,000 points per series). */
     backfill_chunk: duration().default(86_400_000),
-    /** Optional file the per-series state is saved to, so a restart does not refetch history. */
-    state_file: z.string().optional(),
-    snapshot_interval: duration().default(5 * 60_000),
     /** `i/N`: this replica handles the series whose label hash modulo N is i. */
     shard: z
       .string()

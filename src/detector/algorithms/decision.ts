@@ -2,8 +2,12 @@ import { strength, type Direction, type Estimate } from './estimate';
 
 export interface DecisionOptions {
   direction: Direction;
-  /** `all`: every detector that has an opinion must agree; `any`: one is enough. */
-  combine: 'all' | 'any';
+  /**
+   * `all`: every detector that has an opinion must agree; `any`: one is enough; `last`: the
+   * last detector with an opinion decides (the seasonal one once it has history, the z-score
+   * one before).
+   */
+  combine: 'all' | 'any' | 'last';
   /** Consecutive anomalous points before the state turns anomalous (debounce). */
   forPoints: number;
   /** Consecutive normal points before it turns back (hysteresis). */
@@ -17,8 +21,8 @@ export interface Opinion {
 
 /**
  * Combined decision. Each detector's score is divided by its own threshold, so 1 means "at the
- * threshold" whatever the detector; the combined strength is the minimum (all) or maximum (any)
- * over the detectors that have an opinion (the seasonal one has none until enough seasons are
+ * threshold" whatever the detector; the combined strength is the minimum (all), the maximum
+ * (any) or the last one (last) over the detectors that have an opinion (the seasonal one has none until enough seasons are
  * seen, and the z-score one then decides alone).
  */
 export class Decision {
@@ -38,7 +42,7 @@ export class Decision {
     for (const { estimate, threshold } of opinions) {
       if (!estimate) continue;
       const s = strength(estimate.score, threshold, this.options.direction);
-      if (Number.isNaN(combined)) combined = s;
+      if (Number.isNaN(combined) || this.options.combine === 'last') combined = s;
       else combined = this.options.combine === 'all' ? Math.min(combined, s) : Math.max(combined, s);
     }
     return combined;

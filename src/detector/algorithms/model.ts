@@ -59,8 +59,9 @@ export class SeriesModel {
 
   /** Feeds one point; undefined for gaps (NaN, ±Inf) and already-seen timestamps. */
   update(timeMs: number, value: number): Verdict | undefined {
-    if (!Number.isFinite(value) || timeMs <= this.lastTimeMs) return undefined;
+    if (timeMs <= this.lastTimeMs) return undefined;
     this.lastTimeMs = timeMs;
+    if (!Number.isFinite(value)) return undefined;
     const zscore = this.zscore?.update(timeMs, value);
     const seasonal = this.seasonal?.update(timeMs, value);
     const strength = this.decision.combinedStrength([

@@ -17,13 +17,17 @@ export interface SeasonalOptions {
 }
 
 const MAD_TO_SIGMA = 1.4826;
+/** Mean absolute deviation to σ for normal data (√(π/2)). */
+const MEAN_ABS_TO_SIGMA = 1.2533;
 
 /**
  * Seasonal baseline: the value at the same phase in the past K seasons. The baseline is their
  * median, the spread the MAD of the past values at this phase and its two neighbouring phases
  * (so steep parts of the cycle, where a few minutes of jitter matter, get a wider band), and the
  * baseline is shifted by a slowly moving level correction so a series that is 10 % busier than
- * last week is judged by its shape, not its level.
+ * last week is judged by its shape, not its level. The spread is never below the typical size of
+ * recent residuals: a handful of past seasons can agree by chance on a noisy series, and their
+ * MAD alone would then make ordinary noise look anomalous.
  *
  * State: (seasons + 1) × buckets float32 values, the extra row for the season in progress.
  * Per point: O(seasons) work, independent of the window length.
@@ -38,6 +42,8 @@ export class SeasonalBaseline {
   private bucketSum = 0;
   private bucketCount = 0;
   private level = 0;
+  /** Running mean of |residual| over about a season: the noise the phase history cannot show. */
+  private residualScale = NaN;
   private lastTimeMs = NaN;
   private readonly scratch: Float64Array;
   private readonly deviations: Float64Array;
@@ -81,26 +87,34 @@ export class SeasonalBaseline {
         if (!Number.isNaN(past)) this.deviations[deviationCount++] = Math.abs(past - center);
       }
     }
-    const spread = MAD_TO_SIGMA * medianOf(this.deviations, deviationCount);
+    const seasonalSpread = MAD_TO_SIGMA * medianOf(this.deviations, deviationCount);
+    const noiseSpread = Number.isNaN(this.residualScale) ? 0 : MEAN_ABS_TO_SIGMA * this.residualScale;
+    const spread = Math.max(seasonalSpread, noiseSpread);
     const expected = center + this.level;
     return estimate(value, expected, flooredSpread(spread, expected, floor, relativeFloor), threshold);
   }
 
   /**
-   * Moves the level correction toward the latest residual. Residuals are clipped at the band so
-   * that an anomaly drags the baseline only slowly toward itself.
+   * Moves the level correction toward the latest residual and updates the residual scale.
+   * Residuals are clipped (at the band for the level, at three bands for the scale) so that an
+   * anomaly drags the baseline only slowly toward itself and does not widen the band at once.
    */
   private followLevel(timeMs: number, value: number, result: Estimate | undefined): void {
     const elapsed = Number.isNaN(this.lastTimeMs) ? 0 : timeMs - this.lastTimeMs;
     this.lastTimeMs = timeMs;
     if (!result) {
       this.level = 0;
+      this.residualScale = NaN;
       return;
     }
     const halfBand = (result.upper - result.lower) / 2;
     const residual = Math.min(Math.max(value - result.expected, -halfBand), halfBand);
-    const alpha = 1 - Math.pow(2, -elapsed / this.options.levelHalfLifeMs);
-    this.level += alpha * residual;
+    this.level += (1 - Math.pow(2, -elapsed / this.options.levelHalfLifeMs)) * residual;
+    const size = Math.min(Math.abs(value - result.expected), 3 * halfBand);
+    this.residualScale = Number.isNaN(this.residualScale)
+      ? size
+      : this.residualScale +
+        (1 - Math.pow(2, -elapsed / this.options.periodMs)) * (size - this.residualScale);
   }
 
   private closeBucket(): void {

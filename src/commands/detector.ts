@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { parseShard } from '../detector/sharding';
+import { startDetector } from '../detector/detector';
+import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
+
+interface DetectorFlags extends CommonOptions {
+  shard?: string;
+}
+
+export function registerDetector(program: Command): void {
+  const command = withCommonOptions(
+    program
+      .command('detector')
+      .description(
+        'compute anomaly scores from Prometheus range queries and serve them on /metrics (default :9111)',
+      ),
+  );
+  command.option(
+    '--shard <i/N>',
+    'handle only series whose label hash modulo N is i (overrides detector.shard)',
+  );
+  command.action(async (flags: DetectorFlags) => {
+    const detector = prepare(flags).detector;
+    if (flags.listen) detector.listen = flags.listen;
+    if (flags.shard) {
+      parseShard(flags.shard);
+      detector.shard = flags.shard;
+    }
+    if (flags.checkConfig) {
+      reportConfigOk(flags);
+      return;
+    }
+    runUntilSignal([await startDetector(detector)]);
+  });
+}

@@ -1,0 +1,80 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { formatFamilies } from '../common/exposition';
+import { startServiceServer } from '../common/http-server';
+import { componentLogger } from '../common/logger';
+import { PrometheusClient } from '../common/prometheus-client';
+import type { RunningService } from '../common/service';
+import type { DetectorConfig } from '../config/detector';
+import { DetectorEngine, engineMetrics, type RangeSource, type RuleState } from './engine';
+import { parseShard } from './sharding';
+
+export interface DetectorDeps {
+  /** Where range queries go; a PrometheusClient on detector.prometheus by default. */
+  source?: RangeSource;
+}
+
+export interface RunningDetector extends RunningService {
+  engine: DetectorEngine;
+}
+
+/** `vigil detector`: anomaly scores of the configured rules on /metrics (default :9111). */
+export async function startDetector(
+  config: DetectorConfig,
+  deps: DetectorDeps = {},
+): Promise<RunningDetector> {
+  const logger = componentLogger('detector');
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const engine = new DetectorEngine({
+    config,
+    source: deps.source ?? new PrometheusClient(config.prometheus),
+    shard: parseShard(config.shard),
+    metrics: engineMetrics(registry),
+    logger,
+  });
+  const server = await startServiceServer({
+    service: 'detector',
+    listen: config.listen,
+    registry,
+    isReady: () => engine.ready,
+    metrics: async (format) => formatFamilies(engine.outputFamilies(), format),
+  });
+
+  // Each rule runs every step, on its own: a slow rule does not hold up the others, and a
+  // cycle never overlaps the previous one of the same rule.
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<void>>();
+  const schedule = (state: RuleState) => {
+    const cycle = engine.runRule(state).finally(() => {
+      running.delete(cycle);
+      if (stopped) return;
+      const step = state.settings.stepMs;
+      // Next cycle just after the next step boundary has passed the lag.
+      const wait = step - ((Date.now() - config.lag) % step) + 50;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        schedule(state);
+      }, wait);
+      timers.add(timer);
+    });
+    running.add(cycle);
+  };
+  for (const state of engine.rules) schedule(state);
+  logger.info(
+    { rules: engine.rules.map((r) => r.rule.name), prometheus: config.prometheus.url, shard: config.shard },
+    'detector started',
+  );
+
+  return {
+    name: 'detector',
+    url: server.url,
+    engine,
+    close: async () => {
+      stopped = true;
+      for (const timer of timers) clearTimeout(timer);
+      await server.close();
+      await Promise.allSettled(running);
+    },
+  };
+}

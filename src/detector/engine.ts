@@ -1,0 +1,269 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { errorMessage } from '../common/errors';
+import type { MetricFamily, Sample } from '../common/exposition';
+import type { Logger } from '../common/logger';
+import { PrometheusError, type RangeSeries } from '../common/prometheus-client';
+import {
+  historyNeeded,
+  modelSettings,
+  resolveRule,
+  type DetectorConfig,
+  type ResolvedRule,
+} from '../config/detector';
+import { SeriesModel, type DetectorName, type ModelSettings, type Verdict } from './algorithms/model';
+import { inShard, seriesKey, seriesLabels, type Shard } from './sharding';
+
+/** What the engine needs from a Prometheus client (PrometheusClient, or a fake in benchmarks). */
+export interface RangeSource {
+  queryRangeChunks(
+    expr: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    maxChunkMs?: number,
+  ): AsyncIterable<RangeSeries[]>;
+}
+
+interface SeriesState {
+  labels: Record<string, string>;
+  model: SeriesModel;
+  latest: Verdict | undefined;
+  /** Wall-clock time this series was last returned by its query. */
+  seenAt: number;
+}
+
+/** One rule: its query, its series and where its last fetch ended. */
+export class RuleState {
+  readonly settings: ModelSettings;
+  readonly history: number;
+  readonly series = new Map<string, SeriesState>();
+  /** End (aligned to the step) of the last successful fetch; undefined until the backfill. */
+  fetchedUntil: number | undefined;
+  lastError: string | undefined;
+  attempted = false;
+
+  constructor(readonly rule: ResolvedRule) {
+    this.settings = modelSettings(rule);
+    this.history = historyNeeded(rule);
+  }
+}
+
+export interface EngineMetrics {
+  up: Gauge;
+  ruleUp: Gauge<'rule'>;
+  cycleSeconds: Histogram<'rule'>;
+  series: Gauge<'rule'>;
+  samples: Counter<'rule'>;
+  errors: Counter<'rule' | 'kind'>;
+}
+
+export function engineMetrics(registry: Registry): EngineMetrics {
+  const registers = [registry];
+  return {
+    up: new Gauge({
+      name: 'vigil_detector_up',
+      help: '1 if the last query reached Prometheus, 0 if it was unreachable.',
+      registers,
+    }),
+    ruleUp: new Gauge({
+      name: 'vigil_detector_rule_up',
+      help: '1 if the last cycle of the rule succeeded, 0 if its query failed.',
+      labelNames: ['rule'],
+      registers,
+    }),
+    cycleSeconds: new Histogram({
+      name: 'vigil_detector_cycle_duration_seconds',
+      help: 'Time of one detector cycle of a rule (fetch, update, publish).',
+      labelNames: ['rule'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    series: new Gauge({
+      name: 'vigil_detector_series',
+      help: 'Series the rule currently tracks (in this shard).',
+      labelNames: ['rule'],
+      registers,
+    }),
+    samples: new Counter({
+      name: 'vigil_detector_samples_fetched_total',
+      help: 'Samples received from Prometheus for the rule.',
+      labelNames: ['rule'],
+      registers,
+    }),
+    errors: new Counter({
+      name: 'vigil_detector_query_errors_total',
+      help: 'Failed queries of the rule by kind (bad_query, unavailable, timeout, bad_response).',
+      labelNames: ['rule', 'kind'],
+      registers,
+    }),
+  };
+}
+
+export interface EngineOptions {
+  config: DetectorConfig;
+  source: RangeSource;
+  shard: Shard;
+  metrics: EngineMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+const OUTPUTS = [
+  [
+    'vigil_anomaly_score',
+    'How unusual the latest point is, in (robust) standard deviations; signed.',
+    'score',
+  ],
+  ['vigil_anomaly_expected', 'The baseline the latest point was compared with.', 'expected'],
+  ['vigil_anomaly_lower', 'Lower edge of the normal band (expected - threshold x spread).', 'lower'],
+  ['vigil_anomaly_upper', 'Upper edge of the normal band (expected + threshold x spread).', 'upper'],
+] as const;
+
+const DETECTORS: readonly DetectorName[] = ['zscore', 'seasonal'];
+
+/**
+ * The detector's cycle: per rule, fetch the points since the last fetch (a backfill of the
+ * history the models need on the first cycle), feed them to per-series models, forget series
+ * that went away, and keep the latest verdicts for /metrics.
+ */
+export class DetectorEngine {
+  readonly rules: RuleState[];
+  private readonly now: () => number;
+
+  constructor(private readonly options: EngineOptions) {
+    const { defaults, rules } = options.config;
+    this.rules = rules.map((rule) => new RuleState(resolveRule(rule, defaults)));
+    this.now = options.now ?? Date.now;
+    for (const state of this.rules) options.metrics.series.set({ rule: state.rule.name }, 0);
+  }
+
+  /** Every rule has had its first cycle (successful or not). */
+  get ready(): boolean {
+    return this.rules.every((rule) => rule.attempted);
+  }
+
+  /** One cycle of one rule; never throws (failures go to the log and the metrics). */
+  async runRule(state: RuleState): Promise<void> {
+    const { metrics, logger, config } = this.options;
+    const name = state.rule.name;
+    const stopTimer = metrics.cycleSeconds.startTimer({ rule: name });
+    const step = state.settings.stepMs;
+    const end = Math.floor((this.now() - config.lag) / step) * step;
+    const start =
+      state.fetchedUntil === undefined
+        ? end - Math.ceil(state.history / step) * step
+        : Math.max(
+            state.fetchedUntil - Math.ceil(config.overlap / step) * step,
+            end - Math.ceil(state.history / step) * step,
+          );
+    try {
+      if (end >= start) {
+        for await (const chunk of this.options.source.queryRangeChunks(
+          state.rule.query,
+          start,
+          end,
+          step,
+          config.backfill_chunk,
+        )) {
+          this.ingest(state, chunk);
+        }
+      }
+      state.fetchedUntil = Math.max(end, state.fetchedUntil ?? end);
+      this.dropStale(state);
+      metrics.up.set(1);
+      metrics.ruleUp.set({ rule: name }, 1);
+      if (state.lastError) logger.info({ rule: name }, 'rule recovered');
+      state.lastError = undefined;
+    } catch (err) {
+      const kind = err instanceof PrometheusError ? err.kind : 'bad_response';
+      const message = errorMessage(err);
+      metrics.errors.inc({ rule: name, kind });
+      metrics.ruleUp.set({ rule: name }, 0);
+      if (kind === 'unavailable' || kind === 'timeout') metrics.up.set(0);
+      else metrics.up.set(1);
+      logger.error({ rule: name, kind, err: message }, `rule ${name}: query failed`);
+      state.lastError = message;
+    } finally {
+      state.attempted = true;
+      metrics.series.set({ rule: name }, state.series.size);
+      stopTimer();
+    }
+  }
+
+  /** One cycle of every rule, concurrently (tests and `--once` style use). */
+  async runAll(): Promise<void> {
+    await Promise.all(this.rules.map((rule) => this.runRule(rule)));
+  }
+
+  private ingest(state: RuleState, chunk: RangeSeries[]): void {
+    const now = this.now();
+    let samples = 0;
+    for (const series of chunk) {
+      samples += series.values.length;
+      const labels = seriesLabels(series.labels);
+      const key = seriesKey(labels);
+      if (!inShard(key, this.options.shard)) continue;
+      let entry = state.series.get(key);
+      if (!entry) {
+        entry = { labels, model: new SeriesModel(state.settings), latest: undefined, seenAt: now };
+        state.series.set(key, entry);
+      }
+      entry.seenAt = now;
+      const { timestamps, values } = series;
+      for (let i = 0; i < timestamps.length; i++) {
+        const verdict = entry.model.update(timestamps[i], values[i]);
+        if (verdict) entry.latest = verdict;
+      }
+    }
+    this.options.metrics.samples.inc({ rule: state.rule.name }, samples);
+  }
+
+  private dropStale(state: RuleState): void {
+    const cutoff = this.now() - this.options.config.stale_after;
+    for (const [key, entry] of state.series) if (entry.seenAt < cutoff) state.series.delete(key);
+  }
+
+  /** The anomaly outputs of every tracked series, for /metrics. */
+  outputFamilies(): MetricFamily[] {
+    const families: MetricFamily[] = OUTPUTS.map(([name, help]) => ({
+      name,
+      help,
+      type: 'gauge',
+      samples: [],
+    }));
+    const flags: Sample[] = [];
+    for (const state of this.rules) {
+      const rule = state.rule.name;
+      for (const { labels, latest } of state.series.values()) {
+        if (!latest) continue;
+        const base = outputLabels(labels, rule);
+        for (const detector of DETECTORS) {
+          const estimate = latest[detector];
+          if (!estimate) continue;
+          const withDetector = { ...base, detector };
+          OUTPUTS.forEach(([, , field], i) =>
+            families[i].samples.push({ labels: withDetector, value: estimate[field] }),
+          );
+        }
+        flags.push({ labels: base, value: latest.anomalous ? 1 : 0 });
+      }
+    }
+    families.push({
+      name: 'vigil_anomaly',
+      help: '1 while the combined, debounced decision says the series is anomalous, else 0.',
+      type: 'gauge',
+      samples: flags,
+    });
+    return families;
+  }
+}
+
+/** Source labels plus `rule`; a source label that clashes with ours is kept as exported_<name>. */
+function outputLabels(labels: Record<string, string>, rule: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in labels) {
+    out[name === 'rule' || name === 'detector' ? `exported_${name}` : name] = labels[name];
+  }
+  out.rule = rule;
+  return out;
+}

@@ -1,0 +1,70 @@
+import { SeriesModel } from '../../src/detector/algorithms/model';
+import { modelSettings, ruleSettingsSchema } from '../../src/config/detector';
+import { DAY, HOUR, MINUTE, START, dailyLoad, noise, times } from './series';
+
+/** The shipped defaults, at a 5-minute step. */
+const defaults = () => ({ ...modelSettings(ruleSettingsSchema.parse({})), stepMs: 5 * MINUTE });
+
+describe('series model (defaults)', () => {
+  test('daily cycle (combine: last, as the shipped host rules): the night dip never raises vigil_anomaly, a 3 am burst does', () => {
+    const model = new SeriesModel({ ...defaults(), combine: 'last' });
+    const rand = noise(21);
+    const burstStart = START + 9 * DAY + 3 * HOUR;
+    const flagged: number[] = [];
+    for (const time of times((10 * DAY) / (5 * MINUTE), 5 * MINUTE)) {
+      const burst = time >= burstStart && time < burstStart + 45 * MINUTE;
+      const verdict = model.update(time, dailyLoad(time, rand) + (burst ? 35 : 0));
+      if (verdict?.anomalous) flagged.push(time);
+    }
+    // The first morning is judged against one night of history only (no backfill here): warm-up.
+    const afterWarmUp = flagged.filter((t) => t >= START + DAY);
+    expect(afterWarmUp.length).toBeGreaterThan(0);
+    // Every later flagged point is in the burst (plus the clear_points tail of the hysteresis).
+    expect(afterWarmUp.every((t) => t >= burstStart && t < burstStart + 75 * MINUTE)).toBe(true);
+  });
+
+  test('combine: all needs both detectors: against a week of 60 % days, 40 % at 3 am is no z-score outlier', () => {
+    const model = new SeriesModel(defaults());
+    const rand = noise(21);
+    const burstStart = START + 9 * DAY + 3 * HOUR;
+    let burst;
+    for (const time of times((10 * DAY) / (5 * MINUTE), 5 * MINUTE)) {
+      const inBurst = time >= burstStart && time < burstStart + 45 * MINUTE;
+      const verdict = model.update(time, dailyLoad(time, rand) + (inBurst ? 35 : 0));
+      if (time === burstStart + 10 * MINUTE) burst = verdict;
+    }
+    expect(burst!.seasonal!.score).toBeGreaterThan(4);
+    expect(Math.abs(burst!.zscore!.score)).toBeLessThan(4);
+    expect(burst!.strength).toBeLessThan(1);
+  });
+
+  test('gaps and NaN: skipped without disturbing the state; repeated timestamps are ignored', () => {
+    const model = new SeriesModel(defaults());
+    const rand = noise(4);
+    const t = times(2000, 5 * MINUTE);
+    let lastScore = NaN;
+    t.forEach((time, i) => {
+      if (i >= 1000 && i < 1040) return; // a 200-minute gap: no points at all
+      const value = i % 97 === 0 ? NaN : 50 + rand();
+      const verdict = model.update(time, value);
+      if (Number.isNaN(value)) expect(verdict).toBeUndefined();
+      else lastScore = verdict?.zscore?.score ?? lastScore;
+      expect(model.update(time, 1e9)).toBeUndefined(); // same timestamp again
+    });
+    expect(model.update(t[1999] + 5 * MINUTE, Infinity)).toBeUndefined();
+    expect(Math.abs(lastScore)).toBeLessThan(4);
+    const spike = model.update(t[1999] + 10 * MINUTE, 80)!;
+    expect(spike.zscore!.score).toBeGreaterThan(4);
+  });
+
+  test('a flat series: the floor keeps tiny changes from looking infinite', () => {
+    const model = new SeriesModel({ ...defaults(), floor: 0.5, relativeFloor: 0 });
+    const t = times(500, 5 * MINUTE);
+    t.forEach((time) => model.update(time, 45));
+    const wiggle = model.update(t[499] + 5 * MINUTE, 45.1)!;
+    expect(wiggle.zscore!.score).toBeCloseTo(0.2, 6);
+    expect(wiggle.anomalous).toBe(false);
+    const jump = model.update(t[499] + 10 * MINUTE, 50)!;
+    expect(jump.zscore!.score).toBeCloseTo(10, 2);
+  });
+});
