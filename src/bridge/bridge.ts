@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { errorMessage, UserError } from '../common/errors';
+import { startServiceServer, type ServiceServer } from '../common/http-server';
+import { parseListen } from '../common/listen';
+import { componentLogger } from '../common/logger';
+import { PrometheusClient } from '../common/prometheus-client';
+import type { RunningService } from '../common/service';
+import type { BridgeConfig } from '../config/bridge';
+import type { Channel } from './channels/channel';
+import { createChannel } from './channels';
+import { Dispatcher } from './dispatcher';
+import { Enricher } from './enrich';
+import { GraphStore } from './graphs';
+import { registerIntake } from './intake';
+import { BridgeMetrics } from './metrics';
+import { Spool } from './spool';
+import { renderStatusPage } from './status-page';
+import { Watchdog } from './watchdog';
+
+const GRAPH_ID = /^([A-Za-z0-9_-]{22})\.png$/;
+
+/** Starts `vigil bridge`: webhook intake, spool, dispatcher, status page, graphs, watchdog. */
+export async function startBridge(config: BridgeConfig): Promise<RunningService> {
+  const log = componentLogger('bridge');
+  const metrics = new BridgeMetrics();
+  const { spool, contents } = await Spool.open(config.spool_dir).catch((err: unknown) => {
+    throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
+  });
+  if (contents.corrupt.length > 0) {
+    log.warn({ files: contents.corrupt }, 'unreadable spool files moved to corrupt/');
+  }
+  const tls = config.tls
+    ? {
+        cert: readFile(config.tls.cert_file, 'bridge.tls.cert_file'),
+        key: readFile(config.tls.key_file, 'bridge.tls.key_file'),
+      }
+    : undefined;
+
+  const graphs = new GraphStore(config.graph.ttl);
+  const prometheus = new PrometheusClient(config.prometheus);
+  const enricher = new Enricher(
+    prometheus,
+    graphs,
+    {
+      lookbackMs: config.graph.lookback,
+      maxRangeMs: config.graph.max_range,
+      points: config.graph.points,
+      width: config.graph.width,
+      maxSeries: config.graph.max_series,
+      maxGraphs: config.graph.max_graphs,
+      timeZone: config.timezone,
+    },
+    (seconds) => metrics.renderDuration.observe(seconds),
+  );
+
+  // Channels link to graphs on this bridge: they need its URL, known once the server listens.
+  const channels = new Map<string, Channel>();
+  // Set once started; the HTTP routes, registered before, look them up here.
+  const started: { dispatcher?: Dispatcher; watchdog?: Watchdog } = {};
+  const allChannels = config.channels.map((c) => c.name);
+  const routes = { default: [], ...config.routes };
+
+  const server: ServiceServer = await startServiceServer({
+    service: 'bridge',
+    listen: config.listen,
+    registry: metrics.registry,
+    tls,
+    isReady: () => started.dispatcher !== undefined,
+    routes: (app) => {
+      registerIntake(app, {
+        maxBodyBytes: config.max_body_bytes,
+        auth: config.auth,
+        routes,
+        allChannels,
+        accept: (route, notification, names) => {
+          if (started.dispatcher === undefined) throw new Error('bridge is starting');
+          return started.dispatcher.accept(route, notification, names);
+        },
+        observe: config.watchdog.enabled ? (n) => started.watchdog?.observe(n) : undefined,
+        metrics,
+        log,
+      });
+      app.get('/', (_req, res) => {
+        res.type('html').send(
+          renderStatusPage(started.dispatcher?.recent() ?? [], {
+            timeZone: config.timezone,
+            now: Date.now(),
+            limit: config.history,
+            watchdog: started.watchdog?.describe(config.timezone),
+          }),
+        );
+      });
+      app.get('/graph/:file', (req, res) => {
+        const id = GRAPH_ID.exec(req.params.file)?.[1];
+        const png = id === undefined ? undefined : graphs.get(id);
+        if (png === undefined) {
+          res.status(404).type('text/plain').send('graph not found or expired\n');
+          return;
+        }
+        res.set('Cache-Control', 'private, max-age=3600').type('png').send(png);
+      });
+    },
+  });
+
+  const bridgeUrl = config.external_url ?? defaultExternalUrl(config.listen, server.url, Boolean(tls));
+  try {
+    config.channels.forEach((c, i) =>
+      channels.set(c.name, createChannel(c, i, { timeZone: config.timezone, bridgeUrl })),
+    );
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  if (channels.size === 0) log.warn('no channels configured: notifications are accepted but go nowhere');
+
+  const dispatcher = new Dispatcher(
+    spool,
+    channels,
+    (n) => enricher.enrich(n),
+    {
+      retry: {
+        initialBackoffMs: config.retry.initial_backoff,
+        maxBackoffMs: config.retry.max_backoff,
+        maxAgeMs: config.retry.max_age,
+        concurrency: config.retry.concurrency,
+      },
+      dedupWindowMs: config.dedup_window,
+      history: config.history,
+    },
+    metrics,
+    log,
+  );
+  dispatcher.load(contents);
+  started.dispatcher = dispatcher;
+  const pruner = setInterval(() => {
+    dispatcher.prune().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'spool pruning failed'));
+  }, 60_000);
+  pruner.unref();
+
+  if (config.watchdog.enabled) {
+    const targets = config.watchdog.channels.length > 0 ? config.watchdog.channels : routes.default;
+    started.watchdog = new Watchdog(
+      { alertname: config.watchdog.alertname, timeoutMs: config.watchdog.timeout },
+      (n) => dispatcher.accept('watchdog', n, targets.length > 0 ? targets : allChannels),
+      metrics,
+      log,
+    );
+    started.watchdog.start();
+  }
+  log.info(
+    {
+      channels: allChannels,
+      spool: config.spool_dir,
+      prometheus: prometheus.url,
+      pending: contents.pending.length,
+    },
+    'bridge ready',
+  );
+
+  return {
+    name: 'bridge',
+    url: server.url,
+    async close() {
+      clearInterval(pruner);
+      started.watchdog?.stop();
+      await server.close();
+      await dispatcher.stop();
+      await Promise.all([...channels.values()].map((c) => c.close()));
+    },
+  };
+}
+
+function readFile(file: string, key: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new UserError(
+      `${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
+    );
+  }
+}
+
+/** With no external_url: this host's name and the port listened on. */
+function defaultExternalUrl(listen: string, serverUrl: string, tls: boolean): string {
+  const { host } = parseListen(listen);
+  if (host !== '' && host !== '0.0.0.0' && host !== '::') return serverUrl;
+  return `${tls ? 'https' : 'http'}://${os.hostname()}:${new URL(serverUrl).port}`;
+}

@@ -1,0 +1,319 @@
+import { errorMessage } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { DeliveryError, type Channel } from './channels/channel';
+import type { EnrichedNotification } from './enrich';
+import type { BridgeMetrics } from './metrics';
+import { dedupKey, type Notification } from './payload';
+import {
+  isFinished,
+  newEntryId,
+  type DeliveryRecord,
+  type Spool,
+  type SpoolContents,
+  type SpoolEntry,
+} from './spool';
+
+/**
+ * Accepts notifications into the spool and delivers them to their channels: the one place for
+ * de-duplication, retries with exponential backoff and jitter, expiry and dead-lettering, for every
+ * channel type. Each delivery (notification x channel) progresses on its own and is persisted after
+ * each attempt, so a restart resumes where the last run stopped.
+ */
+
+export interface RetryPolicy {
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  maxAgeMs: number;
+  concurrency: number;
+}
+
+export interface DispatcherOptions {
+  retry: RetryPolicy;
+  dedupWindowMs: number;
+  /** Finished notifications kept for the status page. */
+  history: number;
+}
+
+export type AcceptResult = { status: 'accepted' | 'duplicate'; id: string };
+
+type Enrich = (notification: Notification) => Promise<EnrichedNotification>;
+
+export class Dispatcher {
+  private readonly pending = new Map<string, SpoolEntry>();
+  private readonly finished: SpoolEntry[] = [];
+  private readonly seen = new Map<string, { id: string; at: number }>();
+  private readonly inFlight = new Set<string>();
+  private readonly enriched = new Map<string, Promise<EnrichedNotification>>();
+  private readonly writes = new Map<string, Promise<void>>();
+  private active = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly channels: ReadonlyMap<string, Channel>,
+    private readonly enrich: Enrich,
+    private readonly options: DispatcherOptions,
+    private readonly metrics: BridgeMetrics,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    // Pending entries are kept in arrival order: the first one is the oldest.
+    metrics.oldestPendingSince = () => this.pending.values().next().value?.receivedAt;
+  }
+
+  /** Resumes what the spool holds from a previous run. */
+  load(contents: SpoolContents): void {
+    for (const entry of contents.finished) this.remember(entry);
+    for (const entry of contents.pending) {
+      this.pending.set(entry.id, entry);
+      this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
+    }
+    this.metrics.deadLetters.set(
+      contents.finished.filter((e) => e.deliveries.some((d) => d.state === 'dead')).length,
+    );
+    if (contents.pending.length > 0)
+      this.log.info({ pending: contents.pending.length }, 'resuming spooled notifications');
+    this.updateGauges();
+    this.pump();
+  }
+
+  /**
+   * Stores the notification durably (resolves only after the fsync) and schedules its deliveries.
+   * Throws when it cannot be stored: the caller answers 5xx so Alertmanager retries.
+   */
+  async accept(route: string, notification: Notification, channelNames: string[]): Promise<AcceptResult> {
+    const now = this.now();
+    const key = dedupKey(route, notification);
+    const previous = this.seen.get(key);
+    if (previous && now - previous.at < this.options.dedupWindowMs) {
+      this.metrics.duplicates.inc();
+      return { status: 'duplicate', id: previous.id };
+    }
+    const entry: SpoolEntry = {
+      id: newEntryId(now, key),
+      dedupKey: key,
+      receivedAt: now,
+      route,
+      notification,
+      deliveries: channelNames.map((channel) => ({
+        channel,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+      })),
+    };
+    // Claimed before the write, so a copy arriving during the fsync is a duplicate too.
+    this.seen.set(key, { id: entry.id, at: now });
+    try {
+      await this.spool.add(entry);
+    } catch (err) {
+      this.seen.delete(key);
+      throw err;
+    }
+    this.metrics.received.inc({ route });
+    if (isFinished(entry)) {
+      await this.spool.finish(entry);
+      this.remember(entry);
+    } else {
+      this.pending.set(entry.id, entry);
+      this.updateGauges();
+      this.pump();
+    }
+    return { status: 'accepted', id: entry.id };
+  }
+
+  /** Pending first (newest first), then the recently finished: what the status page shows. */
+  recent(): SpoolEntry[] {
+    return [...[...this.pending.values()].reverse(), ...[...this.finished].reverse()];
+  }
+
+  /** Stops starting attempts and waits (bounded) for the ones in flight to record their outcome. */
+  async stop(timeoutMs = 5_000): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.active === 0) return;
+    await Promise.race([
+      new Promise<void>((resolve) => (this.idle = resolve)),
+      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
+  }
+
+  /** Drops de-duplication keys and finished spool files past their window. */
+  async prune(): Promise<void> {
+    const now = this.now();
+    for (const [key, seen] of this.seen) {
+      if (now - seen.at >= this.options.dedupWindowMs) this.seen.delete(key);
+    }
+    const keep = Math.max(this.options.history, 0);
+    const removable = this.finished
+      .slice(0, Math.max(0, this.finished.length - keep))
+      .filter(
+        (e) =>
+          now - e.receivedAt >= this.options.dedupWindowMs &&
+          e.deliveries.every((d) => d.state === 'delivered'),
+      );
+    if (removable.length === 0) return;
+    const gone = new Set(removable.map((e) => e.id));
+    await this.spool.prune(removable);
+    const kept = this.finished.filter((e) => !gone.has(e.id));
+    this.finished.splice(0, this.finished.length, ...kept);
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.now();
+    let wake = Infinity;
+    for (const entry of this.pending.values()) {
+      for (const delivery of entry.deliveries) {
+        if (delivery.state !== 'pending' || this.inFlight.has(`${entry.id}/${delivery.channel}`)) continue;
+        if (delivery.nextAttemptAt > now) {
+          wake = Math.min(wake, delivery.nextAttemptAt);
+        } else if (this.active < this.options.retry.concurrency) {
+          void this.attempt(entry, delivery);
+        }
+      }
+    }
+    if (wake !== Infinity) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, wake - now));
+      this.timer.unref();
+    }
+  }
+
+  private async attempt(entry: SpoolEntry, delivery: DeliveryRecord): Promise<void> {
+    const key = `${entry.id}/${delivery.channel}`;
+    this.active++;
+    this.inFlight.add(key);
+    const started = performance.now();
+    const channel = this.channels.get(delivery.channel);
+    try {
+      if (channel === undefined)
+        throw new DeliveryError(`channel "${delivery.channel}" is no longer configured`, true);
+      const notification = await this.enrichedFor(entry);
+      const receipt = await channel.send({
+        id: entry.id,
+        route: entry.route,
+        receivedAt: entry.receivedAt,
+        notification,
+      });
+      delivery.attempts++;
+      delivery.state = 'delivered';
+      delivery.detail = receipt.detail;
+      delivery.lastError = undefined;
+      delivery.finishedAt = this.now();
+      this.metrics.deliveries.inc({ channel: delivery.channel, outcome: 'delivered' });
+      this.log.info({ id: entry.id, channel: delivery.channel, attempts: delivery.attempts }, 'delivered');
+    } catch (err) {
+      this.failed(entry, delivery, err);
+    } finally {
+      this.metrics.deliveryDuration.observe(
+        { channel: delivery.channel },
+        (performance.now() - started) / 1000,
+      );
+    }
+    await this.persist(entry);
+    this.active--;
+    this.inFlight.delete(key);
+    this.updateGauges();
+    if (this.stopped && this.active === 0) this.idle?.();
+    this.pump();
+  }
+
+  private failed(entry: SpoolEntry, delivery: DeliveryRecord, err: unknown): void {
+    const now = this.now();
+    const { initialBackoffMs, maxBackoffMs, maxAgeMs } = this.options.retry;
+    delivery.attempts++;
+    delivery.lastError = errorMessage(err);
+    const permanent = err instanceof DeliveryError && err.permanent;
+    const expiresAt = entry.receivedAt + maxAgeMs;
+    if (permanent || now >= expiresAt) {
+      delivery.state = 'dead';
+      delivery.finishedAt = now;
+      this.metrics.deliveries.inc({ channel: delivery.channel, outcome: 'dead' });
+      this.log.error(
+        { id: entry.id, channel: delivery.channel, attempts: delivery.attempts, err: delivery.lastError },
+        permanent ? 'delivery failed permanently: dead-lettered' : 'delivery expired: dead-lettered',
+      );
+      return;
+    }
+    // Exponential backoff with jitter (half fixed, half random): replicas and channels spread out.
+    const backoff = Math.min(maxBackoffMs, initialBackoffMs * 2 ** Math.min(delivery.attempts - 1, 30));
+    const wait = Math.max(
+      backoff / 2 + Math.random() * (backoff / 2),
+      (err as DeliveryError).retryAfterMs ?? 0,
+    );
+    // The last attempt happens at expiry rather than never.
+    delivery.nextAttemptAt = Math.min(now + wait, expiresAt);
+    this.metrics.deliveries.inc({ channel: delivery.channel, outcome: 'retry' });
+    this.log.warn(
+      {
+        id: entry.id,
+        channel: delivery.channel,
+        attempts: delivery.attempts,
+        retryInMs: Math.round(delivery.nextAttemptAt - now),
+        err: delivery.lastError,
+      },
+      'delivery failed, will retry',
+    );
+  }
+
+  /** Evidence is gathered once per notification and shared by its channels and retries. */
+  private enrichedFor(entry: SpoolEntry): Promise<EnrichedNotification> {
+    let result = this.enriched.get(entry.id);
+    if (result === undefined) {
+      result = this.enrich(entry.notification).catch((err: unknown) => ({
+        notification: entry.notification,
+        timeZone: 'UTC',
+        alerts: entry.notification.alerts.map((alert) => ({
+          alert,
+          unit: 'short' as const,
+          graphError: `graph unavailable: ${errorMessage(err)}`,
+        })),
+      }));
+      this.enriched.set(entry.id, result);
+    }
+    return result;
+  }
+
+  /** Writes of one entry are serialised: two channels finishing together must not race on its file. */
+  private persist(entry: SpoolEntry): Promise<void> {
+    const previous = this.writes.get(entry.id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        if (isFinished(entry) && this.pending.has(entry.id)) {
+          this.pending.delete(entry.id);
+          this.enriched.delete(entry.id);
+          const outcome = await this.spool.finish(entry);
+          if (outcome === 'dead') this.metrics.deadLetters.inc();
+          this.remember(entry);
+        } else if (this.pending.has(entry.id)) {
+          await this.spool.save(entry);
+        }
+      } catch (err) {
+        // Delivery state lives on in memory; after a restart the delivery may be repeated (at least once).
+        this.log.error({ id: entry.id, err: errorMessage(err) }, 'cannot write delivery state to the spool');
+      }
+    });
+    this.writes.set(entry.id, next);
+    void next.then(() => {
+      if (this.writes.get(entry.id) === next) this.writes.delete(entry.id);
+    });
+    return next;
+  }
+
+  private remember(entry: SpoolEntry): void {
+    this.finished.push(entry);
+    this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
+  }
+
+  private updateGauges(): void {
+    let depth = 0;
+    for (const entry of this.pending.values()) {
+      for (const d of entry.deliveries) if (d.state === 'pending') depth++;
+    }
+    this.metrics.queueDepth.set(depth);
+  }
+}

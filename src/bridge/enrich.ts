@@ -1,0 +1,271 @@
+import { errorMessage } from '../common/errors';
+import type { PrometheusClient, RangeSeries } from '../common/prometheus-client';
+import { explainAnomaly } from './explain';
+import type { GraphStore } from './graphs';
+import type { Alert, Notification } from './payload';
+import {
+  exprFromGeneratorUrl,
+  graphQueryFor,
+  matchAlertSeries,
+  promString,
+  seriesName,
+  type GraphQuery,
+} from './query';
+import { renderChartSvg, type ChartBand, type ChartSeries } from './render/chart';
+import { seriesToCsv } from './render/csv';
+import { svgToPng } from './render/png';
+import { unitFor, type Unit } from './render/units';
+
+/**
+ * Evidence for each alert: the data around it from the configured Prometheus, a rendered graph, the
+ * plotted data as CSV and, for the detector's anomalies, the normal band and a sentence explaining it.
+ * A failing query never stops a notification: the alert then carries the reason instead of a graph.
+ */
+
+export interface GraphSettings {
+  lookbackMs: number;
+  maxRangeMs: number;
+  points: number;
+  width: number;
+  maxSeries: number;
+  maxGraphs: number;
+  timeZone: string;
+}
+
+export interface Graph {
+  /** Id under /graph/<id>.png. */
+  id: string;
+  png: Buffer;
+  csv: string;
+  /** A file name for the CSV attachment. */
+  csvName: string;
+  /** The series plotted, as CSV rows are made from. */
+  series: ChartSeries[];
+}
+
+export interface AlertEvidence {
+  alert: Alert;
+  query?: string;
+  unit: Unit;
+  graph?: Graph;
+  /** Why there is no graph, for people. */
+  graphError?: string;
+  /** For anomaly alerts: what makes the value unusual. */
+  explanation?: string;
+}
+
+export interface EnrichedNotification {
+  notification: Notification;
+  alerts: AlertEvidence[];
+  timeZone: string;
+}
+
+type RangeQuerier = Pick<PrometheusClient, 'queryRange' | 'url'>;
+
+export class Enricher {
+  constructor(
+    private readonly prometheus: RangeQuerier,
+    private readonly graphs: GraphStore,
+    private readonly settings: GraphSettings,
+    private readonly onRender: (seconds: number) => void = () => undefined,
+  ) {}
+
+  async enrich(notification: Notification, now = Date.now()): Promise<EnrichedNotification> {
+    // Alerts of one group usually share their query: ask Prometheus once per query and range.
+    const cache = new Map<string, Promise<RangeSeries[]>>();
+    const query = (expr: string, start: number, end: number, step: number): Promise<RangeSeries[]> => {
+      const key = `${expr}\n${start}\n${end}\n${step}`;
+      let result = cache.get(key);
+      if (result === undefined) {
+        result = this.prometheus.queryRange(expr, start, end, step);
+        cache.set(key, result);
+      }
+      return result;
+    };
+    const alerts = await Promise.all(
+      notification.alerts.map((alert, i) =>
+        i < this.settings.maxGraphs
+          ? this.evidence(alert, i, now, query)
+          : Promise.resolve<AlertEvidence>({
+              alert,
+              unit: 'short',
+              graphError: `not graphed: only the first ${this.settings.maxGraphs} alerts of a notification are`,
+            }),
+      ),
+    );
+    return { notification, alerts, timeZone: this.settings.timeZone };
+  }
+
+  private async evidence(
+    alert: Alert,
+    index: number,
+    now: number,
+    query: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>,
+  ): Promise<AlertEvidence> {
+    const graphQuery = graphQueryFor(alert);
+    const anomaly = isAnomalyAlert(alert, graphQuery);
+    const unit = unitFor(graphQuery?.expr ?? '', alert.annotations.unit);
+    const base: AlertEvidence = { alert, query: graphQuery?.expr, unit };
+    if (graphQuery === undefined && !anomaly) {
+      return {
+        ...base,
+        graphError: 'no graph: the alert has no `query` annotation and no expression in its generatorURL',
+      };
+    }
+    const { start, end, step } = this.range(alert, now);
+    try {
+      const plotted =
+        graphQuery === undefined
+          ? []
+          : matchAlertSeries(await query(graphQuery.expr, start, end, step), alert.labels).map(toChartSeries);
+      let band: ChartBand | undefined;
+      let bandSeries: ChartSeries[] = [];
+      let explanation: string | undefined;
+      if (anomaly) {
+        const found = await this.anomalyBand(alert, start, end, step, query, plotted[0]);
+        if (found) {
+          ({ band, bandSeries, explanation } = found);
+        }
+      }
+      const started = performance.now();
+      const png = svgToPng(
+        renderChartSvg({
+          title: `${alert.labels.alertname ?? 'alert'}: ${graphQuery?.expr ?? `vigil_anomaly{rule=${promString(alert.labels.rule ?? '')}}`}`,
+          series: plotted,
+          band,
+          threshold: graphQuery?.threshold,
+          startMs: start,
+          endMs: end,
+          alertStartMs: alert.startsAt,
+          alertEndMs: alert.endsAt,
+          unit,
+          timeZone: this.settings.timeZone,
+          width: this.settings.width,
+          maxSeries: this.settings.maxSeries,
+        }),
+      );
+      this.onRender((performance.now() - started) / 1000);
+      const csvSeries = [...plotted, ...bandSeries];
+      return {
+        ...base,
+        explanation,
+        graph: {
+          id: this.graphs.put(png),
+          png,
+          csv: seriesToCsv(csvSeries),
+          csvName: `${safeFileName(alert.labels.alertname ?? 'alert')}-${index + 1}.csv`,
+          series: csvSeries,
+        },
+      };
+    } catch (err) {
+      return { ...base, graphError: `graph unavailable: ${errorMessage(err)}` };
+    }
+  }
+
+  /** From `lookback` before the start to the end (or now), at most `max_range` long. */
+  private range(alert: Alert, now: number): { start: number; end: number; step: number } {
+    const { lookbackMs, maxRangeMs, points } = this.settings;
+    const end = Math.min(now, (alert.endsAt ?? now) + lookbackMs / 6);
+    const from = Math.max(alert.startsAt - lookbackMs, end - maxRangeMs);
+    const step = Math.max(1, Math.ceil((end - from) / points / 1000)) * 1000;
+    // Aligned to the step, so the same alert asks the same range of every replica and retry.
+    return { start: Math.floor(from / step) * step, end: Math.ceil(end / step) * step, step };
+  }
+
+  private async anomalyBand(
+    alert: Alert,
+    start: number,
+    end: number,
+    step: number,
+    query: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>,
+    observed: ChartSeries | undefined,
+  ): Promise<{ band: ChartBand; bandSeries: ChartSeries[]; explanation: string } | undefined> {
+    const rule = alert.labels.rule;
+    if (rule === undefined) return undefined;
+    const matchers = [`rule=${promString(rule)}`];
+    if (alert.labels.detector !== undefined) matchers.push(`detector=${promString(alert.labels.detector)}`);
+    const selector = `{${matchers.join(',')}}`;
+    const fetch = async (metric: string): Promise<RangeSeries[]> =>
+      matchAlertSeries(await query(`${metric}${selector}`, start, end, step), alert.labels);
+    const [scores, expected, lower, upper] = await Promise.all(
+      ['vigil_anomaly_score', 'vigil_anomaly_expected', 'vigil_anomaly_lower', 'vigil_anomaly_upper'].map(
+        fetch,
+      ),
+    );
+    // The detector that saw it most strongly during the alert, unless the alert names one.
+    const alertEnd = alert.endsAt ?? end;
+    let best: { series: RangeSeries; at: number; score: number } | undefined;
+    for (const series of scores) {
+      series.timestamps.forEach((t, i) => {
+        const score = Math.abs(series.values[i]);
+        if (
+          t >= alert.startsAt - step &&
+          t <= alertEnd &&
+          Number.isFinite(score) &&
+          (!best || score > best.score)
+        ) {
+          best = { series, at: t, score: series.values[i] };
+        }
+      });
+    }
+    if (best === undefined) return undefined;
+    const detector = best.series.labels.detector ?? '';
+    const same = (s: RangeSeries): boolean => (s.labels.detector ?? '') === detector;
+    const e = expected.find(same);
+    const l = lower.find(same);
+    const u = upper.find(same);
+    if (!e || !l || !u) return undefined;
+    const at = (s: { timestamps: number[]; values: number[] }): number | undefined => {
+      const i = s.timestamps.indexOf(best!.at);
+      return i < 0 ? undefined : s.values[i];
+    };
+    const [ev, lv, uv] = [at(e), at(l), at(u)];
+    if (ev === undefined || lv === undefined || uv === undefined) return undefined;
+    const unit = unitFor(alert.annotations.query ?? '', alert.annotations.unit);
+    const explanation = explainAnomaly(
+      {
+        value: observed ? at(observed) : undefined,
+        expected: ev,
+        lower: lv,
+        upper: uv,
+        score: best.score,
+        detector,
+      },
+      unit,
+    );
+    const band = alignBand(e, l, u);
+    return { band, bandSeries: [e, l, u].map(toChartSeries), explanation };
+  }
+}
+
+/** The detector's alerts: on `vigil_anomaly`, with the `rule` label that selects the band. */
+export function isAnomalyAlert(alert: Alert, graphQuery: GraphQuery | undefined): boolean {
+  if (alert.labels.rule === undefined) return false;
+  return (
+    alert.labels.alertname === 'vigil_anomaly' ||
+    /\bvigil_anomaly\b/.test(exprFromGeneratorUrl(alert.generatorURL) ?? '') ||
+    /\bvigil_anomaly\b/.test(graphQuery?.expr ?? '')
+  );
+}
+
+function toChartSeries(s: RangeSeries): ChartSeries {
+  return { name: seriesName(s.labels), timestamps: s.timestamps, values: s.values };
+}
+
+/** Lower and upper on the expected series' timestamps (they come from one detector cycle, so agree). */
+function alignBand(expected: RangeSeries, lower: RangeSeries, upper: RangeSeries): ChartBand {
+  const index = (s: RangeSeries): Map<number, number> =>
+    new Map(s.timestamps.map((t, i) => [t, s.values[i]]));
+  const lo = index(lower);
+  const hi = index(upper);
+  return {
+    timestamps: expected.timestamps,
+    expected: expected.values,
+    lower: expected.timestamps.map((t) => lo.get(t) ?? NaN),
+    upper: expected.timestamps.map((t) => hi.get(t) ?? NaN),
+  };
+}
+
+function safeFileName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'alert';
+}

@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The bridge's self-metrics on /metrics. */
+export class BridgeMetrics {
+  readonly registry = new Registry();
+
+  readonly received = new Counter({
+    name: 'vigil_bridge_notifications_received_total',
+    help: 'Notifications accepted into the spool, by route.',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'vigil_bridge_notifications_rejected_total',
+    help: 'Webhook requests refused, by reason (bad_payload, too_large, unauthorized, unknown_route, spool_error).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'vigil_bridge_notifications_duplicate_total',
+    help: 'Notifications acknowledged but not delivered again: the same group and alert states arrived within the dedup window.',
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'vigil_bridge_deliveries_total',
+    help: 'Delivery attempts by channel and outcome (delivered, retry, dead).',
+    labelNames: ['channel', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'vigil_bridge_queue_depth',
+    help: 'Deliveries waiting (pending or being retried).',
+    registers: [this.registry],
+  });
+  /** Set by the dispatcher: when the oldest notification with a pending delivery arrived. */
+  oldestPendingSince: () => number | undefined = () => undefined;
+  readonly oldestPendingAge: Gauge = new Gauge({
+    name: 'vigil_bridge_oldest_pending_age_seconds',
+    help: 'Age of the oldest notification with a delivery still pending (0 when none).',
+    registers: [this.registry],
+    collect: () => {
+      const since = this.oldestPendingSince();
+      this.oldestPendingAge.set(since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000));
+    },
+  });
+  readonly deadLetters = new Gauge({
+    name: 'vigil_bridge_dead_letters',
+    help: 'Notifications in the dead-letter directory (a delivery given up).',
+    registers: [this.registry],
+  });
+  readonly ackDuration = new Histogram({
+    name: 'vigil_bridge_webhook_duration_seconds',
+    help: 'Time from webhook request to acknowledgement (includes the fsync to the spool).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly renderDuration = new Histogram({
+    name: 'vigil_bridge_render_duration_seconds',
+    help: 'Time to render one graph to PNG.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly deliveryDuration = new Histogram({
+    name: 'vigil_bridge_delivery_duration_seconds',
+    help: 'Time of one delivery attempt (enrichment included on the first), by channel.',
+    labelNames: ['channel'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly graphErrors = new Counter({
+    name: 'vigil_bridge_graph_errors_total',
+    help: 'Alerts sent without a graph because the query failed or Prometheus was unreachable.',
+    registers: [this.registry],
+  });
+  readonly watchdogLastSeen = new Gauge({
+    name: 'vigil_bridge_watchdog_last_seen_timestamp_seconds',
+    help: "When the Watchdog alert last arrived (dead man's switch).",
+    registers: [this.registry],
+  });
+  readonly watchdogMissing = new Gauge({
+    name: 'vigil_bridge_watchdog_missing',
+    help: '1 while the Watchdog alert is overdue (the alerting pipeline is broken).',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Notification } from './payload';
+
+/**
+ * The durable spool: one JSON file per accepted notification with the state of each delivery.
+ * Every write goes to a temporary file that is fsync'd, renamed into place, and the directory fsync'd,
+ * so an acknowledged notification survives kill -9 and power loss. Layout:
+ *   pending/<id>.json   deliveries still to do
+ *   done/<id>.json      all delivered (kept for de-duplication and the status page, then pruned)
+ *   dead/<id>.json      at least one delivery given up (kept until a person removes it)
+ */
+
+export type DeliveryStateName = 'pending' | 'delivered' | 'dead';
+
+export interface DeliveryRecord {
+  channel: string;
+  state: DeliveryStateName;
+  attempts: number;
+  /** Unix ms of the next attempt while pending. */
+  nextAttemptAt: number;
+  lastError?: string;
+  /** The peer's answer to the successful attempt. */
+  detail?: string;
+  finishedAt?: number;
+}
+
+export interface SpoolEntry {
+  id: string;
+  dedupKey: string;
+  receivedAt: number;
+  route: string;
+  notification: Notification;
+  deliveries: DeliveryRecord[];
+}
+
+export type Outcome = 'done' | 'dead';
+
+export interface SpoolContents {
+  pending: SpoolEntry[];
+  /** Finished entries, oldest first. */
+  finished: SpoolEntry[];
+  /** Files that could not be read, moved aside to corrupt/. */
+  corrupt: string[];
+}
+
+const DIRS = ['pending', 'done', 'dead', 'corrupt'] as const;
+type Dir = (typeof DIRS)[number];
+
+export function newEntryId(receivedAt: number, dedupKey: string): string {
+  // Sortable by arrival; the random part keeps ids unique when the same content arrives again later.
+  return `${String(receivedAt).padStart(13, '0')}-${dedupKey.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function isFinished(entry: SpoolEntry): boolean {
+  return entry.deliveries.every((d) => d.state !== 'pending');
+}
+
+export function outcomeOf(entry: SpoolEntry): Outcome {
+  return entry.deliveries.some((d) => d.state === 'dead') ? 'dead' : 'done';
+}
+
+export class Spool {
+  private readonly syncers = new Map<Dir, DirSyncer>();
+
+  private constructor(readonly dir: string) {
+    for (const d of DIRS) this.syncers.set(d, new DirSyncer(path.join(dir, d)));
+  }
+
+  /** Creates the layout if needed and reads what a previous run left. */
+  static async open(dir: string): Promise<{ spool: Spool; contents: SpoolContents }> {
+    for (const d of DIRS) await fs.mkdir(path.join(dir, d), { recursive: true });
+    const spool = new Spool(dir);
+    const contents: SpoolContents = { pending: [], finished: [], corrupt: [] };
+    for (const d of ['pending', 'done', 'dead'] as const) {
+      for (const file of (await fs.readdir(path.join(dir, d))).sort()) {
+        const full = path.join(dir, d, file);
+        if (file.endsWith('.tmp')) {
+          // A write that never reached its rename: the notification was never acknowledged.
+          await fs.rm(full, { force: true });
+          continue;
+        }
+        if (!file.endsWith('.json')) continue;
+        let entry: SpoolEntry;
+        try {
+          entry = JSON.parse(await fs.readFile(full, 'utf8')) as SpoolEntry;
+          if (typeof entry.id !== 'string' || !Array.isArray(entry.deliveries))
+            throw new Error('not a spool entry');
+        } catch {
+          await fs.rename(full, path.join(dir, 'corrupt', file));
+          contents.corrupt.push(file);
+          continue;
+        }
+        if (d === 'pending' && isFinished(entry)) {
+          // Crashed between the last state write and the move: finish the move now.
+          await spool.finish(entry);
+          contents.finished.push(entry);
+        } else if (d === 'pending') {
+          contents.pending.push(entry);
+        } else {
+          contents.finished.push(entry);
+        }
+      }
+    }
+    contents.finished.sort((a, b) => a.receivedAt - b.receivedAt);
+    return { spool, contents };
+  }
+
+  /** Stores a newly accepted notification; resolves once it is on disk. */
+  async add(entry: SpoolEntry): Promise<void> {
+    await this.write('pending', entry);
+  }
+
+  /** Records delivery progress of a pending entry. */
+  async save(entry: SpoolEntry): Promise<void> {
+    await this.write('pending', entry);
+  }
+
+  /** Writes the final state and moves the entry out of pending/. */
+  async finish(entry: SpoolEntry): Promise<Outcome> {
+    const outcome = outcomeOf(entry);
+    await this.write(outcome, entry);
+    await fs.rm(this.file('pending', entry.id), { force: true });
+    await this.syncers.get('pending')!.sync();
+    return outcome;
+  }
+
+  /** Deletes finished entries from done/ (dead/ stays for a person to see). */
+  async prune(entries: SpoolEntry[]): Promise<void> {
+    for (const entry of entries) await fs.rm(this.file('done', entry.id), { force: true });
+  }
+
+  private file(dir: Dir, id: string): string {
+    return path.join(this.dir, dir, `${id}.json`);
+  }
+
+  private async write(dir: Dir, entry: SpoolEntry): Promise<void> {
+    const target = this.file(dir, entry.id);
+    const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(entry));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, target);
+    await this.syncers.get(dir)!.sync();
+  }
+}
+
+/**
+ * fsync of a directory, shared: requests arriving while one runs wait for the next single sync,
+ * so a burst of accepts costs two directory syncs, not one each.
+ */
+class DirSyncer {
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  sync(): Promise<void> {
+    if (this.running === undefined) {
+      this.running = this.syncOnce().finally(() => (this.running = undefined));
+      return this.running;
+    }
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.sync();
+      });
+    return this.queued;
+  }
+
+  private async syncOnce(): Promise<void> {
+    const handle = await fs.open(this.dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}

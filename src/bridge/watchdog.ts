@@ -1,0 +1,124 @@
+import { errorMessage } from '../common/errors';
+import { formatDuration } from '../common/duration';
+import type { Logger } from '../common/logger';
+import type { BridgeMetrics } from './metrics';
+import type { Alert, Notification } from './payload';
+import { formatDateTime } from './render/time';
+
+/**
+ * Dead man's switch. Prometheus' always-firing `Watchdog` alert reaches the bridge through
+ * Alertmanager every repeat_interval; when it stops coming, something between them is broken and no
+ * other alert would get through either, so the bridge raises one itself (and resolves it when the
+ * Watchdog is back). Watchdog notifications are consumed here, never delivered.
+ */
+
+export interface WatchdogOptions {
+  alertname: string;
+  timeoutMs: number;
+}
+
+export type RaiseAlarm = (notification: Notification) => Promise<unknown>;
+
+export class Watchdog {
+  private lastSeen: number;
+  private missingSince: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: WatchdogOptions,
+    private readonly raise: RaiseAlarm,
+    private readonly metrics: BridgeMetrics,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    // A fresh start gets a full timeout of grace.
+    this.lastSeen = now();
+  }
+
+  start(): void {
+    const every = Math.min(Math.max(this.options.timeoutMs / 10, 1_000), 60_000);
+    this.timer = setInterval(() => void this.check(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One line for the status page. */
+  describe(timeZone: string): string {
+    const last = formatDateTime(this.lastSeen, timeZone);
+    return this.missingSince === undefined ? `last seen ${last}` : `MISSING, last seen ${last}`;
+  }
+
+  /**
+   * Takes the Watchdog alerts out of a notification; returns what is left to deliver, or undefined
+   * when nothing is.
+   */
+  observe(notification: Notification): Notification | undefined {
+    const isWatchdog = (a: Alert): boolean => a.labels.alertname === this.options.alertname;
+    if (!notification.alerts.some(isWatchdog)) return notification;
+    if (notification.alerts.some((a) => isWatchdog(a) && a.status === 'firing')) this.heartbeat();
+    const rest = notification.alerts.filter((a) => !isWatchdog(a));
+    return rest.length === 0 ? undefined : { ...notification, alerts: rest };
+  }
+
+  async check(): Promise<void> {
+    const now = this.now();
+    if (this.missingSince !== undefined || now - this.lastSeen <= this.options.timeoutMs) return;
+    this.missingSince = now;
+    this.metrics.watchdogMissing.set(1);
+    this.log.error(
+      { lastSeen: new Date(this.lastSeen).toISOString() },
+      'Watchdog alert overdue: the alerting pipeline is broken',
+    );
+    await this.send('firing', now);
+  }
+
+  private heartbeat(): void {
+    const now = this.now();
+    this.lastSeen = now;
+    this.metrics.watchdogLastSeen.set(now / 1000);
+    if (this.missingSince !== undefined) {
+      this.metrics.watchdogMissing.set(0);
+      this.log.info('Watchdog alert is back');
+      void this.send('resolved', now);
+      this.missingSince = undefined;
+    }
+  }
+
+  private async send(status: 'firing' | 'resolved', now: number): Promise<void> {
+    const since = this.missingSince ?? now;
+    const labels = { alertname: 'WatchdogMissing', severity: 'critical' };
+    const alert: Alert = {
+      status,
+      labels,
+      annotations: {
+        summary:
+          status === 'firing'
+            ? `The ${this.options.alertname} alert stopped arriving: alerts may not be reaching anyone`
+            : `The ${this.options.alertname} alert is arriving again`,
+        description: `vigil bridge expects the always-firing ${this.options.alertname} alert at least every ${formatDuration(this.options.timeoutMs)}; it last arrived at ${new Date(this.lastSeen).toISOString()}. Check Prometheus, its rule evaluation, Alertmanager and the route to this bridge.`,
+      },
+      startsAt: since,
+      endsAt: status === 'resolved' ? now : null,
+      generatorURL: '',
+      fingerprint: 'vigil-watchdog-missing',
+    };
+    try {
+      await this.raise({
+        receiver: 'vigil-watchdog',
+        status,
+        alerts: [alert],
+        groupLabels: { alertname: 'WatchdogMissing' },
+        commonLabels: labels,
+        commonAnnotations: {},
+        externalURL: '',
+        groupKey: 'vigil-watchdog',
+        truncatedAlerts: 0,
+      });
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'cannot spool the Watchdog notification');
+    }
+  }
+}
