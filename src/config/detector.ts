@@ -4,33 +4,57 @@ import { duration, listenAddress, prometheusConnectionSchema } from './types';
 
 const positiveInt = () => z.number().int().min(1);
 
+/**
+ * The detector settings' fields without defaults: `detector.defaults` adds the defaults, a rule
+ * takes each field as optional (zod's partial() would keep the defaults and so override the
+ * user's `detector.defaults` with the built-in ones).
+ */
+const zscoreFields = {
+  enabled: z.boolean(),
+  /** Sliding window the mean/stddev (or median/MAD) come from. */
+  window: duration(),
+  /** Median and MAD over every point instead of mean/stddev over time buckets. */
+  robust: z.boolean(),
+  /** Time buckets of the mean/stddev window (the window slides one bucket at a time). */
+  buckets: positiveInt().max(10_000),
+  threshold: z.number().positive(),
+  /** Points in the window before it scores. */
+  min_points: positiveInt(),
+};
+
+const seasonalFields = {
+  enabled: z.boolean(),
+  period: duration(),
+  seasons: positiveInt().max(100),
+  /** Width of a phase bucket; points inside one are averaged. */
+  resolution: duration(),
+  /** Past seasons needed at a phase before the seasonal detector scores (z-score decides alone until then). */
+  min_seasons: positiveInt(),
+  threshold: z.number().positive(),
+  /** How fast the baseline follows a series whose level moved (half-life). */
+  level_half_life: duration(),
+};
+
 const zscoreSchema = z
   .object({
-    enabled: z.boolean().default(true),
-    /** Sliding window the mean/stddev (or median/MAD) come from. */
-    window: duration().default(7 * 86_400_000),
-    /** Median and MAD over every point instead of mean/stddev over time buckets. */
-    robust: z.boolean().default(false),
-    /** Time buckets of the mean/stddev window (the window slides one bucket at a time). */
-    buckets: positiveInt().max(10_000).default(48),
-    threshold: z.number().positive().default(4),
-    /** Points in the window before it scores. */
-    min_points: positiveInt().default(12),
+    enabled: zscoreFields.enabled.default(true),
+    window: zscoreFields.window.default(7 * 86_400_000),
+    robust: zscoreFields.robust.default(false),
+    buckets: zscoreFields.buckets.default(48),
+    threshold: zscoreFields.threshold.default(4),
+    min_points: zscoreFields.min_points.default(12),
   })
   .strict();
 
 const seasonalSchema = z
   .object({
-    enabled: z.boolean().default(true),
-    period: duration().default(86_400_000),
-    seasons: positiveInt().max(100).default(7),
-    /** Width of a phase bucket; points inside one are averaged. */
-    resolution: duration().default(15 * 60_000),
-    /** Past seasons needed at a phase before the seasonal detector scores (z-score decides alone until then). */
-    min_seasons: positiveInt().default(2),
-    threshold: z.number().positive().default(4),
-    /** How fast the baseline follows a series whose level moved (half-life). */
-    level_half_life: duration().default(3_600_000),
+    enabled: seasonalFields.enabled.default(true),
+    period: seasonalFields.period.default(86_400_000),
+    seasons: seasonalFields.seasons.default(7),
+    resolution: seasonalFields.resolution.default(15 * 60_000),
+    min_seasons: seasonalFields.min_seasons.default(2),
+    threshold: seasonalFields.threshold.default(4),
+    level_half_life: seasonalFields.level_half_life.default(3_600_000),
   })
   .strict();
 
@@ -70,8 +94,8 @@ const ruleSchema = z
     clear_points: positiveInt().optional(),
     floor: z.number().min(0).optional(),
     relative_floor: z.number().min(0).optional(),
-    zscore: zscoreSchema.partial().strict().optional(),
-    seasonal: seasonalSchema.partial().strict().optional(),
+    zscore: z.object(zscoreFields).partial().strict().optional(),
+    seasonal: z.object(seasonalFields).partial().strict().optional(),
   })
   .strict();
 
