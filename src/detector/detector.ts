@@ -25,6 +25,14 @@ export async function startDetector(
   const logger = componentLogger('detector');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named *_total: `promtool check metrics` rejects them, and they add little.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    registry.removeSingleMetric(name);
+  }
   const engine = new DetectorEngine({
     config,
     source: deps.source ?? new PrometheusClient(config.prometheus),

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort } from '../helpers/net';
+import { startProcess, waitForHttp, type StartedProcess } from '../helpers/process';
+import { PROMTOOL_BIN, startPrometheus, type StartedPrometheus } from '../helpers/prometheus';
+import { tempDir } from '../helpers/tmp';
+import { VIGIL_CLI } from '../helpers/vigil';
+import { waitFor } from '../helpers/wait';
+import { noise } from '../detector/series';
+
+const MINUTE = 60_000;
+
+/**
+ * Four hours of history at 1-minute steps for two hosts whose load dips to idle (5) for 15
+ * minutes every hour and is busy (60) otherwise: a season of one hour keeps the test short.
+ * Host "a" skips its last dip (busy when it is always idle: the anomaly); host "b" does not.
+ * History ends on a 5-minute boundary so the dips line up with the seasonal buckets.
+ */
+function history(end: number): string {
+  const lines = ['# HELP vigil_test_load Generated load.', '# TYPE vigil_test_load gauge'];
+  for (const host of ['a', 'b']) {
+    const rand = noise(host === 'a' ? 1 : 2);
+    for (let k = 4 * 60; k >= 0; k--) {
+      const t = end - k * MINUTE;
+      const dip = k % 60 < 15;
+      const anomaly = host === 'a' && k < 15;
+      const value = (dip && !anomaly ? 5 : 60) + rand();
+      lines.push(`vigil_test_load{host="${host}"} ${value.toFixed(3)} ${t / 1000}`);
+    }
+  }
+  return `${lines.join('\n')}\n# EOF\n`;
+}
+
+const value = (result: Array<{ value: [number, string] }>) => Number(result[0]?.value[1]);
+
+describe('detector against a real Prometheus', () => {
+  let prometheus: StartedPrometheus;
+  let detector: StartedProcess;
+  let dir: ReturnType<typeof tempDir>;
+  let detectorUrl: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    const end = Math.floor(Date.now() / (5 * MINUTE)) * 5 * MINUTE - 5 * MINUTE;
+    const port = await freePort();
+    prometheus = await startPrometheus({
+      backfillOpenMetrics: history(end),
+      scrapeTargets: [{ job: 'vigil-detector', targets: [`127.0.0.1:${port}`] }],
+    });
+    const config = path.join(dir.path, 'vigil.yml');
+    fs.writeFileSync(
+      config,
+      `detector:
+  prometheus: { url: "${prometheus.url}", retries: 1 }
+  # History ends 5-10 minutes ago: evaluate up to then, not Prometheus' look-back repeats.
+  lag: 10m
+  defaults:
+    step: 1m
+    combine: last
+    floor: 1
+    zscore: { window: 2h, min_points: 10 }
+    seasonal: { period: 1h, seasons: 3, resolution: 5m, min_seasons: 2 }
+  rules:
+    - { name: load, query: vigil_test_load }
+    - { name: broken, query: "rate(vigil_test_load[5m]" }
+`,
+    );
+    detector = startProcess(process.execPath, [
+      VIGIL_CLI,
+      'detector',
+      '--config',
+      config,
+      '--listen',
+      `127.0.0.1:${port}`,
+    ]);
+    detectorUrl = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${detectorUrl}/-/ready`, detector);
+  }, 60_000);
+
+  afterAll(async () => {
+    await detector?.stop();
+    await prometheus?.stop();
+    dir?.remove();
+  });
+
+  test('flags the skipped dip of host a, not the hourly dips of host b; Prometheus scrapes the scores back', async () => {
+    const flagged = await waitFor(
+      async () => {
+        const result = await prometheus.query('vigil_anomaly{rule="load"}');
+        return result.length === 2 ? result : undefined;
+      },
+      { timeoutMs: 30_000, what: 'vigil_anomaly scraped by Prometheus' },
+    );
+    const byHost = Object.fromEntries(flagged.map((r) => [r.metric.host, Number(r.value[1])]));
+    expect(byHost).toEqual({ a: 1, b: 0 });
+    // Source labels kept (host), rule and detector added, the source's __name__ gone.
+    const scores = await prometheus.query('vigil_anomaly_score{rule="load",detector="seasonal"}');
+    const a = scores.find((r) => r.metric.host === 'a')!;
+    const b = scores.find((r) => r.metric.host === 'b')!;
+    expect(a.metric).toMatchObject({
+      __name__: 'vigil_anomaly_score',
+      host: 'a',
+      rule: 'load',
+      detector: 'seasonal',
+      job: 'vigil-detector',
+    });
+    expect(Number(a.value[1])).toBeGreaterThan(4);
+    expect(Math.abs(Number(b.value[1]))).toBeLessThan(4);
+    // Host a is busy where the last three hours say idle: the baseline and band say so too (the
+    // baseline has crept up a little toward the busy level: the level correction).
+    expect(
+      value(await prometheus.query('vigil_anomaly_expected{host="a",detector="seasonal"}')),
+    ).toBeLessThan(20);
+    // Its load (60-61) lies above the normal band.
+    expect(value(await prometheus.query('vigil_anomaly_upper{host="a",detector="seasonal"}'))).toBeLessThan(
+      60,
+    );
+    expect(value(await prometheus.query('vigil_anomaly_lower{host="b",detector="zscore"}'))).toBeLessThan(
+      value(await prometheus.query('vigil_anomaly_upper{host="b",detector="zscore"}')),
+    );
+    // The backfill fetched the history the models need (3 seasons of 60 points per host).
+    expect(
+      value(await prometheus.query('vigil_detector_samples_fetched_total{rule="load"}')),
+    ).toBeGreaterThanOrEqual(2 * 180);
+    expect(value(await prometheus.query('vigil_detector_series{rule="load"}'))).toBe(2);
+  });
+
+  test('invalid PromQL: that rule reports the error in a metric and the log, the other goes on', async () => {
+    await waitFor(async () => (await prometheus.query('vigil_detector_rule_up')).length === 2, {
+      what: 'rule_up scraped',
+    });
+    expect(value(await prometheus.query('vigil_detector_rule_up{rule="broken"}'))).toBe(0);
+    expect(value(await prometheus.query('vigil_detector_rule_up{rule="load"}'))).toBe(1);
+    expect(value(await prometheus.query('vigil_detector_up'))).toBe(1);
+    expect(
+      value(await prometheus.query('vigil_detector_query_errors_total{rule="broken",kind="bad_query"}')),
+    ).toBeGreaterThanOrEqual(1);
+    const log = detector
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"rule":"broken"'));
+    expect(log.length).toBeGreaterThan(0);
+    expect(JSON.parse(log[0])).toMatchObject({ level: 'error', rule: 'broken', kind: 'bad_query' });
+    expect(JSON.parse(log[0]).err).toMatch(/parse error/);
+  });
+
+  test('/metrics passes promtool check metrics', async () => {
+    const text = await (await fetch(`${detectorUrl}/metrics`)).text();
+    expect(text).toMatch(/^vigil_anomaly_score\{host="a",rule="load",detector="seasonal"\} /m);
+    // promtool prints lint problems and exits 1 (3 for a parse error); clean output passes.
+    const out = execFileSync(PROMTOOL_BIN, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(out).toBe('');
+  });
+});
