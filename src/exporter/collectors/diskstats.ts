@@ -79,11 +79,11 @@ export class DiskstatsCollector implements Collector {
       'device',
       'major',
       'minor',
-      'path',
-      'wwn',
       'model',
-      'serial',
+      'path',
       'revision',
+      'serial',
+      'wwn',
     ]);
     for (const disk of disks) {
       const { device } = disk;
@@ -114,11 +114,11 @@ export class DiskstatsCollector implements Collector {
         device,
         disk.major,
         disk.minor,
-        udev.ID_PATH ?? '',
-        udev.ID_WWN ?? '',
         udev.ID_MODEL ?? '',
-        udev.ID_SERIAL_SHORT ?? '',
+        udev.ID_PATH ?? '',
         udev.ID_REVISION ?? '',
+        udev.ID_SERIAL_SHORT ?? '',
+        udev.ID_WWN ?? '',
       );
     }
   }

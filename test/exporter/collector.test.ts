@@ -1,0 +1,104 @@
+import { CollectorRegistry, NoDataError, type Collector } from '../../src/exporter/collector';
+import type { MetricSink } from '../../src/exporter/exposition';
+import type { MetricFamily } from '../../src/common/exposition';
+
+const sample = (
+  families: MetricFamily[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined =>
+  families
+    .find((f) => f.name === name)
+    ?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+const working: Collector = {
+  name: 'working',
+  collect: (sink: MetricSink) => void sink.gauge('node_working', 'Works.').add(42),
+};
+
+describe('CollectorRegistry', () => {
+  it('reports success and duration per collector and merges their families sorted by name', async () => {
+    const registry = new CollectorRegistry([working], { timeoutMs: 1000 });
+    const families = await registry.scrape();
+    expect(families.map((f) => f.name)).toEqual([
+      'node_scrape_collector_duration_seconds',
+      'node_scrape_collector_success',
+      'node_working',
+    ]);
+    expect(sample(families, 'node_working')).toBe(42);
+    expect(sample(families, 'node_scrape_collector_success', { collector: 'working' })).toBe(1);
+    expect(
+      sample(families, 'node_scrape_collector_duration_seconds', { collector: 'working' }),
+    ).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a failing collector reports success 0, loses its partial output, and the others still answer', async () => {
+    const failing: Collector = {
+      name: 'failing',
+      collect: (sink) => {
+        sink.gauge('node_partial', 'Half done.').add(1);
+        throw new Error('cannot read /proc/nothing');
+      },
+    };
+    const warnings: string[] = [];
+    const registry = new CollectorRegistry([failing, working], {
+      timeoutMs: 1000,
+      logger: {
+        warn: (fields, msg) => warnings.push(`${msg} ${JSON.stringify(fields)}`),
+        debug: () => undefined,
+      },
+    });
+    const families = await registry.scrape();
+    expect(sample(families, 'node_scrape_collector_success', { collector: 'failing' })).toBe(0);
+    expect(sample(families, 'node_scrape_collector_success', { collector: 'working' })).toBe(1);
+    expect(families.find((f) => f.name === 'node_partial')).toBeUndefined();
+    expect(sample(families, 'node_working')).toBe(42);
+    expect(warnings.join('\n')).toContain('cannot read /proc/nothing');
+  });
+
+  it('a hanging collector is cut off by the timeout and is not started again while it still hangs', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const hanging: Collector = {
+      name: 'hanging',
+      collect: () => {
+        calls++;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    };
+    const registry = new CollectorRegistry([hanging, working], { timeoutMs: 50 });
+    const first = await registry.scrape();
+    expect(sample(first, 'node_scrape_collector_success', { collector: 'hanging' })).toBe(0);
+    expect(sample(first, 'node_scrape_collector_success', { collector: 'working' })).toBe(1);
+    expect(
+      sample(first, 'node_scrape_collector_duration_seconds', { collector: 'hanging' }),
+    ).toBeGreaterThanOrEqual(0.05);
+
+    const second = await registry.scrape();
+    expect(sample(second, 'node_scrape_collector_success', { collector: 'hanging' })).toBe(0);
+    expect(calls).toBe(1);
+
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    await registry.scrape();
+    expect(calls).toBe(2);
+  });
+
+  it('NoDataError reports success 0 without a warning', async () => {
+    const warnings: string[] = [];
+    const registry = new CollectorRegistry(
+      [
+        {
+          name: 'pressure',
+          collect: () => {
+            throw new NoDataError('no PSI');
+          },
+        },
+      ],
+      { timeoutMs: 100, logger: { warn: (_f, msg) => warnings.push(msg), debug: () => undefined } },
+    );
+    const families = await registry.scrape();
+    expect(sample(families, 'node_scrape_collector_success', { collector: 'pressure' })).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+});

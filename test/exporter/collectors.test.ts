@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { MetricFamily } from '../../src/common/exposition';
+import { EXPORTER_DEFAULTS } from '../../src/config/exporter';
+import type { Collector } from '../../src/exporter/collector';
+import { CpuCollector } from '../../src/exporter/collectors/cpu';
+import { DiskstatsCollector } from '../../src/exporter/collectors/diskstats';
+import { FilesystemCollector } from '../../src/exporter/collectors/filesystem';
+import { NetdevCollector } from '../../src/exporter/collectors/netdev';
+import { PressureCollector } from '../../src/exporter/collectors/pressure';
+import { MetricSink } from '../../src/exporter/exposition';
+import type { FsStats, Host } from '../../src/exporter/host';
+import { FIXTURES, FIXTURE_PATHS, fakeStatfs, fixtureHost } from './fixture-host';
+
+async function collect(collector: Collector): Promise<MetricFamily[]> {
+  const sink = new MetricSink();
+  await collector.collect(sink);
+  return sink.families;
+}
+
+function series(families: MetricFamily[], name: string): Array<Record<string, string | number>> {
+  return (families.find((f) => f.name === name)?.samples ?? []).map((s) => ({ ...s.labels, value: s.value }));
+}
+
+const sampleMounts = fs.readFileSync(path.join(FIXTURES, 'samples', 'mounts'), 'latin1');
+
+function hostWithMounts(mounts: string, overrides: Partial<Host> = {}): Host {
+  const base = fixtureHost();
+  return {
+    ...base,
+    readText: (file) => (file.endsWith(`${path.sep}1${path.sep}mounts`) ? mounts : base.readText(file)),
+    ...overrides,
+  };
+}
+
+const filesystemOptions = {
+  mountPointsExclude: new RegExp(EXPORTER_DEFAULTS.mountPointsExclude),
+  fsTypesExclude: new RegExp(EXPORTER_DEFAULTS.fsTypesExclude),
+  mountTimeoutMs: 50,
+};
+
+describe('filesystem collector', () => {
+  it("applies node_exporter's default exclusions and reports each (device, fstype, mountpoint) once", async () => {
+    const families = await collect(new FilesystemCollector(hostWithMounts(sampleMounts), filesystemOptions));
+    const mountpoints = series(families, 'node_filesystem_size_bytes').map((s) => s.mountpoint);
+    // /sys, /proc, /dev, /run/credentials/..., docker overlays and cgroup2 are excluded; /run is not (upstream default).
+    expect(mountpoints).toEqual(['/run', '/', '/boot/efi', '/srv/My Data', '/mnt/nfs']);
+    const data = series(families, 'node_filesystem_readonly').find((s) => s.mountpoint === '/srv/My Data');
+    expect(data).toEqual({ device: '/dev/sdb1', fstype: 'ext4', mountpoint: '/srv/My Data', value: 1 });
+    const root = series(families, 'node_filesystem_avail_bytes').find((s) => s.mountpoint === '/')!;
+    expect(root.value).toBe(fakeStatfs('').blocksAvailable * 4096);
+  });
+
+  it('a mount whose statfs hangs is reported with device_error 1, not statfs-ed again until it answers', async () => {
+    const calls: string[] = [];
+    let answer: ((stats: FsStats) => void) | undefined;
+    const host = hostWithMounts(sampleMounts, {
+      statfs: (mountPoint) => {
+        calls.push(mountPoint);
+        // The server is gone for the first call only.
+        if (mountPoint.endsWith('/mnt/nfs') && !answer)
+          return new Promise<FsStats>((resolve) => (answer = resolve));
+        return Promise.resolve(fakeStatfs(mountPoint));
+      },
+    });
+    const collector = new FilesystemCollector(host, filesystemOptions);
+    const nfsCalls = () => calls.filter((c) => c.endsWith('/mnt/nfs')).length;
+
+    const first = await collect(collector);
+    const nfsError = (families: MetricFamily[]) =>
+      series(families, 'node_filesystem_device_error').find((s) => s.mountpoint === '/mnt/nfs')?.value;
+    expect(nfsError(first)).toBe(1);
+    expect(series(first, 'node_filesystem_size_bytes').some((s) => s.mountpoint === '/mnt/nfs')).toBe(false);
+    expect(series(first, 'node_filesystem_size_bytes').some((s) => s.mountpoint === '/')).toBe(true);
+    expect(collector.stuckMounts()).toEqual(['/mnt/nfs']);
+
+    const second = await collect(collector);
+    expect(nfsError(second)).toBe(1);
+    expect(nfsCalls()).toBe(1);
+
+    answer!(fakeStatfs('nfs'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(collector.stuckMounts()).toEqual([]);
+    const third = await collect(collector);
+    expect(nfsError(third)).toBe(0);
+    expect(nfsCalls()).toBe(2);
+  });
+
+  it('a failing statfs is device_error 1 for that mount only', async () => {
+    const host = hostWithMounts(sampleMounts, {
+      statfs: async (mountPoint) => {
+        if (mountPoint.endsWith('/boot/efi')) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+        return fakeStatfs(mountPoint);
+      },
+    });
+    const families = await collect(new FilesystemCollector(host, filesystemOptions));
+    const errors = Object.fromEntries(
+      series(families, 'node_filesystem_device_error').map((s) => [s.mountpoint, s.value]),
+    );
+    expect(errors).toEqual({ '/run': 0, '/': 0, '/boot/efi': 1, '/srv/My Data': 0, '/mnt/nfs': 0 });
+  });
+});
+
+describe('cpu collector', () => {
+  it('keeps counters monotonic when the kernel steps iowait back, and resets after a CPU replug', async () => {
+    let text = 'cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 100 0 50 1000 30 0 5 0 0 0\n';
+    const host = { ...fixtureHost(), readText: () => text };
+    const collector = new CpuCollector(host);
+    const mode = async (m: string) =>
+      series(await collect(collector), 'node_cpu_seconds_total').find((s) => s.mode === m)!.value;
+    expect(await mode('iowait')).toBe(0.3);
+    text = 'cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 101 0 50 1001 29 0 5 0 0 0\n';
+    expect(await mode('iowait')).toBe(0.3);
+    expect(await mode('user')).toBe(1.01);
+    text = 'cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 1 0 1 10 1 0 0 0 0 0\n'; // idle dropped by 9.91 s: replugged
+    expect(await mode('idle')).toBe(0.1);
+  });
+
+  it('reports guest time by mode', async () => {
+    const families = await collect(new CpuCollector(fixtureHost()));
+    expect(series(families, 'node_cpu_guest_seconds_total').map((s) => `${s.cpu}/${s.mode}`)).toEqual([
+      '0/user',
+      '0/nice',
+      '1/user',
+      '1/nice',
+    ]);
+  });
+});
+
+describe('diskstats collector', () => {
+  it('excludes partitions and loop devices by default, converts sectors and ms, labels node_disk_info from udev', async () => {
+    const udev = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-udev-'));
+    fs.copyFileSync(path.join(FIXTURES, 'samples', 'udev-b8:0'), path.join(udev, 'b8:0'));
+    const base = fixtureHost();
+    const host = {
+      ...base,
+      readText: (file: string) =>
+        file.endsWith('diskstats')
+          ? '   8       0 sda 10 0 8 1500 0 0 0 0 0 0 0\n   8       1 sda1 1 0 1 1 0 0 0 0 0 0 0\n   7       0 loop0 1 0 1 1 0 0 0 0 0 0 0\n'
+          : base.readText(file),
+    };
+    try {
+      const families = await collect(
+        new DiskstatsCollector(host, {
+          deviceExclude: new RegExp(EXPORTER_DEFAULTS.diskDeviceExclude),
+          udevDataPath: udev,
+        }),
+      );
+      expect(series(families, 'node_disk_read_bytes_total')).toEqual([{ device: 'sda', value: 4096 }]);
+      expect(series(families, 'node_disk_read_time_seconds_total')).toEqual([{ device: 'sda', value: 1.5 }]);
+      expect(series(families, 'node_disk_info')).toEqual([
+        {
+          device: 'sda',
+          major: '8',
+          minor: '0',
+          model: 'Samsung_SSD_860_EVO_500GB',
+          path: 'pci-0000:00:17.0-ata-1',
+          revision: 'RVT04B6Q',
+          serial: 'S3Z1NB0K123456A',
+          wwn: '0x5002538e40a1b2c3',
+          value: 1,
+        },
+      ]);
+    } finally {
+      fs.rmSync(udev, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('netdev collector', () => {
+  it('device include and exclude patterns', async () => {
+    const host = fixtureHost();
+    const devices = async (options: ConstructorParameters<typeof NetdevCollector>[1]) =>
+      series(await collect(new NetdevCollector(host, options)), 'node_network_receive_bytes_total').map(
+        (s) => s.device,
+      );
+    expect((await devices({})).sort()).toEqual(['eth0', 'ifb0', 'ifb1', 'lo']);
+    expect((await devices({ deviceExclude: /^lo$/ })).sort()).toEqual(['eth0', 'ifb0', 'ifb1']);
+    expect(await devices({ deviceInclude: /^eth/ })).toEqual(['eth0']);
+  });
+});
+
+describe('pressure collector', () => {
+  it('fails with no data where PSI is missing', async () => {
+    const host = { ...fixtureHost(), paths: { ...FIXTURE_PATHS, procfs: '/nonexistent' } };
+    await expect(collect(new PressureCollector(host))).rejects.toThrow(/pressure information is unavailable/);
+  });
+});

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseDiskstats } from '../../src/exporter/procfs/diskstats';
+import { parseLoadavg } from '../../src/exporter/procfs/loadavg';
+import { parseMeminfo } from '../../src/exporter/procfs/meminfo';
+import { parseMounts } from '../../src/exporter/procfs/mounts';
+import { readNetClassDevice } from '../../src/exporter/procfs/netclass';
+import { NET_DEV_COLUMNS, parseNetDev } from '../../src/exporter/procfs/netdev';
+import { osVersionNumber, parseOsRelease } from '../../src/exporter/procfs/osrelease';
+import { parsePressure } from '../../src/exporter/procfs/pressure';
+import { parseProcStat } from '../../src/exporter/procfs/stat';
+import { parseUdevProperties } from '../../src/exporter/procfs/udev';
+import { FIXTURES, HOST_TREE } from './fixture-host';
+
+const read = (...parts: string[]): string => fs.readFileSync(path.join(HOST_TREE, ...parts), 'latin1');
+const sample = (name: string): string => fs.readFileSync(path.join(FIXTURES, 'samples', name), 'latin1');
+
+describe('procfs parsers (recorded files)', () => {
+  it('/proc/stat: per-CPU times in seconds (USER_HZ 100), the aggregate line skipped, and the counters', () => {
+    const stat = parseProcStat(read('proc', 'stat'));
+    expect(stat.cpus.map((cpu) => cpu.cpu)).toEqual(['0', '1']);
+    // cpu0 2858 0 1196 22089 40 0 16 79 0 0
+    expect(stat.cpus[0]).toEqual({
+      cpu: '0',
+      user: 28.58,
+      nice: 0,
+      system: 11.96,
+      idle: 220.89,
+      iowait: 0.4,
+      irq: 0,
+      softirq: 0.16,
+      steal: 0.79,
+      guest: 0,
+      guestNice: 0,
+    });
+    expect(stat.bootTime).toBe(1795451959);
+    expect(stat.contextSwitches).toBeGreaterThan(0);
+    expect(stat.forks).toBeGreaterThan(0);
+    expect(stat.interrupts).toBeGreaterThan(0);
+    expect(stat.procsRunning).toBeGreaterThanOrEqual(1);
+    expect(stat.procsBlocked).toBeGreaterThanOrEqual(0);
+  });
+
+  it('/proc/meminfo: kB to bytes with _bytes, parentheses to underscores, unitless HugePages as they are', () => {
+    const fields = new Map(parseMeminfo(read('proc', 'meminfo')).map((f) => [f.name, f.value]));
+    const memTotalKb = Number(/MemTotal:\s+(\d+)/.exec(read('proc', 'meminfo'))![1]);
+    expect(fields.get('MemTotal_bytes')).toBe(memTotalKb * 1024);
+    expect(fields.has('Active_anon_bytes')).toBe(true);
+    expect(fields.has('Inactive_file_bytes')).toBe(true);
+    expect(fields.get('HugePages_Total')).toBe(0);
+    expect(fields.has('HugePages_Total_bytes')).toBe(false);
+    expect([...fields.keys()].every((name) => /^[A-Za-z0-9_]+$/.test(name))).toBe(true);
+  });
+
+  it('/proc/diskstats: all 20 fields of kernels >= 5.5, including discards and flushes', () => {
+    const vda = parseDiskstats(read('proc', 'diskstats')).find((d) => d.device === 'vda')!;
+    // 254 0 vda 32988 6527 1744786 14513 9392 29032 1888536 9142 0 5288 23995 3562 69 79784 283 1316 56
+    expect(vda).toMatchObject({
+      major: '254',
+      minor: '0',
+      readsCompleted: 32988,
+      sectorsRead: 1744786,
+      writeTimeMs: 9142,
+      ioTimeMs: 5288,
+      weightedIoTimeMs: 23995,
+      discards: { completed: 3562, merged: 69, sectors: 79784, timeMs: 283 },
+      flushes: { completed: 1316, timeMs: 56 },
+    });
+  });
+
+  it('/proc/diskstats: old kernels without discard and flush fields', () => {
+    const [disk] = parseDiskstats('   8       0 sda 1 2 3 4 5 6 7 8 9 10 11\n');
+    expect(disk.device).toBe('sda');
+    expect(disk.weightedIoTimeMs).toBe(11);
+    expect(disk.discards).toBeUndefined();
+    expect(disk.flushes).toBeUndefined();
+  });
+
+  it('/proc/net/dev: the 16 columns per interface, header lines skipped', () => {
+    const devices = parseNetDev(read('proc', 'net', 'dev'));
+    expect(devices.map((d) => d.device).sort()).toEqual(['eth0', 'ifb0', 'ifb1', 'lo']);
+    const lo = devices.find((d) => d.device === 'lo')!;
+    expect(lo.values).toHaveLength(NET_DEV_COLUMNS.length);
+    expect(lo.values[NET_DEV_COLUMNS.indexOf('receive_bytes')]).toBe(
+      lo.values[NET_DEV_COLUMNS.indexOf('transmit_bytes')],
+    );
+  });
+
+  it('/proc/loadavg and a malformed one', () => {
+    const load = parseLoadavg(read('proc', 'loadavg'));
+    expect(Object.values(load).every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+    expect(parseLoadavg('0.65 0.41 0.17 1/123 4567\n')).toEqual({ load1: 0.65, load5: 0.41, load15: 0.17 });
+    expect(() => parseLoadavg('garbage')).toThrow(/unexpected loadavg/);
+  });
+
+  it('/proc/pressure: totals in microseconds become seconds; cpu has "full" only on newer kernels', () => {
+    expect(parsePressure(read('proc', 'pressure', 'io'))).toEqual({
+      someSeconds: expect.any(Number),
+      fullSeconds: expect.any(Number),
+    });
+    expect(parsePressure('some avg10=0.00 avg60=0.00 avg300=0.00 total=12611800\n')).toEqual({
+      someSeconds: 12.6118,
+      fullSeconds: undefined,
+    });
+    expect(() => parsePressure('')).toThrow(/some/);
+  });
+
+  it('os-release: quoted and bare values, major.minor version', () => {
+    const release = parseOsRelease(read('rootfs', 'etc', 'os-release'));
+    expect(release).toMatchObject({
+      ID: 'debian',
+      VERSION_ID: '12',
+      PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)',
+    });
+    expect(osVersionNumber('22.04')).toBe(22.04);
+    expect(osVersionNumber('3.18.4')).toBe(3.18);
+    expect(osVersionNumber(undefined)).toBe(0);
+  });
+
+  it('/sys/class/net/<dev>: hex flags, speed in bytes/s, unreadable attributes left out', () => {
+    const device = (name: string) =>
+      readNetClassDevice((file) => {
+        try {
+          return read('sys', 'class', 'net', name, file);
+        } catch {
+          return undefined;
+        }
+      });
+    const eth0 = device('eth0');
+    expect(eth0.operstate).toBe('up');
+    expect(eth0.values.flags).toBe(0x1003);
+    expect(eth0.values.speed_bytes).toBe(-125000); // -1 Mbit/s: the driver does not know
+    expect(eth0.values.mtu_bytes).toBe(1400);
+    const ifb0 = device('ifb0');
+    expect(ifb0.values.carrier).toBeUndefined(); // EINVAL while the link is down
+    expect(ifb0.values.iface_id).toBe(2);
+  });
+});
+
+describe('procfs parsers (samples)', () => {
+  it('mounts: octal escapes in mount points, options kept', () => {
+    const mounts = parseMounts(sample('mounts'));
+    expect(mounts.find((m) => m.device === '/dev/sdb1')).toEqual({
+      device: '/dev/sdb1',
+      mountPoint: '/srv/My Data',
+      fsType: 'ext4',
+      options: 'ro,relatime',
+    });
+    expect(mounts).toHaveLength(12);
+  });
+
+  it('udev database entry: E: properties only', () => {
+    const props = parseUdevProperties(sample('udev-b8:0'));
+    expect(props.ID_MODEL).toBe('Samsung_SSD_860_EVO_500GB');
+    expect(props.ID_SERIAL_SHORT).toBe('S3Z1NB0K123456A');
+    expect(props['disk/by-id/ata-Samsung_SSD_860_EVO_500GB_S3Z1NB0K123456A']).toBeUndefined();
+  });
+});
