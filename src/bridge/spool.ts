@@ -73,7 +73,8 @@ export class Spool {
     for (const d of DIRS) await fs.mkdir(path.join(dir, d), { recursive: true });
     const spool = new Spool(dir);
     const contents: SpoolContents = { pending: [], finished: [], corrupt: [] };
-    for (const d of ['pending', 'done', 'dead'] as const) {
+    // pending/ last: an entry it finishes moves into done/, which must not be read twice.
+    for (const d of ['done', 'dead', 'pending'] as const) {
       for (const file of (await fs.readdir(path.join(dir, d))).sort()) {
         const full = path.join(dir, d, file);
         if (file.endsWith('.tmp')) {

@@ -1,4 +1,4 @@
-import { newTextPen, type TextStyle } from './text';
+import { newTextPen, type TextPen, type TextStyle } from './text';
 import { formatClock, formatDateTime, timeTicks } from './time';
 import { formatValue, niceTicks, type Unit } from './units';
 
@@ -55,7 +55,8 @@ const RIGHT = 20;
 const AXIS_HEIGHT = 40;
 const LEGEND_ROW = 18;
 
-export function renderChartSvg(spec: ChartSpec): string {
+/** `pen` draws the text: glyph outlines by default; tests pass plain <text> to read the labels back. */
+export function renderChartSvg(spec: ChartSpec, pen: TextPen = newTextPen()): string {
   const width = spec.width ?? 800;
   const maxSeries = spec.maxSeries ?? 8;
   const shown = pickSeries(spec.series, maxSeries);
@@ -74,7 +75,6 @@ export function renderChartSvg(spec: ChartSpec): string {
   const y = (v: number): number => TOP + PLOT_HEIGHT - ((v - yMin) / (yMax - yMin || 1)) * PLOT_HEIGHT;
   const clampY = (v: number): number => Math.min(TOP + PLOT_HEIGHT, Math.max(TOP, y(v)));
 
-  const pen = newTextPen();
   const text = (tx: number, ty: number, content: string, style: TextStyle): string =>
     pen.text(tx, ty, content, style);
   const out: string[] = [];

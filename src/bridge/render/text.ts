@@ -58,8 +58,8 @@ export function hasOutlineFont(): boolean {
   return loadFonts() !== null;
 }
 
-export function newTextPen(): TextPen {
-  const loaded = loadFonts();
+export function newTextPen(kind: 'outline' | 'text' = 'outline'): TextPen {
+  const loaded = kind === 'outline' ? loadFonts() : null;
   return loaded ? new OutlinePen(loaded.regular, loaded.bold) : new SvgTextPen();
 }
 

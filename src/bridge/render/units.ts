@@ -15,10 +15,10 @@ export function unitFor(query: string, annotation?: string): Unit {
   if (annotation !== undefined && isUnit(annotation)) return annotation;
   // rate() of a seconds counter is seconds per second: a plain number, not a duration.
   if (/_seconds_total\b/.test(query)) return 'short';
-  if (/_bytes(_total)?\b/.test(query)) return 'bytes';
+  if (/[_:]bytes(_total)?\b/.test(query)) return 'bytes';
   if (/_seconds\b/.test(query)) return 'seconds';
-  if (/_ratio\b/.test(query)) return 'ratio';
-  if (/_percent(age)?\b/.test(query)) return 'percent';
+  if (/[_:]ratio\b/.test(query)) return 'ratio';
+  if (/[_:]percent(age)?\b/.test(query)) return 'percent';
   return 'short';
 }
 

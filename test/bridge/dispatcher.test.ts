@@ -1,0 +1,169 @@
+import { DeliveryError, type Channel, type OutgoingMessage } from '../../src/bridge/channels/channel';
+import { Dispatcher, type DispatcherOptions } from '../../src/bridge/dispatcher';
+import type { EnrichedNotification } from '../../src/bridge/enrich';
+import { BridgeMetrics } from '../../src/bridge/metrics';
+import { parseNotification, type Notification } from '../../src/bridge/payload';
+import { Spool } from '../../src/bridge/spool';
+import { rootLogger } from '../../src/common/logger';
+import { tempDir } from '../helpers/tmp';
+import { waitFor } from '../helpers/wait';
+import { alertmanagerPayload, type PayloadOptions } from './fixtures';
+
+/** A channel whose answers the test scripts: failures first, then success. */
+class ScriptedChannel implements Channel {
+  readonly type = 'test';
+  readonly sent: OutgoingMessage[] = [];
+  attempts = 0;
+  constructor(
+    readonly name: string,
+    private readonly failures: Array<DeliveryError> = [],
+  ) {}
+  async send(message: OutgoingMessage) {
+    this.attempts++;
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    this.sent.push(message);
+    return { detail: '250 ok' };
+  }
+  async close() {}
+}
+
+function notification(o: PayloadOptions = {}): Notification {
+  const result = parseNotification(alertmanagerPayload(o));
+  if (!result.ok) throw new Error(result.reason);
+  return result.notification;
+}
+
+const enrich = async (n: Notification): Promise<EnrichedNotification> => ({
+  notification: n,
+  timeZone: 'UTC',
+  alerts: n.alerts.map((alert) => ({ alert, unit: 'short' })),
+});
+
+const OPTIONS: DispatcherOptions = {
+  retry: { initialBackoffMs: 10, maxBackoffMs: 40, maxAgeMs: 60_000, concurrency: 4 },
+  dedupWindowMs: 60_000,
+  history: 10,
+};
+
+describe('dispatcher', () => {
+  let dir: ReturnType<typeof tempDir>;
+  const log = rootLogger.child({ component: 'test' });
+  log.level = 'silent';
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => dir.remove());
+
+  async function start(channels: Channel[], options = OPTIONS, now?: () => number) {
+    const { spool, contents } = await Spool.open(dir.path);
+    const metrics = new BridgeMetrics();
+    const dispatcher = new Dispatcher(
+      spool,
+      new Map(channels.map((c) => [c.name, c])),
+      enrich,
+      options,
+      metrics,
+      log,
+      now,
+    );
+    dispatcher.load(contents);
+    return { dispatcher, metrics };
+  }
+
+  it('retries a failing delivery with backoff until it succeeds, then records it as done', async () => {
+    const mail = new ScriptedChannel('mail', [
+      new DeliveryError('SMTP ECONNREFUSED'),
+      new DeliveryError('SMTP 421 busy'),
+    ]);
+    const { dispatcher, metrics } = await start([mail]);
+    const result = await dispatcher.accept('default', notification(), ['mail']);
+    expect(result.status).toBe('accepted');
+    await waitFor(() => mail.sent.length === 1);
+    expect(mail.attempts).toBe(3);
+    await waitFor(() => dispatcher.recent()[0].deliveries[0].state === 'delivered');
+    const delivery = dispatcher.recent()[0].deliveries[0];
+    expect(delivery).toMatchObject({ attempts: 3, detail: '250 ok' });
+    expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_deliveries_total')).toContain(
+      'vigil_bridge_deliveries_total{channel="mail",outcome="retry"} 2',
+    );
+    await dispatcher.stop();
+  });
+
+  it('delivers each channel independently: one failing does not hold back or repeat the other', async () => {
+    const ok = new ScriptedChannel('ok');
+    const flaky = new ScriptedChannel('flaky', [new DeliveryError('down'), new DeliveryError('down')]);
+    const { dispatcher } = await start([ok, flaky]);
+    await dispatcher.accept('default', notification(), ['ok', 'flaky']);
+    await waitFor(() => flaky.sent.length === 1);
+    expect(ok.sent).toHaveLength(1);
+    expect(ok.attempts).toBe(1);
+    await dispatcher.stop();
+  });
+
+  it('dead-letters permanent failures at once', async () => {
+    const mail = new ScriptedChannel('mail', [new DeliveryError('SMTP 550 no such user', true)]);
+    const { dispatcher, metrics } = await start([mail]);
+    await dispatcher.accept('default', notification(), ['mail']);
+    await waitFor(() => dispatcher.recent()[0]?.deliveries[0].state === 'dead');
+    expect(mail.attempts).toBe(1);
+    expect(dispatcher.recent()[0].deliveries[0].lastError).toBe('SMTP 550 no such user');
+    expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_dead_letters')).toContain(
+      'vigil_bridge_dead_letters 1',
+    );
+    await dispatcher.stop();
+  });
+
+  it('dead-letters deliveries still failing at max age', async () => {
+    let clock = 1_000_000;
+    const failures = Array.from({ length: 100 }, () => new DeliveryError('down'));
+    const mail = new ScriptedChannel('mail', failures);
+    const options = { ...OPTIONS, retry: { ...OPTIONS.retry, maxAgeMs: 5_000 } };
+    const { dispatcher } = await start([mail], options, () => clock);
+    await dispatcher.accept('default', notification(), ['mail']);
+    await waitFor(() => mail.attempts >= 1);
+    clock += 6_000;
+    await waitFor(() => dispatcher.recent()[0]?.deliveries[0].state === 'dead');
+    expect(dispatcher.recent()[0].deliveries[0].lastError).toBe('down');
+    await dispatcher.stop();
+  });
+
+  it('delivers the same notification once, however often it arrives; a new state is new', async () => {
+    const mail = new ScriptedChannel('mail');
+    const { dispatcher, metrics } = await start([mail]);
+    const results = await Promise.all(
+      [1, 2, 3].map(() => dispatcher.accept('default', notification(), ['mail'])),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual(['accepted', 'duplicate', 'duplicate']);
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    await dispatcher.accept('default', notification({ status: 'resolved' }), ['mail']);
+    await waitFor(() => mail.sent.length === 2);
+    expect(mail.sent.map((m) => m.notification.notification.status)).toEqual(['firing', 'resolved']);
+    expect(
+      await metrics.registry.getSingleMetricAsString('vigil_bridge_notifications_duplicate_total'),
+    ).toContain(' 2');
+    await dispatcher.stop();
+  });
+
+  it('resumes spooled deliveries after a restart, and never repeats delivered ones', async () => {
+    const first = new ScriptedChannel('mail', [new DeliveryError('down')]);
+    const slow = { ...OPTIONS, retry: { ...OPTIONS.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } };
+    const a = await start([first], slow);
+    const { id } = await a.dispatcher.accept('default', notification(), ['mail']);
+    await waitFor(() => a.dispatcher.recent()[0].deliveries[0].lastError === 'down');
+    await a.dispatcher.stop();
+
+    // Restarted two minutes later: the retry is due.
+    const second = new ScriptedChannel('mail');
+    const b = await start([second], slow, () => Date.now() + 120_000);
+    await waitFor(() => second.sent.length === 1);
+    expect(second.sent[0].id).toBe(id);
+    await b.dispatcher.stop();
+
+    const third = new ScriptedChannel('mail');
+    const c = await start([third]);
+    expect((await c.dispatcher.accept('default', notification(), ['mail'])).status).toBe('duplicate');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(third.attempts).toBe(0);
+    expect(c.dispatcher.recent()[0].deliveries[0]).toMatchObject({ state: 'delivered', attempts: 2 });
+    await c.dispatcher.stop();
+  });
+});

@@ -1,0 +1,49 @@
+/** Alertmanager webhook payloads as Alertmanager 0.27 sends them. */
+
+export interface PayloadOptions {
+  status?: 'firing' | 'resolved';
+  alertname?: string;
+  instances?: string[];
+  startsAt?: string;
+  endsAt?: string;
+  generatorURL?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  groupKey?: string;
+  externalURL?: string;
+}
+
+export function alertmanagerPayload(o: PayloadOptions = {}): Record<string, unknown> {
+  const status = o.status ?? 'firing';
+  const alertname = o.alertname ?? 'HostHighCpu';
+  const instances = o.instances ?? ['web-1'];
+  const alerts = instances.map((instance, i) => ({
+    status,
+    labels: { alertname, instance, job: 'node', severity: 'critical', ...o.labels },
+    annotations: {
+      summary: `CPU busy on ${instance}`,
+      description: 'Above 90% for 5 minutes.',
+      ...o.annotations,
+    },
+    startsAt: o.startsAt ?? '2026-11-23T14:02:00.000Z',
+    endsAt: status === 'firing' ? '0001-01-01T00:00:00Z' : (o.endsAt ?? '2026-11-23T14:30:00.000Z'),
+    generatorURL:
+      o.generatorURL ??
+      'http://prometheus.example:9090/graph?g0.expr=instance%3Anode_cpu_busy%3Aratio+%3E+0.9&g0.tab=1',
+    fingerprint: `fp${i}${alertname.length}`,
+  }));
+  const commonLabels: Record<string, string> = { alertname, job: 'node', severity: 'critical', ...o.labels };
+  if (instances.length === 1) commonLabels.instance = instances[0];
+  return {
+    receiver: 'vigil\\.ops',
+    status,
+    alerts,
+    groupLabels: { alertname },
+    commonLabels,
+    commonAnnotations: instances.length === 1 ? alerts[0].annotations : {},
+    externalURL: o.externalURL ?? 'http://alertmanager.example:9093',
+    version: '4',
+    groupKey: o.groupKey ?? `{}:{alertname="${alertname}"}`,
+    truncatedAlerts: 0,
+  };
+}

@@ -1,0 +1,184 @@
+import { renderChartSvg, type ChartSpec } from '../../src/bridge/render/chart';
+import { promValue, seriesToCsv } from '../../src/bridge/render/csv';
+import { svgToPng } from '../../src/bridge/render/png';
+import { newTextPen } from '../../src/bridge/render/text';
+import { timeTicks, zoneOffsetMs } from '../../src/bridge/render/time';
+import { formatValue, niceTicks, unitFor } from '../../src/bridge/render/units';
+import { explainAnomaly } from '../../src/bridge/explain';
+
+const START = Date.UTC(2026, 10, 23, 12, 30);
+const END = Date.UTC(2026, 10, 23, 15, 30);
+const ts = Array.from({ length: 181 }, (_, i) => START + i * 60_000);
+
+function spec(patch: Partial<ChartSpec> = {}): ChartSpec {
+  return {
+    title: 'HostHighCpu',
+    series: [
+      { name: 'cpu{instance="web-1"}', timestamps: ts, values: ts.map((_, i) => 0.2 + (i > 90 ? 0.7 : 0)) },
+    ],
+    startMs: START,
+    endMs: END,
+    alertStartMs: ts[91],
+    unit: 'ratio',
+    timeZone: 'UTC',
+    ...patch,
+  };
+}
+
+describe('units', () => {
+  it('humanises bytes, ratios, percent, seconds and plain numbers', () => {
+    expect(formatValue(1536, 'bytes')).toBe('1.5 KiB');
+    expect(formatValue(32 * 1024 ** 3, 'bytes')).toBe('32 GiB');
+    expect(formatValue(0.92, 'ratio')).toBe('92%');
+    expect(formatValue(45.5, 'percent')).toBe('45.5%');
+    expect(formatValue(0.0042, 'seconds')).toBe('4.2ms');
+    expect(formatValue(90, 'seconds')).toBe('1.5min');
+    expect(formatValue(12_500, 'short')).toBe('12.5k');
+    expect(formatValue(0.15, 'short')).toBe('0.15');
+    expect(formatValue(Infinity, 'short')).toBe('+Inf');
+  });
+
+  it('guesses the unit from metric naming conventions, the annotation winning', () => {
+    expect(unitFor('node_memory_MemAvailable_bytes')).toBe('bytes');
+    expect(unitFor('rate(node_cpu_seconds_total[5m])')).toBe('short');
+    expect(unitFor('histogram_quantile(0.9, rate(http_request_duration_seconds_bucket[5m]))')).toBe('short');
+    expect(unitFor('probe_duration_seconds')).toBe('seconds');
+    expect(unitFor('instance:node_cpu_busy:ratio')).toBe('ratio');
+    expect(unitFor('up', 'bytes')).toBe('bytes');
+    expect(unitFor('up', 'parsecs')).toBe('short');
+  });
+
+  it('places ticks at round values covering the range', () => {
+    const ratio = niceTicks(0, 0.92, 5, 'ratio');
+    expect(ratio.map((v) => formatValue(v, 'ratio'))).toEqual(['0%', '20%', '40%', '60%', '80%', '100%']);
+    const bytes = niceTicks(0, 40 * 1024 ** 3, 4, 'bytes');
+    expect(bytes.every((v) => (v / 1024 ** 3) % 10 === 0)).toBe(true);
+    expect(niceTicks(5, 5, 4, 'short').length).toBeGreaterThan(1);
+  });
+});
+
+describe('time axis', () => {
+  it('knows zone offsets, DST included', () => {
+    expect(zoneOffsetMs(Date.UTC(2026, 0, 15), 'Europe/Berlin')).toBe(3_600_000);
+    expect(zoneOffsetMs(Date.UTC(2026, 6, 15), 'Europe/Berlin')).toBe(7_200_000);
+    expect(zoneOffsetMs(Date.UTC(2026, 6, 15), 'America/New_York')).toBe(-4 * 3_600_000);
+  });
+
+  it('labels ticks at round local times of the configured zone', () => {
+    const utc = timeTicks(START, END, 8, 'UTC').map((t) => t.label);
+    expect(utc).toEqual(['12:30', '13:00', '13:30', '14:00', '14:30', '15:00', '15:30']);
+    const kolkata = timeTicks(START, END, 8, 'Asia/Kolkata');
+    expect(kolkata[0].label).toBe('18:00'); // UTC+5:30: 12:30 UTC is 18:00 local
+    expect(kolkata[0].day).toBe('Mon 23 Nov');
+  });
+});
+
+describe('chart', () => {
+  it('draws one line per series with a legend, escaping what labels carry', () => {
+    const svg = renderChartSvg(
+      spec({
+        title: 'Alert <script>&',
+        series: [{ name: 'x{a="<b>\'"}', timestamps: ts, values: ts.map(() => 1) }],
+      }),
+      newTextPen('text'),
+    );
+    expect(svg).toContain('Alert &#60;script&#62;&#38;');
+    expect(svg).toContain('x{a=&#34;&#60;b&#62;&#39;&#34;}');
+    expect(svg).not.toContain('<script>');
+  });
+
+  it('caps the series, keeping the highest, and says how many were left out', () => {
+    const series = Array.from({ length: 12 }, (_, k) => ({
+      name: `s${k}`,
+      timestamps: ts,
+      values: ts.map(() => k),
+    }));
+    const svg = renderChartSvg(spec({ series, maxSeries: 5, unit: 'short' }), newTextPen('text'));
+    expect(svg).toContain('7 more series not shown');
+    expect(svg).toContain('>s11<');
+    expect(svg).toContain('>s7<');
+    expect(svg).not.toContain('>s6<');
+    expect((svg.match(/stroke-width='1.8'/g) ?? []).length).toBe(5);
+  });
+
+  it('marks the alert start and end and shades the normal band', () => {
+    const band = {
+      timestamps: ts,
+      lower: ts.map(() => 0.1),
+      upper: ts.map(() => 0.3),
+      expected: ts.map(() => 0.2),
+    };
+    const svg = renderChartSvg(
+      spec({ band, alertEndMs: ts[150], timeZone: 'Europe/Berlin' }),
+      newTextPen('text'),
+    );
+    expect(svg).toContain('firing 15:01'); // 14:01 UTC in Berlin (CET)
+    expect(svg).toContain('resolved 16:00'); // 15:00 UTC
+    expect(svg).toContain('normal band');
+    expect(svg).toMatch(/fill='#6b9bd1' fill-opacity='0.22'/);
+  });
+
+  it('breaks lines at gaps instead of drawing through missing data', () => {
+    const gappy = ts.filter((_, i) => i < 50 || i > 80);
+    const svg = renderChartSvg(
+      spec({
+        series: [{ name: 's', timestamps: gappy, values: gappy.map(() => 0.5) }],
+        alertStartMs: undefined,
+      }),
+      newTextPen('text'),
+    );
+    const line = /<path d='([^']+)' fill='none' stroke='#3b75af'/.exec(svg)![1];
+    expect(line.match(/M/g)).toHaveLength(2);
+  });
+
+  it('says so when there is no data', () => {
+    expect(renderChartSvg(spec({ series: [] }), newTextPen('text'))).toContain('no data in this range');
+  });
+
+  it('draws text from glyph outlines when DejaVu Sans is installed, and renders a PNG of the right size', () => {
+    const svg = renderChartSvg(spec());
+    expect(svg).not.toContain('<text');
+    expect(svg).toContain('<use xlink:href=');
+    const png = svgToPng(svg);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(800); // IHDR width
+    expect(png.length).toBeGreaterThan(5000);
+  });
+});
+
+describe('csv', () => {
+  it('writes timestamp, series, value rows with Prometheus value spelling and safe quoting', () => {
+    const csv = seriesToCsv([
+      { name: 'up{job="a,b"}', timestamps: [Date.UTC(2026, 0, 1)], values: [1] },
+      { name: '=cmd()', timestamps: [Date.UTC(2026, 0, 1, 0, 1)], values: [NaN] },
+    ]);
+    expect(csv.split('\r\n')).toEqual([
+      'timestamp,series,value',
+      '2026-01-01T00:00:00.000Z,"up{job=""a,b""}",1',
+      "2026-01-01T00:01:00.000Z,'=cmd(),NaN",
+      '',
+    ]);
+    expect(promValue(-Infinity)).toBe('-Inf');
+    expect(promValue(0.1 + 0.2)).toBe('0.30000000000000004');
+  });
+});
+
+describe('anomaly explanation', () => {
+  it('says what is unusual in words', () => {
+    expect(
+      explainAnomaly(
+        { value: 0.92, expected: 0.15, lower: 0.1, upper: 0.2, score: 15.2, detector: 'seasonal' },
+        'short',
+      ),
+    ).toBe('0.92 where 0.15 ± 0.05 is normal at this hour; 15 deviations, seasonal detector');
+    expect(
+      explainAnomaly(
+        { value: 0.5, expected: 0.2, lower: 0.1, upper: 0.3, score: -4.25, detector: 'zscore' },
+        'ratio',
+      ),
+    ).toBe('50% where 20% ± 10% is normal lately; 4.3 deviations, z-score detector');
+    expect(
+      explainAnomaly({ expected: 100, lower: 50, upper: 150, score: 6, detector: 'seasonal' }, 'short'),
+    ).toBe('100 ± 50 is normal at this hour; 6 deviations, seasonal detector');
+  });
+});

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseNotification, type Notification } from '../../src/bridge/payload';
+import { newEntryId, Spool, type SpoolEntry } from '../../src/bridge/spool';
+import { tempDir } from '../helpers/tmp';
+import { alertmanagerPayload } from './fixtures';
+
+function entry(n: Notification, receivedAt = Date.now()): SpoolEntry {
+  return {
+    id: newEntryId(receivedAt, 'abcdef0123456789'),
+    dedupKey: 'abcdef0123456789',
+    receivedAt,
+    route: 'default',
+    notification: n,
+    deliveries: [{ channel: 'mail', state: 'pending', attempts: 0, nextAttemptAt: receivedAt }],
+  };
+}
+
+const parsed = parseNotification(alertmanagerPayload());
+if (!parsed.ok) throw new Error(parsed.reason);
+const notification = parsed.notification;
+
+describe('spool', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => dir.remove());
+
+  it('keeps accepted entries across a reopen, and finished ones move out of pending/', async () => {
+    const { spool } = await Spool.open(dir.path);
+    const a = entry(notification, 1000);
+    const b = entry(notification, 2000);
+    await spool.add(a);
+    await spool.add(b);
+    b.deliveries[0].state = 'delivered';
+    await spool.finish(b);
+    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([`${a.id}.json`]);
+    expect(fs.readdirSync(path.join(dir.path, 'done'))).toEqual([`${b.id}.json`]);
+
+    a.deliveries[0].attempts = 3;
+    await spool.save(a);
+    const { contents } = await Spool.open(dir.path);
+    expect(contents.pending.map((e) => e.id)).toEqual([a.id]);
+    expect(contents.pending[0].deliveries[0].attempts).toBe(3);
+    expect(contents.pending[0].notification).toEqual(notification);
+    expect(contents.finished.map((e) => e.id)).toEqual([b.id]);
+  });
+
+  it('dead-letters entries with a dead delivery', async () => {
+    const { spool } = await Spool.open(dir.path);
+    const a = entry(notification);
+    await spool.add(a);
+    a.deliveries[0].state = 'dead';
+    expect(await spool.finish(a)).toBe('dead');
+    expect(fs.readdirSync(path.join(dir.path, 'dead'))).toEqual([`${a.id}.json`]);
+  });
+
+  it('cleans up after a crash: drops unrenamed temp files, moves corrupt files aside, completes finished moves', async () => {
+    const { spool } = await Spool.open(dir.path);
+    const finished = entry(notification, 3000);
+    finished.deliveries[0].state = 'delivered';
+    await spool.add(finished); // crashed after the final state write, before the move
+    fs.writeFileSync(path.join(dir.path, 'pending', 'x.json.1234.tmp'), '{"half":');
+    fs.writeFileSync(path.join(dir.path, 'pending', 'bad.json'), 'not json');
+    const { contents } = await Spool.open(dir.path);
+    expect(contents.pending).toEqual([]);
+    expect(contents.corrupt).toEqual(['bad.json']);
+    expect(contents.finished.map((e) => e.id)).toEqual([finished.id]);
+    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
+    expect(fs.readdirSync(path.join(dir.path, 'corrupt'))).toEqual(['bad.json']);
+  });
+
+  it('fails loudly when the directory cannot be written', async () => {
+    const { spool } = await Spool.open(dir.path);
+    fs.rmSync(path.join(dir.path, 'pending'), { recursive: true });
+    fs.writeFileSync(path.join(dir.path, 'pending'), 'a file where the directory was');
+    await expect(spool.add(entry(notification))).rejects.toThrow();
+  });
+});
