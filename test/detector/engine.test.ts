@@ -1,0 +1,131 @@
+import { Registry } from 'prom-client';
+import { rootLogger } from '../../src/common/logger';
+import type { RangeSeries } from '../../src/common/prometheus-client';
+import { parseConfig } from '../../src/config/load';
+import { DetectorEngine, engineMetrics, type RangeSource } from '../../src/detector/engine';
+import { parseShard, seriesKey, seriesLabels, stableHash } from '../../src/detector/sharding';
+import { MINUTE } from './series';
+
+/** A Prometheus stand-in: `hosts` series of a constant-ish value at every step asked for. */
+class FakeSource implements RangeSource {
+  calls: Array<{ start: number; end: number; step: number }> = [];
+  hosts = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  async *queryRangeChunks(_expr: string, start: number, end: number, step: number, maxChunkMs = Infinity) {
+    const perChunk = Math.max(1, Math.floor(maxChunkMs / step));
+    for (let chunkStart = start; chunkStart <= end; chunkStart += perChunk * step) {
+      const chunkEnd = Math.min(end, chunkStart + (perChunk - 1) * step);
+      this.calls.push({ start: chunkStart, end: chunkEnd, step });
+      const timestamps: number[] = [];
+      for (let t = chunkStart; t <= chunkEnd; t += step) timestamps.push(t);
+      yield this.hosts.map((host): RangeSeries => ({
+        labels: { __name__: 'load', host, rule: 'theirs' },
+        timestamps,
+        values: timestamps.map((t) => 10 + ((t / step) % 3)),
+      }));
+    }
+  }
+}
+
+function engine(source: RangeSource, detector: object, clock: { now: number }) {
+  const config = parseConfig({
+    detector: {
+      lag: '0s',
+      overlap: '3m',
+      stale_after: '5m',
+      backfill_chunk: '1h',
+      defaults: { step: '1m', zscore: { window: '2h' }, seasonal: { enabled: false } },
+      rules: [{ name: 'load', query: 'load' }],
+      ...detector,
+    },
+  }).detector;
+  const registry = new Registry();
+  const metrics = engineMetrics(registry);
+  const logger = rootLogger.child({ component: 'test' });
+  logger.level = 'silent';
+  return {
+    registry,
+    engine: new DetectorEngine({
+      config,
+      source,
+      shard: parseShard(config.shard),
+      metrics,
+      logger,
+      now: () => clock.now,
+    }),
+  };
+}
+
+const T0 = Date.UTC(2024, 0, 1, 12);
+
+describe('detector engine', () => {
+  test('backfills the history in chunks, then fetches only new steps plus the overlap', async () => {
+    const source = new FakeSource();
+    const clock = { now: T0 };
+    const { engine: e, registry } = engine(source, {}, clock);
+    await e.runAll();
+    // 2 h of history at 1 m in 1 h chunks: [T0-2h, T0-1h-1m], [T0-1h, T0-1m], [T0, T0].
+    expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([
+      [-120, -61],
+      [-60, -1],
+      [0, 0],
+    ]);
+    source.calls = [];
+    clock.now = T0 + 2 * MINUTE + 10_000;
+    await e.runAll();
+    expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([[-3, 2]]);
+    const samples = await registry.getSingleMetric('vigil_detector_samples_fetched_total')!.get();
+    expect(samples.values[0].value).toBe(8 * (121 + 6));
+  });
+
+  test('outputs keep source labels (clashing ones as exported_*), drop __name__, add rule and detector', async () => {
+    const { engine: e } = engine(new FakeSource(), {}, { now: T0 });
+    await e.runAll();
+    const families = e.outputFamilies();
+    const score = families.find((f) => f.name === 'vigil_anomaly_score')!;
+    expect(score.samples).toHaveLength(8);
+    expect(score.samples[0].labels).toEqual({
+      exported_rule: 'theirs',
+      host: 'a',
+      rule: 'load',
+      detector: 'zscore',
+    });
+    const flag = families.find((f) => f.name === 'vigil_anomaly')!;
+    expect(flag.samples[0]).toEqual({
+      labels: { exported_rule: 'theirs', host: 'a', rule: 'load' },
+      value: 0,
+    });
+  });
+
+  test('series that vanish are dropped after stale_after, with their outputs', async () => {
+    const source = new FakeSource();
+    const clock = { now: T0 };
+    const { engine: e } = engine(source, {}, clock);
+    await e.runAll();
+    source.hosts = ['a'];
+    clock.now += 4 * MINUTE;
+    await e.runAll();
+    expect(e.rules[0].series.size).toBe(8);
+    clock.now += 2 * MINUTE;
+    await e.runAll();
+    expect(e.rules[0].series.size).toBe(1);
+    expect(e.outputFamilies().find((f) => f.name === 'vigil_anomaly')!.samples).toHaveLength(1);
+  });
+
+  test('--shard i/N: replicas split the series between them, each exactly once', async () => {
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { engine: e } = engine(new FakeSource(), { shard: `${i}/3` }, { now: T0 });
+      await e.runAll();
+      seen.push(...[...e.rules[0].series.values()].map((s) => s.labels.host));
+      sizes.push(e.rules[0].series.size);
+    }
+    expect(Math.max(...sizes)).toBeLessThan(8);
+    expect(seen.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    // The hash is stable (FNV-1a), not per process: the same split on every replica.
+    expect(stableHash(seriesKey(seriesLabels({ __name__: 'x', host: 'a' })))).toBe(
+      stableHash('host\u0000a\u0001'),
+    );
+    expect(stableHash('')).toBe(0x811c9dc5);
+  });
+});
