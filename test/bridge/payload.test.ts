@@ -19,7 +19,11 @@ describe('webhook payload', () => {
   });
 
   it('accepts fields it does not know (newer Alertmanagers add some)', () => {
-    const payload = { ...alertmanagerPayload(), notification_reason: 'repeat', routeLabels: { team: 'x' } };
+    const payload: Record<string, unknown> = {
+      ...alertmanagerPayload(),
+      notification_reason: 'repeat',
+      routeLabels: { team: 'x' },
+    };
     (payload.alerts as Array<Record<string, unknown>>)[0].silenceURL = 'http://am/silence';
     expect(parseNotification(payload).ok).toBe(true);
   });
