@@ -70,9 +70,6 @@ describe('CollectorRegistry', () => {
     const first = await registry.scrape();
     expect(sample(first, 'node_scrape_collector_success', { collector: 'hanging' })).toBe(0);
     expect(sample(first, 'node_scrape_collector_success', { collector: 'working' })).toBe(1);
-    expect(
-      sample(first, 'node_scrape_collector_duration_seconds', { collector: 'hanging' }),
-    ).toBeGreaterThanOrEqual(0.05);
 
     const second = await registry.scrape();
     expect(sample(second, 'node_scrape_collector_success', { collector: 'hanging' })).toBe(0);
