@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { parseDuration } from '../common/duration';
 import { errorMessage, UserError } from '../common/errors';
 import { COLLECTOR_NAMES, type ExporterConfig } from '../config/exporter';
-import { startExporter } from '../exporter/exporter';
 import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
 
 type Flags = CommonOptions & Record<string, string | boolean | undefined>;
@@ -167,6 +166,8 @@ export function registerExporter(program: Command): void {
       reportConfigOk(flags);
       return;
     }
+    // Loaded only when the exporter runs, so other commands do not pay for it.
+    const { startExporter } = await import('../exporter/exporter');
     runUntilSignal([await startExporter(config)]);
   });
 }

@@ -1,7 +1,9 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import fs from 'node:fs';
+import { Gauge, type Registry } from 'prom-client';
 import { formatFamilies, type ExpositionFormat } from '../common/exposition';
 import { startServiceServer } from '../common/http-server';
 import { componentLogger } from '../common/logger';
+import { selfMetricsRegistry } from '../common/self-metrics';
 import type { RunningService } from '../common/service';
 import { EXPORTER_DEFAULTS, type ExporterConfig } from '../config/exporter';
 import { CollectorRegistry, type Collector, type ScrapeLogger } from './collector';
@@ -107,8 +109,8 @@ export async function startExporter(
   deps: ExporterDeps = {},
 ): Promise<RunningService> {
   const hostMetrics = createHostMetrics(config, deps);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = selfMetricsRegistry();
+  if (process.platform === 'linux') registerAddressSpaceLimit(registry);
   const server = await startServiceServer({
     service: 'exporter',
     listen: config.listen,
@@ -120,4 +122,20 @@ export async function startExporter(
     'collectors enabled',
   );
   return { name: 'exporter', url: server.url, close: () => server.close() };
+}
+
+/**
+ * process_virtual_memory_max_bytes, which node_exporter's Go client exports and "Node Exporter
+ * Full" graphs, but prom-client does not: the RLIMIT_AS soft limit (2^64-1 when unlimited).
+ */
+function registerAddressSpaceLimit(registry: Registry): void {
+  new Gauge({
+    name: 'process_virtual_memory_max_bytes',
+    help: 'Maximum amount of virtual memory available in bytes.',
+    registers: [registry],
+    collect() {
+      const match = /^Max address space\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'latin1'));
+      if (match) this.set(match[1] === 'unlimited' ? 2 ** 64 - 1 : Number(match[1]));
+    },
+  });
 }
