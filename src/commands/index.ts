@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAll } from './all';
 import { registerBacktest } from './backtest';
 import { registerBridge } from './bridge';
 import { registerCheck } from './check';
@@ -7,6 +8,7 @@ import { registerExporter } from './exporter';
 
 /** Every `vigil <command>`: each module adds itself to the program. */
 export const commands: Array<(program: Command) => void> = [
+  registerAll,
   registerBacktest,
   registerBridge,
   registerCheck,
