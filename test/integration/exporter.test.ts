@@ -1,0 +1,212 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort } from '../helpers/net';
+import { startProcess, waitForHttp, type StartedProcess } from '../helpers/process';
+import {
+  PROMTOOL_BIN,
+  startPrometheus,
+  waitForTargetsUp,
+  type StartedPrometheus,
+} from '../helpers/prometheus';
+import { startVigil, type StartedVigil } from '../helpers/vigil';
+import { waitFor } from '../helpers/wait';
+
+const NODE_EXPORTER_BIN = process.env.VIGIL_NODE_EXPORTER_BIN ?? 'prometheus-node-exporter';
+
+/** The collectors both exporters run: vigil's set, which node_exporter has too (hostinfo is vigil's own). */
+const COLLECTORS = [
+  'cpu',
+  'meminfo',
+  'filesystem',
+  'diskstats',
+  'netdev',
+  'netclass',
+  'loadavg',
+  'stat',
+  'pressure',
+  'uname',
+  'time',
+  'os',
+];
+
+/** The families the twin check covers. */
+const CORE =
+  /^node_(cpu_|memory_|filesystem_|disk_|network_|load(1|5|15)$|boot_time_seconds$|context_switches_total$|forks_total$|intr_total$|procs_|pressure_|uname_info$|time_|os_)/;
+
+type Series = Map<string, number>;
+
+/** name{sorted labels} -> value, from the text format. */
+function parseExposition(text: string): Series {
+  const series: Series = new Map();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!match) throw new Error(`unparsable line: ${line}`);
+    const labels = [...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)]
+      .map(([, name, value]) => `${name}="${value}"`)
+      .sort()
+      .join(',');
+    series.set(`${match[1]}{${labels}}`, Number(match[3]));
+  }
+  return series;
+}
+
+const metricName = (key: string): string => key.slice(0, key.indexOf('{'));
+
+async function scrape(url: string, accept?: string): Promise<{ type: string; body: string }> {
+  const response = await fetch(`${url}/metrics`, { headers: accept ? { accept } : {} });
+  return { type: response.headers.get('content-type') ?? '', body: await response.text() };
+}
+
+describe('vigil exporter beside Debian node_exporter, scraped by a real Prometheus', () => {
+  let vigil: StartedVigil;
+  let nodeExporter: StartedProcess;
+  let nodeExporterUrl: string;
+  let prometheus: StartedPrometheus;
+
+  beforeAll(async () => {
+    vigil = await startVigil('exporter');
+    const port = await freePort();
+    nodeExporter = startProcess(NODE_EXPORTER_BIN, [
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--collector.disable-defaults',
+      ...COLLECTORS.map((name) => `--collector.${name}`),
+    ]);
+    nodeExporterUrl = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${nodeExporterUrl}/metrics`, nodeExporter);
+    prometheus = await startPrometheus({
+      scrapeTargets: [
+        { job: 'vigil', targets: [vigil.url.replace('http://', '')] },
+        { job: 'node', targets: [`127.0.0.1:${port}`] },
+      ],
+    });
+    await waitForTargetsUp(prometheus, 2);
+  }, 90_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await nodeExporter?.stop();
+    await vigil?.stop();
+  });
+
+  it('passes promtool check metrics except for the camelCase node_memory_* names node_exporter has too', async () => {
+    const { body } = await scrape(vigil.url);
+    let output = '';
+    try {
+      output = execFileSync(PROMTOOL_BIN, ['check', 'metrics'], {
+        input: body,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      const failed = err as { stdout?: string; stderr?: string };
+      output = `${failed.stdout ?? ''}${failed.stderr ?? ''}`;
+    }
+    const problems = output
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .filter(
+        (line) =>
+          !/^node_memory_\w+ metric names should be written in 'snake_case' not 'camelCase'$/.test(line),
+      );
+    expect(problems).toEqual([]);
+  });
+
+  it('negotiates OpenMetrics or the Prometheus text format by the Accept header', async () => {
+    const text = await scrape(vigil.url);
+    expect(text.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(text.body).toMatch(/^# TYPE node_cpu_seconds_total counter$/m);
+    const om = await scrape(
+      vigil.url,
+      'application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5',
+    );
+    expect(om.type).toMatch(/^application\/openmetrics-text; version=1\.0\.0/);
+    expect(om.body).toMatch(/^# TYPE node_cpu_seconds counter$/m);
+    expect(om.body).toMatch(/^node_cpu_seconds_total\{cpu="0",mode="idle"\} /m);
+    expect(om.body.endsWith('# EOF\n')).toBe(true);
+    expect(om.body.match(/# EOF/g)).toHaveLength(1);
+  });
+
+  it('has a twin (same name and label set) for every core series of node_exporter', async () => {
+    const ours = parseExposition((await scrape(vigil.url)).body);
+    const theirs = parseExposition((await scrape(nodeExporterUrl)).body);
+    const core = [...theirs.keys()].filter((key) => CORE.test(metricName(key)));
+    expect(core.length).toBeGreaterThan(100);
+    const missing = core.filter((key) => !ours.has(key));
+    expect(missing).toEqual([]);
+  });
+
+  it('agrees with node_exporter on fixed quantities: memory, filesystem sizes, CPU count, boot time', async () => {
+    const byJob = async (expr: string) =>
+      Object.fromEntries(
+        (await prometheus.query(expr)).map((r) => [
+          `${r.metric.job}${r.metric.mountpoint ?? ''}`,
+          Number(r.value[1]),
+        ]),
+      );
+    const memory = await byJob('node_memory_MemTotal_bytes');
+    expect(memory.vigil).toBe(memory.node);
+    expect(memory.vigil).toBeGreaterThan(0);
+
+    const cpus = await byJob('count by (job) (node_cpu_seconds_total{mode="idle"})');
+    expect(cpus.vigil).toBe(cpus.node);
+
+    const boot = await byJob('node_boot_time_seconds');
+    expect(Math.abs(boot.vigil - boot.node)).toBeLessThan(1);
+
+    const sizes = (await prometheus.query('node_filesystem_size_bytes')).filter(
+      (r) => r.metric.job === 'node',
+    );
+    expect(sizes.length).toBeGreaterThan(0);
+    for (const size of sizes) {
+      const twin = await prometheus.query(
+        `node_filesystem_size_bytes{job="vigil",mountpoint="${size.metric.mountpoint}",device="${size.metric.device}"}`,
+      );
+      expect(twin.map((r) => r.value[1])).toEqual([size.value[1]]);
+    }
+  });
+
+  it('rate() of its counters is sane: never negative, CPU modes summing to about 1 per CPU', async () => {
+    // A series older than the 10 s window, so rate() does not have to extrapolate to its start.
+    await waitFor(
+      async () => (await prometheus.query('count_over_time(node_load1{job="vigil"}[20s]) >= 14')).length > 0,
+      {
+        timeoutMs: 30_000,
+        what: '14 scrapes of vigil',
+      },
+    );
+    const counters = [...(await scrape(vigil.url)).body.matchAll(/^# TYPE (node_\w+) counter$/gm)].map(
+      (m) => m[1],
+    );
+    expect(counters.length).toBeGreaterThan(30);
+    const negative: string[] = [];
+    for (const name of counters) {
+      const lowest = await prometheus.query(`min(rate(${name}{job="vigil"}[10s]))`);
+      if (lowest.length > 0 && Number(lowest[0].value[1]) < 0) negative.push(name);
+    }
+    expect(negative).toEqual([]);
+
+    const perCpu = await prometheus.query('sum by (cpu) (rate(node_cpu_seconds_total{job="vigil"}[10s]))');
+    expect(perCpu.length).toBeGreaterThan(0);
+    for (const cpu of perCpu) {
+      expect(Number(cpu.value[1])).toBeGreaterThan(0.9);
+      expect(Number(cpu.value[1])).toBeLessThan(1.1);
+    }
+  });
+
+  it('has every metric of "Node Exporter Full" that node_exporter produces here with these collectors', async () => {
+    const dashboard = fs
+      .readFileSync(
+        path.join(__dirname, '..', 'fixtures', 'exporter', 'node-exporter-full-metrics.txt'),
+        'utf8',
+      )
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    const theirs = new Set([...parseExposition((await scrape(nodeExporterUrl)).body).keys()].map(metricName));
+    const ours = new Set([...parseExposition((await scrape(vigil.url)).body).keys()].map(metricName));
+    const used = dashboard.filter((name) => theirs.has(name));
+    expect(used.length).toBeGreaterThan(100);
+    expect(used.filter((name) => !ours.has(name))).toEqual([]);
+  });
+});
