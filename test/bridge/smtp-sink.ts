@@ -22,12 +22,13 @@ export interface SmtpSink {
  */
 export async function startSmtpSink(
   port: number,
-  options: { auth?: { user: string; pass: string }; mails?: ReceivedMail[] } = {},
+  options: { auth?: { user: string; pass: string }; starttls?: boolean } = {},
 ): Promise<SmtpSink> {
-  const mails = options.mails ?? [];
+  const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
     logger: false,
     allowInsecureAuth: true,
+    disabledCommands: options.starttls === false ? ['STARTTLS'] : [],
     authOptional: options.auth === undefined,
     onAuth(auth, _session, callback) {
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { alertmanagerPayload } from '../bridge/fixtures';
+import { startSmtpSink, type SmtpSink } from '../bridge/smtp-sink';
+import { freePort } from '../helpers/net';
+import { tempDir } from '../helpers/tmp';
+import { startVigil, type StartedVigil } from '../helpers/vigil';
+import { waitFor } from '../helpers/wait';
+
+jest.setTimeout(180_000);
+
+/**
+ * SMTP is down while 50 notifications arrive and the bridge is killed with SIGKILL half-way and
+ * started again; once SMTP is back, every notification is delivered exactly once.
+ */
+describe('bridge under faults', () => {
+  const dir = tempDir('vigil-bridge-fault-');
+  let bridge: StartedVigil | undefined;
+  let smtp: SmtpSink | undefined;
+
+  afterAll(async () => {
+    await bridge?.stop();
+    await smtp?.stop();
+    dir.remove();
+  });
+
+  it('delivers all 50 notifications once after SMTP downtime and a kill -9', async () => {
+    const smtpPort = await freePort(); // nothing listens yet: SMTP is down
+    const deadPrometheus = await freePort(); // and so is Prometheus
+    const configFile = path.join(dir.path, 'vigil.yml');
+    fs.writeFileSync(
+      configFile,
+      YAML.stringify({
+        bridge: {
+          prometheus: { url: `http://127.0.0.1:${deadPrometheus}`, timeout: '2s', retries: 0 },
+          spool_dir: path.join(dir.path, 'spool'),
+          retry: { initial_backoff: '200ms', max_backoff: '1s' },
+          channels: [
+            {
+              name: 'mail',
+              type: 'email',
+              from: 'vigil@example.com',
+              to: ['ops@example.com'],
+              smtp: { host: '127.0.0.1', port: smtpPort, timeout: '5s' },
+            },
+          ],
+        },
+      }),
+    );
+    const payload = (i: number) =>
+      alertmanagerPayload({ instances: [`host-${i}`], groupKey: `{}:{instance="host-${i}"}` });
+    const post = async (target: StartedVigil, i: number) => {
+      const response = await fetch(`${target.url}/webhook`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(payload(i)),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { status: string };
+    };
+
+    bridge = await startVigil('bridge', ['--config', configFile]);
+    for (let i = 0; i < 25; i++) expect((await post(bridge, i)).status).toBe('accepted');
+    // Let some attempts fail against the closed SMTP port before the crash.
+    await waitFor(async () => /outcome="retry"/.test(await (await fetch(`${bridge!.url}/metrics`)).text()));
+    expect(await bridge.stop('SIGKILL')).toBeNull();
+
+    bridge = await startVigil('bridge', ['--config', configFile]);
+    for (let i = 25; i < 50; i++) expect((await post(bridge, i)).status).toBe('accepted');
+    // Alertmanager retrying notifications from before the crash: acknowledged, not delivered again.
+    for (let i = 0; i < 5; i++) expect((await post(bridge, i)).status).toBe('duplicate');
+    const queued = await (await fetch(`${bridge.url}/metrics`)).text();
+    expect(queued).toMatch(/vigil_bridge_queue_depth 50/);
+
+    smtp = await startSmtpSink(smtpPort, { starttls: false });
+    await waitFor(() => smtp!.mails.length >= 50, { timeoutMs: 90_000, what: '50 mails' }).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}; bridge log: ${bridge!.output().slice(-1500)}`);
+      },
+    );
+    await waitFor(async () =>
+      /vigil_bridge_queue_depth 0/.test(await (await fetch(`${bridge!.url}/metrics`)).text()),
+    );
+    // Give any duplicate a chance to show up before counting.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+
+    const instances = smtp.mails.map((m) => /instance=(host-\d+)/.exec(m.parsed.subject ?? '')?.[1]);
+    expect(instances).toHaveLength(50);
+    expect(new Set(instances).size).toBe(50);
+    expect([...new Set(instances)].sort()).toEqual(Array.from({ length: 50 }, (_, i) => `host-${i}`).sort());
+    expect(fs.readdirSync(path.join(dir.path, 'spool', 'pending'))).toEqual([]);
+    // Prometheus was down too: the mails went out without graphs, saying why.
+    expect(smtp.mails[0].parsed.text).toMatch(
+      /Graph: graph unavailable: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range: ECONNREFUSED/,
+    );
+    expect(smtp.mails[0].parsed.attachments).toEqual([]);
+  });
+});
