@@ -1,6 +1,6 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import si from 'systeminformation';
 
 /** What a cluster inventory records about a machine; read once, since none of it changes. */
 export interface Inventory {
@@ -15,12 +15,40 @@ export interface Inventory {
   readonly architecture: string;
 }
 
-/**
- * Reads the inventory through systeminformation, which spawns helper processes (lscpu, dmidecode):
- * acceptable once at start, never per scrape.
- */
+interface SiFacts {
+  cpu: {
+    manufacturer: string;
+    brand: string;
+    speed: number;
+    cores: number;
+    physicalCores: number;
+    cache?: { l2?: number };
+  };
+  totalMemory: number;
+}
+
+// Runs in a short-lived child: systeminformation costs ~10 MiB of resident memory once loaded and
+// spawns helper processes (lscpu, dmidecode), neither of which the exporter should keep for a
+// one-off reading.
+const SI_SCRIPT = `
+const si = require(process.argv[1]);
+Promise.all([si.cpu(), si.mem()]).then(([cpu, mem]) => {
+  process.stdout.write(JSON.stringify({ cpu, totalMemory: mem.total }));
+});`;
+
+function readSiFacts(): Promise<SiFacts> {
+  const siPath = require.resolve('systeminformation');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', SI_SCRIPT, siPath], { timeout: 30_000 }, (err, stdout) => {
+      if (err) reject(new Error(`reading the host inventory failed: ${err.message.split('\n')[0]}`));
+      else resolve(JSON.parse(stdout) as SiFacts);
+    });
+  });
+}
+
+/** Reads the inventory through systeminformation, once, at start. */
 export async function readInventory(): Promise<Inventory> {
-  const [cpu, mem] = await Promise.all([si.cpu(), si.mem()]);
+  const { cpu, totalMemory } = await readSiFacts();
   const osCpus = os.cpus();
   const mhz = cpu.speed > 0 ? cpu.speed * 1000 : osCpus[0]?.speed || cpuinfoMhz();
   return {
@@ -30,7 +58,7 @@ export async function readInventory(): Promise<Inventory> {
     cpuPhysicalCores: cpu.physicalCores || cpu.cores || osCpus.length,
     cpuMhz: mhz > 0 ? Math.round(mhz) : undefined,
     l2CacheBytes: cpu.cache?.l2 || undefined,
-    memoryBytes: mem.total || os.totalmem(),
+    memoryBytes: totalMemory || os.totalmem(),
     architecture: os.machine(),
   };
 }

@@ -1,6 +1,6 @@
-import si from 'systeminformation';
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { systeminformation } from './si';
 
 const LABELS = ['device', 'fstype', 'mountpoint'];
 
@@ -11,7 +11,7 @@ export class PortableFilesystemCollector implements Collector {
   constructor(private readonly options: { mountPointsExclude: RegExp; fsTypesExclude: RegExp }) {}
 
   async collect(sink: MetricSink): Promise<void> {
-    const filesystems = (await si.fsSize()).filter(
+    const filesystems = (await (await systeminformation()).fsSize()).filter(
       (fs) => !this.options.mountPointsExclude.test(fs.mount) && !this.options.fsTypesExclude.test(fs.type),
     );
     const size = sink.gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', LABELS);

@@ -1,13 +1,13 @@
-import si from 'systeminformation';
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { systeminformation } from './si';
 
 /** Memory under node_exporter's macOS names (node_memory_total_bytes, ...), from systeminformation. */
 export class PortableMeminfoCollector implements Collector {
   readonly name = 'meminfo';
 
   async collect(sink: MetricSink): Promise<void> {
-    const mem = await si.mem();
+    const mem = await (await systeminformation()).mem();
     const gauge = (name: string, help: string, value: number) => sink.gauge(name, help).add(value);
     gauge('node_memory_total_bytes', 'Memory information field total_bytes.', mem.total);
     gauge('node_memory_free_bytes', 'Memory information field free_bytes.', mem.free);

@@ -1,6 +1,6 @@
-import si from 'systeminformation';
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { systeminformation } from './si';
 
 /** node_network_{receive,transmit}_{bytes,errs,drop}_total from systeminformation. */
 export class PortableNetdevCollector implements Collector {
@@ -10,7 +10,7 @@ export class PortableNetdevCollector implements Collector {
 
   async collect(sink: MetricSink): Promise<void> {
     const { deviceInclude, deviceExclude } = this.options;
-    const stats = (await si.networkStats('*')).filter(({ iface }) =>
+    const stats = (await (await systeminformation()).networkStats('*')).filter(({ iface }) =>
       deviceInclude ? deviceInclude.test(iface) : !deviceExclude?.test(iface),
     );
     const counter = (column: string) =>

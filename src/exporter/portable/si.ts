@@ -1,0 +1,2 @@
+/** systeminformation, loaded on first use: only macOS and Windows read metrics through it. */
+export const systeminformation = () => import('systeminformation');
