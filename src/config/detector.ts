@@ -51,7 +51,7 @@ const seasonalSchema = z
     enabled: seasonalFields.enabled.default(true),
     period: seasonalFields.period.default(86_400_000),
     seasons: seasonalFields.seasons.default(7),
-    resolution: seasonalFields.resolution.default(15 * 60_000),
+    resolution: seasonalFields.resolution.default(30 * 60_000),
     min_seasons: seasonalFields.min_seasons.default(2),
     threshold: seasonalFields.threshold.default(4),
     level_half_life: seasonalFields.level_half_life.default(3_600_000),

@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { formatFamilies } from '../common/exposition';
 import { startServiceServer } from '../common/http-server';
 import { componentLogger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
@@ -45,7 +44,7 @@ export async function startDetector(
     listen: config.listen,
     registry,
     isReady: () => engine.ready,
-    metrics: async (format) => formatFamilies(engine.outputFamilies(), format),
+    metrics: async (format) => engine.renderOutputs() + (format === 'openmetrics' ? '# EOF\n' : ''),
   });
 
   // Each rule runs every step, on its own: a slow rule does not hold up the others, and a

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
-import type { MetricFamily, Sample } from '../common/exposition';
+import { formatLabels, formatValue } from '../common/exposition';
 import type { Logger } from '../common/logger';
 import { PrometheusError, type RangeSeries } from '../common/prometheus-client';
 import {
@@ -25,7 +25,8 @@ export interface RangeSource {
 }
 
 interface SeriesState {
-  labels: Record<string, string>;
+  /** The output labels (source labels + rule), formatted once: rendering is string joins. */
+  labelText: string;
   model: SeriesModel;
   latest: Verdict | undefined;
   /** Wall-clock time this series was last returned by its query. */
@@ -205,7 +206,8 @@ export class DetectorEngine {
       if (!inShard(key, this.options.shard)) continue;
       let entry = state.series.get(key);
       if (!entry) {
-        entry = { labels, model: new SeriesModel(state.settings), latest: undefined, seenAt: now };
+        const labelText = formatLabels(outputLabels(labels, state.rule.name)).slice(1, -1);
+        entry = { labelText, model: new SeriesModel(state.settings), latest: undefined, seenAt: now };
         state.series.set(key, entry);
       }
       entry.seenAt = now;
@@ -223,38 +225,39 @@ export class DetectorEngine {
     for (const [key, entry] of state.series) if (entry.seenAt < cutoff) state.series.delete(key);
   }
 
-  /** The anomaly outputs of every tracked series, for /metrics. */
-  outputFamilies(): MetricFamily[] {
-    const families: MetricFamily[] = OUTPUTS.map(([name, help]) => ({
-      name,
-      help,
-      type: 'gauge',
-      samples: [],
-    }));
-    const flags: Sample[] = [];
-    for (const state of this.rules) {
-      const rule = state.rule.name;
-      for (const { labels, latest } of state.series.values()) {
-        if (!latest) continue;
-        const base = outputLabels(labels, rule);
-        for (const detector of DETECTORS) {
-          const estimate = latest[detector];
-          if (!estimate) continue;
-          const withDetector = { ...base, detector };
-          OUTPUTS.forEach(([, , field], i) =>
-            families[i].samples.push({ labels: withDetector, value: estimate[field] }),
-          );
+  /**
+   * The anomaly outputs of every tracked series as exposition text (gauges read the same in
+   * the text format and OpenMetrics). Written directly rather than through MetricFamily objects:
+   * with tens of thousands of series a scrape would otherwise build hundreds of thousands of them.
+   */
+  renderOutputs(): string {
+    let out = '';
+    for (const [name, help, field] of OUTPUTS) {
+      let body = '';
+      for (const state of this.rules) {
+        for (const { labelText, latest } of state.series.values()) {
+          if (!latest) continue;
+          for (const detector of DETECTORS) {
+            const estimate = latest[detector];
+            if (estimate)
+              body += `${name}{${labelText},detector="${detector}"} ${formatValue(estimate[field])}\n`;
+          }
         }
-        flags.push({ labels: base, value: latest.anomalous ? 1 : 0 });
+      }
+      if (body) out += `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${body}`;
+    }
+    let flags = '';
+    for (const state of this.rules) {
+      for (const { labelText, latest } of state.series.values()) {
+        if (latest) flags += `vigil_anomaly{${labelText}} ${latest.anomalous ? 1 : 0}\n`;
       }
     }
-    families.push({
-      name: 'vigil_anomaly',
-      help: '1 while the combined, debounced decision says the series is anomalous, else 0.',
-      type: 'gauge',
-      samples: flags,
-    });
-    return families;
+    if (flags) {
+      out +=
+        '# HELP vigil_anomaly 1 while the combined, debounced decision says the series is anomalous, else 0.\n';
+      out += `# TYPE vigil_anomaly gauge\n${flags}`;
+    }
+    return out;
   }
 }
 

@@ -80,20 +80,16 @@ describe('detector engine', () => {
   test('outputs keep source labels (clashing ones as exported_*), drop __name__, add rule and detector', async () => {
     const { engine: e } = engine(new FakeSource(), {}, { now: T0 });
     await e.runAll();
-    const families = e.outputFamilies();
-    const score = families.find((f) => f.name === 'vigil_anomaly_score')!;
-    expect(score.samples).toHaveLength(8);
-    expect(score.samples[0].labels).toEqual({
-      exported_rule: 'theirs',
-      host: 'a',
-      rule: 'load',
-      detector: 'zscore',
-    });
-    const flag = families.find((f) => f.name === 'vigil_anomaly')!;
-    expect(flag.samples[0]).toEqual({
-      labels: { exported_rule: 'theirs', host: 'a', rule: 'load' },
-      value: 0,
-    });
+    const lines = e.renderOutputs().split('\n');
+    expect(lines.filter((l) => l.startsWith('vigil_anomaly_score{'))).toHaveLength(8);
+    expect(lines).toContain('# TYPE vigil_anomaly_score gauge');
+    expect(lines.find((l) => l.startsWith('vigil_anomaly_score{'))).toMatch(
+      /^vigil_anomaly_score\{host="a",exported_rule="theirs",rule="load",detector="zscore"\} -?\d/,
+    );
+    expect(lines).toContain('vigil_anomaly{host="a",exported_rule="theirs",rule="load"} 0');
+    for (const name of ['vigil_anomaly_expected', 'vigil_anomaly_lower', 'vigil_anomaly_upper']) {
+      expect(lines.filter((l) => l.startsWith(`${name}{`))).toHaveLength(8);
+    }
   });
 
   test('series that vanish are dropped after stale_after, with their outputs', async () => {
@@ -108,7 +104,7 @@ describe('detector engine', () => {
     clock.now += 2 * MINUTE;
     await e.runAll();
     expect(e.rules[0].series.size).toBe(1);
-    expect(e.outputFamilies().find((f) => f.name === 'vigil_anomaly')!.samples).toHaveLength(1);
+    expect(e.renderOutputs().match(/^vigil_anomaly\{/gm)).toHaveLength(1);
   });
 
   test('--shard i/N: replicas split the series between them, each exactly once', async () => {
@@ -117,7 +113,7 @@ describe('detector engine', () => {
     for (let i = 0; i < 3; i++) {
       const { engine: e } = engine(new FakeSource(), { shard: `${i}/3` }, { now: T0 });
       await e.runAll();
-      seen.push(...[...e.rules[0].series.values()].map((s) => s.labels.host));
+      seen.push(...[...e.rules[0].series.values()].map((s) => /host="(\w)"/.exec(s.labelText)![1]));
       sizes.push(e.rules[0].series.size);
     }
     expect(Math.max(...sizes)).toBeLessThan(8);

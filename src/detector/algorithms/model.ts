@@ -29,6 +29,24 @@ export interface Verdict {
   anomalous: boolean;
 }
 
+const optionsCache = new WeakMap<ModelSettings, { zscore: ZScoreOptions; seasonal: SeasonalOptions }>();
+
+/** The detectors' options, built once per settings object and shared by all its series. */
+function detectorOptions(settings: ModelSettings): { zscore: ZScoreOptions; seasonal: SeasonalOptions } {
+  let options = optionsCache.get(settings);
+  if (!options) {
+    const { floor, relativeFloor } = settings;
+    // Slack for jittery timestamps: the time window is the real bound.
+    const maxPoints = Math.ceil(settings.zscore.windowMs / settings.stepMs) + 2;
+    options = {
+      zscore: { ...settings.zscore, maxPoints, floor, relativeFloor },
+      seasonal: { ...settings.seasonal, floor, relativeFloor },
+    };
+    optionsCache.set(settings, options);
+  }
+  return options;
+}
+
 /**
  * The per-series model: z-score and seasonal detectors feeding one decision. The live engine
  * and `vigil backtest` both drive series through this class, point by point.
@@ -40,15 +58,9 @@ export class SeriesModel {
   private lastTimeMs = -Infinity;
 
   constructor(private readonly settings: ModelSettings) {
-    const { floor, relativeFloor } = settings;
-    if (settings.zscore.enabled) {
-      // Slack for jittery timestamps: the time window is the real bound.
-      const maxPoints = Math.ceil(settings.zscore.windowMs / settings.stepMs) + 2;
-      this.zscore = rollingZScore({ ...settings.zscore, maxPoints, floor, relativeFloor });
-    }
-    if (settings.seasonal.enabled) {
-      this.seasonal = new SeasonalBaseline({ ...settings.seasonal, floor, relativeFloor });
-    }
+    const options = detectorOptions(settings);
+    if (settings.zscore.enabled) this.zscore = rollingZScore(options.zscore);
+    if (settings.seasonal.enabled) this.seasonal = new SeasonalBaseline(options.seasonal);
     this.decision = new Decision(settings);
   }
 

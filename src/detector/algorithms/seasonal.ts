@@ -17,6 +17,12 @@ export interface SeasonalOptions {
 }
 
 const MAD_TO_SIGMA = 1.4826;
+
+/**
+ * Work space for medians, shared by every instance: scoring is synchronous, and one buffer per
+ * series would cost more memory than the history itself.
+ */
+let scratch = new Float64Array(64);
 /** Mean absolute deviation to σ for normal data (√(π/2)). */
 const MEAN_ABS_TO_SIGMA = 1.2533;
 
@@ -39,22 +45,22 @@ export class SeasonalBaseline {
   /** The absolute season number each row holds (NaN = none). */
   private readonly rowSeason: Float64Array;
   private currentBucket = NaN;
+  /** Baseline of the current bucket (NaN while history is short) and its seasonal spread. */
+  private center = NaN;
+  private seasonalSpread = NaN;
   private bucketSum = 0;
   private bucketCount = 0;
   private level = 0;
   /** Running mean of |residual| over about a season: the noise the phase history cannot show. */
   private residualScale = NaN;
   private lastTimeMs = NaN;
-  private readonly scratch: Float64Array;
-  private readonly deviations: Float64Array;
 
   constructor(private readonly options: SeasonalOptions) {
     this.buckets = Math.max(1, Math.round(options.periodMs / options.resolutionMs));
     this.rows = options.seasons + 1;
     this.history = new Float32Array(this.buckets * this.rows).fill(NaN);
     this.rowSeason = new Float64Array(this.rows).fill(NaN);
-    this.scratch = new Float64Array(options.seasons);
-    this.deviations = new Float64Array(options.seasons * 3);
+    if (scratch.length < options.seasons * 3) scratch = new Float64Array(options.seasons * 3);
   }
 
   /** Scores `value` against past seasons (undefined while history is short), then records it. */
@@ -63,35 +69,49 @@ export class SeasonalBaseline {
     if (bucket !== this.currentBucket) {
       this.closeBucket();
       this.currentBucket = bucket;
+      this.baseline(bucket);
     }
-    const result = this.score(bucket, value);
+    const result = this.score(value);
     this.bucketSum += value;
     this.bucketCount++;
     this.followLevel(timeMs, value, result);
     return result;
   }
 
-  private score(bucket: number, value: number): Estimate | undefined {
-    const { seasons, minSeasons, threshold, floor, relativeFloor } = this.options;
+  private score(value: number): Estimate | undefined {
+    const { threshold, floor, relativeFloor } = this.options;
+    if (Number.isNaN(this.center)) return undefined;
+    const noiseSpread = Number.isNaN(this.residualScale) ? 0 : MEAN_ABS_TO_SIGMA * this.residualScale;
+    const spread = Math.max(this.seasonalSpread, noiseSpread);
+    const expected = this.center + this.level;
+    return estimate(value, expected, flooredSpread(spread, expected, floor, relativeFloor), threshold);
+  }
+
+  /**
+   * The median of the past seasons at this phase and the spread around it. History changes
+   * only when a bucket closes, so this runs once per bucket, not per point.
+   */
+  private baseline(bucket: number): void {
+    const { seasons, minSeasons } = this.options;
     let found = 0;
     for (let k = 1; k <= seasons; k++) {
       const past = this.lookup(bucket - k * this.buckets);
-      if (!Number.isNaN(past)) this.scratch[found++] = past;
+      if (!Number.isNaN(past)) scratch[found++] = past;
     }
-    if (found < minSeasons) return undefined;
-    const center = medianOf(this.scratch, found);
+    if (found < minSeasons) {
+      this.center = NaN;
+      return;
+    }
+    const center = medianOf(scratch, found);
     let deviationCount = 0;
     for (let k = 1; k <= seasons; k++) {
       for (let offset = -1; offset <= 1; offset++) {
         const past = this.lookup(bucket - k * this.buckets + offset);
-        if (!Number.isNaN(past)) this.deviations[deviationCount++] = Math.abs(past - center);
+        if (!Number.isNaN(past)) scratch[deviationCount++] = Math.abs(past - center);
       }
     }
-    const seasonalSpread = MAD_TO_SIGMA * medianOf(this.deviations, deviationCount);
-    const noiseSpread = Number.isNaN(this.residualScale) ? 0 : MEAN_ABS_TO_SIGMA * this.residualScale;
-    const spread = Math.max(seasonalSpread, noiseSpread);
-    const expected = center + this.level;
-    return estimate(value, expected, flooredSpread(spread, expected, floor, relativeFloor), threshold);
+    this.center = center;
+    this.seasonalSpread = MAD_TO_SIGMA * medianOf(scratch, deviationCount);
   }
 
   /**
@@ -139,10 +159,18 @@ export class SeasonalBaseline {
   }
 }
 
-/** Median of the first n entries (sorts them in place; n is at most 3 × seasons). */
+/** Median of the first n entries (insertion-sorts them in place: n is at most 3 × seasons). */
 function medianOf(values: Float64Array, n: number): number {
   if (n === 0) return NaN;
-  const view = values.subarray(0, n).sort();
+  for (let i = 1; i < n; i++) {
+    const x = values[i];
+    let j = i - 1;
+    while (j >= 0 && values[j] > x) {
+      values[j + 1] = values[j];
+      j--;
+    }
+    values[j + 1] = x;
+  }
   const mid = n >> 1;
-  return n % 2 === 1 ? view[mid] : (view[mid - 1] + view[mid]) / 2;
+  return n % 2 === 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }

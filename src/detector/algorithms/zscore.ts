@@ -38,14 +38,13 @@ export function rollingZScore(options: ZScoreOptions): RollingZScore {
 /**
  * Mean and standard deviation over a window divided into time buckets (count, mean, M2 each,
  * merged with Chan's formula): O(1) per point, O(buckets) once per bucket, O(buckets) memory
- * whatever the step. The window slides a bucket at a time.
+ * whatever the step. The window slides a bucket at a time. Slot i holds the bucket whose
+ * number is ≡ i (mod buckets); slots skipped over by a gap are cleared when time moves on.
  */
 class BucketedMeanWindow implements RollingZScore {
   private readonly spanMs: number;
-  private readonly index: Float64Array;
-  private readonly count: Float64Array;
-  private readonly mean: Float64Array;
-  private readonly m2: Float64Array;
+  /** [count, mean, M2] per slot, in one buffer. */
+  private readonly stats: Float64Array;
   private current = NaN;
   /** Merged statistics of the closed buckets still in the window. */
   private closedCount = 0;
@@ -54,75 +53,61 @@ class BucketedMeanWindow implements RollingZScore {
 
   constructor(private readonly options: ZScoreOptions) {
     this.spanMs = options.windowMs / options.buckets;
-    this.index = new Float64Array(options.buckets).fill(NaN);
-    this.count = new Float64Array(options.buckets);
-    this.mean = new Float64Array(options.buckets);
-    this.m2 = new Float64Array(options.buckets);
+    this.stats = new Float64Array(3 * options.buckets);
   }
 
   update(timeMs: number, value: number): Estimate | undefined {
     const bucket = Math.floor(timeMs / this.spanMs);
     if (bucket !== this.current) this.advance(bucket);
-    const slot = bucket % this.options.buckets;
-    // Window statistics: closed buckets merged with the one in progress.
-    const [n, mean, m2] = merge(
-      this.closedCount,
-      this.closedMean,
-      this.closedM2,
-      this.count[slot],
-      this.mean[slot],
-      this.m2[slot],
-    );
+    const at = 3 * (bucket % this.options.buckets);
+    const stats = this.stats;
+    // Window statistics: closed buckets merged with the one in progress (Chan et al.).
+    const openCount = stats[at];
+    const n = this.closedCount + openCount;
+    let mean = this.closedMean;
+    let m2 = this.closedM2;
+    if (openCount > 0) {
+      const delta = stats[at + 1] - this.closedMean;
+      mean += (delta * openCount) / n;
+      m2 += stats[at + 2] + (delta * delta * this.closedCount * openCount) / n;
+    }
     let result: Estimate | undefined;
     if (n >= this.options.minPoints) {
       const { threshold, floor, relativeFloor } = this.options;
       const spread = flooredSpread(Math.sqrt(Math.max(m2, 0) / n), mean, floor, relativeFloor);
       result = estimate(value, mean, spread, threshold);
     }
-    const count = ++this.count[slot];
-    const delta = value - this.mean[slot];
-    this.mean[slot] += delta / count;
-    this.m2[slot] += delta * (value - this.mean[slot]);
+    const count = ++stats[at];
+    const delta = value - stats[at + 1];
+    stats[at + 1] += delta / count;
+    stats[at + 2] += delta * (value - stats[at + 1]);
     return result;
   }
 
   private advance(bucket: number): void {
     const buckets = this.options.buckets;
-    const slot = bucket % buckets;
-    this.index[slot] = bucket;
-    this.count[slot] = 0;
-    this.mean[slot] = 0;
-    this.m2[slot] = 0;
+    const stats = this.stats;
+    // Clear the slots of the buckets skipped since the last point (all of them after a long gap).
+    const skipped = Number.isNaN(this.current) ? buckets : Math.min(bucket - this.current, buckets);
+    for (let i = 0; i < skipped; i++)
+      stats.fill(0, 3 * ((bucket - i) % buckets), 3 * ((bucket - i) % buckets) + 3);
     this.current = bucket;
     let n = 0;
     let mean = 0;
     let m2 = 0;
-    for (let i = 0; i < buckets; i++) {
-      const age = bucket - this.index[i];
-      if (age > 0 && age < buckets && this.count[i] > 0) {
-        [n, mean, m2] = merge(n, mean, m2, this.count[i], this.mean[i], this.m2[i]);
-      }
+    for (let at = 0; at < 3 * buckets; at += 3) {
+      const count = stats[at];
+      if (count === 0) continue;
+      const total = n + count;
+      const delta = stats[at + 1] - mean;
+      mean += (delta * count) / total;
+      m2 += stats[at + 2] + (delta * delta * n * count) / total;
+      n = total;
     }
     this.closedCount = n;
     this.closedMean = mean;
     this.closedM2 = m2;
   }
-}
-
-/** Chan et al.'s parallel merge of (count, mean, M2) pairs. */
-function merge(
-  na: number,
-  ma: number,
-  m2a: number,
-  nb: number,
-  mb: number,
-  m2b: number,
-): [number, number, number] {
-  if (nb === 0) return [na, ma, m2a];
-  if (na === 0) return [nb, mb, m2b];
-  const n = na + nb;
-  const delta = mb - ma;
-  return [n, ma + (delta * nb) / n, m2a + m2b + (delta * delta * na * nb) / n];
 }
 
 /**
