@@ -160,6 +160,10 @@ export const detectorSchema = z
     stale_after: duration().default(15 * 60_000),
     /** History fetched per request at start (a query_range never returns more than 11,000 points per series). */
     backfill_chunk: duration().default(86_400_000),
+    /** Optional file the per-series state is saved to, so a restart does not refetch the history. */
+    state_file: z.string().min(1).optional(),
+    /** How often the state file is written (and once more at shutdown). */
+    snapshot_interval: duration().default(5 * 60_000),
     /** `i/N`: this replica handles the series whose label hash modulo N is i. */
     shard: z
       .string()

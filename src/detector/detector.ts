@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { errorMessage } from '../common/errors';
 import { startServiceServer } from '../common/http-server';
 import { componentLogger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
@@ -6,6 +7,7 @@ import type { RunningService } from '../common/service';
 import type { DetectorConfig } from '../config/detector';
 import { DetectorEngine, engineMetrics, type RangeSource, type RuleState } from './engine';
 import { parseShard } from './sharding';
+import { loadSnapshot, saveSnapshot } from './snapshot';
 
 export interface DetectorDeps {
   /** Where range queries go; a PrometheusClient on detector.prometheus by default. */
@@ -39,6 +41,19 @@ export async function startDetector(
     metrics: engineMetrics(registry),
     logger,
   });
+  const stateFile = config.state_file;
+  if (stateFile) loadSnapshot(stateFile, engine.rules, logger);
+  const snapshot = async () => {
+    if (!stateFile) return;
+    try {
+      await saveSnapshot(stateFile, engine.rules);
+    } catch (err) {
+      logger.error({ file: stateFile, err: errorMessage(err) }, 'writing the state snapshot failed');
+    }
+  };
+  const snapshotTimer = stateFile ? setInterval(() => void snapshot(), config.snapshot_interval) : undefined;
+  snapshotTimer?.unref();
+
   const server = await startServiceServer({
     service: 'detector',
     listen: config.listen,
@@ -80,8 +95,10 @@ export async function startDetector(
     close: async () => {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
+      clearInterval(snapshotTimer);
       await server.close();
       await Promise.allSettled(running);
+      await snapshot();
     },
   };
 }

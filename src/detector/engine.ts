@@ -24,7 +24,7 @@ export interface RangeSource {
   ): AsyncIterable<RangeSeries[]>;
 }
 
-interface SeriesState {
+export interface SeriesState {
   /** The output labels (source labels + rule), formatted once: rendering is string joins. */
   labelText: string;
   model: SeriesModel;

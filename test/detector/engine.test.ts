@@ -1,10 +1,21 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Registry } from 'prom-client';
 import { rootLogger } from '../../src/common/logger';
 import type { RangeSeries } from '../../src/common/prometheus-client';
 import { parseConfig } from '../../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../../src/detector/engine';
 import { parseShard, seriesKey, seriesLabels, stableHash } from '../../src/detector/sharding';
+import { loadSnapshot, saveSnapshot } from '../../src/detector/snapshot';
+import { tempDir } from '../helpers/tmp';
 import { MINUTE } from './series';
+
+/** Both detectors on: a 10-minute season so the seasonal state is exercised too. */
+const seasonalDefaults = {
+  step: '1m',
+  zscore: { window: '2h' },
+  seasonal: { period: '10m', seasons: 3, resolution: '1m', min_seasons: 1 },
+};
 
 /** A Prometheus stand-in: `hosts` series of a constant-ish value at every step asked for. */
 class FakeSource implements RangeSource {
@@ -123,5 +134,63 @@ describe('detector engine', () => {
       stableHash('host\u0000a\u0001'),
     );
     expect(stableHash('')).toBe(0x811c9dc5);
+  });
+});
+
+describe('state snapshot', () => {
+  const silent = rootLogger.child({ component: 'test' });
+  silent.level = 'silent';
+
+  test('a restarted engine resumes from the snapshot: no backfill, the same scores as without restart', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir.path, 'state.json');
+      const clock = { now: T0 };
+      const first = engine(new FakeSource(), { defaults: seasonalDefaults }, clock).engine;
+      await first.runAll();
+      clock.now += 5 * MINUTE;
+      await first.runAll();
+      await saveSnapshot(file, first.rules);
+
+      const source = new FakeSource();
+      const restarted = engine(source, { defaults: seasonalDefaults }, clock).engine;
+      loadSnapshot(file, restarted.rules, silent);
+      expect(restarted.rules[0].series.size).toBe(8);
+      clock.now += 3 * MINUTE;
+      await first.runAll();
+      await restarted.runAll();
+      // Only the new steps and the overlap were fetched, not the 2 h history.
+      expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([[2, 8]]);
+      expect(restarted.renderOutputs()).toBe(first.renderOutputs());
+      expect(restarted.renderOutputs()).toMatch(/detector="seasonal"/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('a changed rule or an unreadable file starts from scratch (backfill), without failing', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir.path, 'state.json');
+      const clock = { now: T0 };
+      const first = engine(new FakeSource(), {}, clock).engine;
+      await first.runAll();
+      await saveSnapshot(file, first.rules);
+      const changed = engine(
+        new FakeSource(),
+        { rules: [{ name: 'load', query: 'load * 2' }] },
+        clock,
+      ).engine;
+      loadSnapshot(file, changed.rules, silent);
+      expect(changed.rules[0].fetchedUntil).toBeUndefined();
+      expect(changed.rules[0].series.size).toBe(0);
+      fs.writeFileSync(file, '{"version": 1, "rules": [{"name": "load", "fingerprint": 1');
+      const corrupt = engine(new FakeSource(), {}, clock).engine;
+      loadSnapshot(file, corrupt.rules, silent);
+      expect(corrupt.rules[0].fetchedUntil).toBeUndefined();
+      loadSnapshot(path.join(dir.path, 'missing.json'), corrupt.rules, silent);
+    } finally {
+      dir.remove();
+    }
   });
 });

@@ -48,6 +48,16 @@ export class Decision {
     return combined;
   }
 
+  save(): [number, number, number] {
+    return [this.anomalousRun, this.normalRun, this.state ? 1 : 0];
+  }
+
+  restore([anomalousRun, normalRun, state]: readonly number[]): void {
+    this.anomalousRun = anomalousRun;
+    this.normalRun = normalRun;
+    this.state = state === 1;
+  }
+
   /** Feeds one point's combined strength; returns the debounced state. */
   update(combined: number): boolean {
     if (combined >= 1) {

@@ -1,6 +1,7 @@
 import { Decision, type DecisionOptions } from './decision';
 import type { Direction, Estimate } from './estimate';
 import { SeasonalBaseline, type SeasonalOptions } from './seasonal';
+import { bytesOf, concatBytes, float64s } from './state-bytes';
 import { rollingZScore, type RollingZScore, type ZScoreOptions } from './zscore';
 
 /** Everything one series' model needs, in milliseconds; built from a rule's config. */
@@ -67,6 +68,32 @@ export class SeriesModel {
   /** The newest timestamp seen; points at or before it are ignored (overlapping fetches). */
   get lastTime(): number {
     return this.lastTimeMs;
+  }
+
+  /** The whole state as bytes (for the snapshot file); `restore` needs the same settings. */
+  save(): Uint8Array {
+    const zscore = this.zscore?.save() ?? new Uint8Array(0);
+    const seasonal = this.seasonal?.save() ?? new Uint8Array(0);
+    const header = Float64Array.of(
+      this.lastTimeMs,
+      ...this.decision.save(),
+      zscore.byteLength,
+      seasonal.byteLength,
+    );
+    return concatBytes([bytesOf(header), zscore, seasonal]);
+  }
+
+  restore(bytes: Uint8Array): void {
+    const [lastTimeMs, anomalousRun, normalRun, state, zscoreBytes, seasonalBytes] = float64s(bytes, 0, 6);
+    if (48 + zscoreBytes + seasonalBytes !== bytes.byteLength)
+      throw new RangeError('saved state does not match');
+    if (zscoreBytes > 0 !== !!this.zscore || seasonalBytes > 0 !== !!this.seasonal) {
+      throw new RangeError('saved state is of other settings');
+    }
+    this.zscore?.restore(bytes.subarray(48, 48 + zscoreBytes));
+    this.seasonal?.restore(bytes.subarray(48 + zscoreBytes));
+    this.decision.restore([anomalousRun, normalRun, state]);
+    this.lastTimeMs = lastTimeMs;
   }
 
   /** Feeds one point; undefined for gaps (NaN, ±Inf) and already-seen timestamps. */

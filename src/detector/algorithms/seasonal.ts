@@ -1,4 +1,5 @@
 import { estimate, flooredSpread, type Estimate } from './estimate';
+import { bytesOf, concatBytes, float32s, float64s } from './state-bytes';
 
 export interface SeasonalOptions {
   /** Length of one season (1d, 1w). */
@@ -76,6 +77,36 @@ export class SeasonalBaseline {
     this.bucketCount++;
     this.followLevel(timeMs, value, result);
     return result;
+  }
+
+  save(): Uint8Array {
+    const scalars = Float64Array.of(
+      this.currentBucket,
+      this.center,
+      this.seasonalSpread,
+      this.bucketSum,
+      this.bucketCount,
+      this.level,
+      this.residualScale,
+      this.lastTimeMs,
+    );
+    return concatBytes([bytesOf(scalars), bytesOf(this.rowSeason), bytesOf(this.history)]);
+  }
+
+  restore(bytes: Uint8Array): void {
+    const scalars = float64s(bytes, 0, 8);
+    [
+      this.currentBucket,
+      this.center,
+      this.seasonalSpread,
+      this.bucketSum,
+      this.bucketCount,
+      this.level,
+      this.residualScale,
+      this.lastTimeMs,
+    ] = scalars;
+    this.rowSeason.set(float64s(bytes, 64, this.rows));
+    this.history.set(float32s(bytes, 64 + 8 * this.rows, this.history.length));
   }
 
   private score(value: number): Estimate | undefined {

@@ -1,5 +1,6 @@
 import { estimate, flooredSpread, type Estimate } from './estimate';
 import { OrderStatisticTree } from './order-statistics';
+import { bytesOf, float64s } from './state-bytes';
 
 export interface ZScoreOptions {
   /** Points older than this (relative to the newest) leave the window. */
@@ -29,6 +30,9 @@ const MAD_TO_SIGMA = 1.4826;
  */
 export interface RollingZScore {
   update(timeMs: number, value: number): Estimate | undefined;
+  /** The state as bytes, for the snapshot file; `restore` takes them back (same options). */
+  save(): Uint8Array;
+  restore(bytes: Uint8Array): void;
 }
 
 export function rollingZScore(options: ZScoreOptions): RollingZScore {
@@ -82,6 +86,19 @@ class BucketedMeanWindow implements RollingZScore {
     stats[at + 1] += delta / count;
     stats[at + 2] += delta * (value - stats[at + 1]);
     return result;
+  }
+
+  save(): Uint8Array {
+    const state = new Float64Array(4 + this.stats.length);
+    state.set([this.current, this.closedCount, this.closedMean, this.closedM2]);
+    state.set(this.stats, 4);
+    return bytesOf(state);
+  }
+
+  restore(bytes: Uint8Array): void {
+    const state = float64s(bytes, 0, 4 + this.stats.length);
+    [this.current, this.closedCount, this.closedMean, this.closedM2] = state;
+    this.stats.set(state.subarray(4));
   }
 
   private advance(bucket: number): void {
@@ -144,6 +161,27 @@ class RobustWindow implements RollingZScore {
     this.length++;
     this.sorted.insert(value);
     return result;
+  }
+
+  save(): Uint8Array {
+    const capacity = this.options.maxPoints;
+    const state = new Float64Array(2 + 2 * capacity);
+    state[0] = this.head;
+    state[1] = this.length;
+    state.set(this.times, 2);
+    state.set(this.values, 2 + capacity);
+    return bytesOf(state);
+  }
+
+  restore(bytes: Uint8Array): void {
+    const capacity = this.options.maxPoints;
+    const state = float64s(bytes, 0, 2 + 2 * capacity);
+    while (this.length > 0) this.removeOldest();
+    this.times.set(state.subarray(2, 2 + capacity));
+    this.values.set(state.subarray(2 + capacity));
+    this.head = state[0];
+    this.length = state[1];
+    for (let i = 0; i < this.length; i++) this.sorted.insert(this.values[(this.head + i) % capacity]);
   }
 
   private removeOldest(): void {
