@@ -191,7 +191,7 @@ export class DetectorEngine {
     }
   }
 
-  /** One cycle of every rule, concurrently (tests and `--once` style use). */
+  /** One cycle of every rule, concurrently. */
   async runAll(): Promise<void> {
     await Promise.all(this.rules.map((rule) => this.runRule(rule)));
   }

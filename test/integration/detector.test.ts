@@ -152,4 +152,27 @@ describe('detector against a real Prometheus', () => {
     const out = execFileSync(PROMTOOL_BIN, ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(out).toBe('');
   });
+
+  test('the shipped rules are valid PromQL: each runs against Prometheus without error', async () => {
+    const config = path.join(dir.path, 'shipped.yml');
+    fs.writeFileSync(config, `detector:\n  prometheus: { url: "${prometheus.url}", retries: 0 }\n`);
+    const port = await freePort();
+    const shipped = startProcess(process.execPath, [
+      VIGIL_CLI,
+      'detector',
+      '--config',
+      config,
+      '--listen',
+      `127.0.0.1:${port}`,
+    ]);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/-/ready`, shipped);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const ruleUp = text.split('\n').filter((line) => line.startsWith('vigil_detector_rule_up{'));
+      expect(ruleUp).toHaveLength(6);
+      expect(ruleUp.every((line) => line.endsWith(' 1'))).toBe(true);
+    } finally {
+      await shipped.stop();
+    }
+  });
 });
