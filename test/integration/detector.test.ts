@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PrometheusClient } from '../../src/common/prometheus-client';
+import { parseConfig } from '../../src/config/load';
 import { freePort } from '../helpers/net';
 import { startProcess, waitForHttp, type StartedProcess } from '../helpers/process';
 import { PROMTOOL_BIN, startPrometheus, type StartedPrometheus } from '../helpers/prometheus';
@@ -174,5 +176,28 @@ describe('detector against a real Prometheus', () => {
     } finally {
       await shipped.stop();
     }
+  });
+
+  test('query_range chunking: Prometheus refuses 12,001 steps in one query, the chunks return them all once', async () => {
+    const client = new PrometheusClient({
+      ...parseConfig({}).detector.prometheus,
+      url: prometheus.url,
+      retries: 0,
+    });
+    const end = Math.floor(Date.now() / 1000) * 1000 - 20 * MINUTE;
+    const start = end - 12_000 * 1000;
+    await expect(client.queryRange('vigil_test_load{host="b"}', start, end, 1000)).rejects.toMatchObject({
+      kind: 'bad_query',
+      message: expect.stringMatching(/11,?000 points/),
+    });
+    const timestamps: number[] = [];
+    let chunks = 0;
+    for await (const chunk of client.queryRangeChunks('vigil_test_load{host="b"}', start, end, 1000)) {
+      chunks++;
+      timestamps.push(...chunk[0].timestamps);
+    }
+    expect(chunks).toBe(2);
+    expect(timestamps).toHaveLength(12_001);
+    expect(timestamps.every((t, i) => t === start + i * 1000)).toBe(true);
   });
 });
