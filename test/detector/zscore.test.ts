@@ -1,3 +1,4 @@
+import { mean, standardDeviation } from 'simple-statistics';
 import { rollingZScore, type ZScoreOptions } from '../../src/detector/algorithms/zscore';
 import { HOUR, MINUTE, noise, times } from './series';
 
@@ -72,4 +73,24 @@ test('the robust window shrugs off an outlier that the mean/stddev one is blinde
   });
   expect(robustScore).toBeGreaterThan(4);
   expect(plainScore).toBeLessThan(4);
+});
+
+test('bucketed mean/stddev equal simple-statistics over the points of the buckets in the window', () => {
+  // 6 h window in 24 buckets of 15 min; points every 7 minutes so buckets hold 2 or 3 of them.
+  const z = rollingZScore(options(false));
+  const rand = noise(9);
+  const points = times(200, 7 * MINUTE).map((t) => ({ t, v: 100 + rand() * 30 }));
+  const span = (6 * HOUR) / 24;
+  points.forEach(({ t, v }, i) => {
+    const result = z.update(t, v);
+    const bucket = Math.floor(t / span);
+    // The window: the 23 closed buckets before this one, and this one's points so far.
+    const window = points
+      .slice(0, i)
+      .filter((p) => Math.floor(p.t / span) > bucket - 24)
+      .map((p) => p.v);
+    if (window.length < 30) return;
+    expect(result!.expected).toBeCloseTo(mean(window), 9);
+    expect((result!.upper - result!.expected) / 4).toBeCloseTo(standardDeviation(window), 9);
+  });
 });
