@@ -26,14 +26,12 @@ async function flakyPrometheus() {
       const step = Number(params.get('step'));
       const values: Array<[number, string]> = [];
       for (let t = start; t <= end; t += step) values.push([t, '42']);
-      res
-        .writeHead(200, { 'Content-Type': 'application/json' })
-        .end(
-          JSON.stringify({
-            status: 'success',
-            data: { resultType: 'matrix', result: [{ metric: { host: 'a' }, values }] },
-          }),
-        );
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'matrix', result: [{ metric: { host: 'a' }, values }] },
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
