@@ -4,22 +4,30 @@
  * 1. In-process, no Prometheus: CPU of one steady-state cycle (each series gets its new point
  *    plus the 5-minute overlap, as live) and the memory of the per-series state, for 1,000 and
  *    10,000 series under the shipped default settings (1m step, z-score over 7d in 48 buckets,
- *    seasonal 1d x 7 seasons at 15m). The state is warmed with 8 days of history at the seasonal
- *    resolution, which fills every buffer as 8 days at 1m would (the buffers are fixed-size).
- *    Also the CPU of rendering /metrics for those series.
+ *    seasonal 1d x 7 seasons at 30m). The state is warmed with 8 days of history at 15m steps,
+ *    which fills every buffer as 8 days at 1m would (the buffers are fixed-size). Also the CPU of
+ *    rendering /metrics, and the size and time of the state snapshot, for those series.
+ * 1b. The robust z-score's window per point: order-statistic tree vs sorting the window
+ *    (simple-statistics' median and MAD), the obvious way to do it.
  * 2. Against a real Prometheus (Debian's, backfilled with promtool): samples fetched and wall
  *    time per cycle in steady state, compared with refetching the whole window every cycle.
  *
  * Run alone: npx tsx bench/detector.ts   (targets: 10,000 series < 100 ms CPU/cycle, < 50 MiB)
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Registry } from 'prom-client';
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { rootLogger } from '../src/common/logger';
 import { PrometheusClient, type RangeSeries } from '../src/common/prometheus-client';
 import { parseConfig } from '../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../src/detector/engine';
+import { rollingZScore } from '../src/detector/algorithms/zscore';
 import { parseShard } from '../src/detector/sharding';
+import { loadSnapshot, saveSnapshot } from '../src/detector/snapshot';
 import { startPrometheus } from '../test/helpers/prometheus';
 
 v8.setFlagsFromString('--expose-gc');
@@ -87,7 +95,7 @@ const cpuMs = (start: NodeJS.CpuUsage) => {
 
 async function inProcess(count: number) {
   const base = retained();
-  // Warm-up: 8 days of history at the seasonal resolution (15 m) fill every buffer.
+  // Warm-up: 8 days of history at 15 m steps fill every buffer.
   const warmConfig = detectorConfig({ defaults: { step: '15m' } });
   const end = Math.floor(Date.now() / DAY) * DAY;
   const engine = newEngine(new SyntheticSource(count), detectorConfig(), () => clock);
@@ -112,7 +120,48 @@ async function inProcess(count: number) {
   const renderStart = process.cpuUsage();
   const text = engine.renderOutputs();
   const render = cpuMs(renderStart);
-  return { count, cycle, memory, render, lines: text.split('\n').length - 1 };
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  const file = path.join(dir, 'state.json');
+  let t = performance.now();
+  await saveSnapshot(file, engine.rules);
+  const saveMs = performance.now() - t;
+  const snapshotBytes = fs.statSync(file).size;
+  const restored = newEngine(new SyntheticSource(count), detectorConfig(), () => clock);
+  t = performance.now();
+  loadSnapshot(file, restored.rules, logger);
+  const loadMs = performance.now() - t;
+  fs.rmSync(dir, { recursive: true });
+  return { count, cycle, memory, render, lines: text.split('\n').length - 1, saveMs, loadMs, snapshotBytes };
+}
+
+/** µs per point of a sliding robust window: the order-statistic tree against sorting the window. */
+function robustWindow(points: number, count = 20_000) {
+  const options = {
+    windowMs: points * MINUTE,
+    robust: true,
+    maxPoints: points + 2,
+    buckets: 1,
+    threshold: 4,
+    minPoints: 1,
+    floor: 0,
+    relativeFloor: 0,
+  };
+  const values = Array.from({ length: count }, (_, i) => 50 + ((i * 7919) % 1009) / 100);
+  const tree = rollingZScore(options);
+  let start = process.cpuUsage();
+  values.forEach((v, i) => tree.update(i * MINUTE, v));
+  const treeUs = (cpuMs(start) * 1000) / count;
+  const window: number[] = [];
+  let sink = 0;
+  start = process.cpuUsage();
+  for (const v of values) {
+    if (window.length > 0) sink += (v - median(window)) / (medianAbsoluteDeviation(window) || 1);
+    window.push(v);
+    if (window.length > points) window.shift();
+  }
+  const sortUs = (cpuMs(start) * 1000) / count;
+  return { points, treeUs, sortUs, sink };
 }
 
 /** Generated OpenMetrics history for `count` series, one point per minute for `minutes`. */
@@ -190,13 +239,28 @@ async function main() {
   console.log('detector, in-process (default settings, 1m step, steady state; 20 cycles averaged)');
   console.log('| series | CPU per cycle | state memory | per series | /metrics render (lines) |');
   console.log('| ---: | ---: | ---: | ---: | ---: |');
+  let last: Awaited<ReturnType<typeof inProcess>> | undefined;
   for (const count of [1_000, 10_000]) {
     const r = await inProcess(count);
+    last = r;
     console.log(
       `| ${count.toLocaleString('en')} | ${r.cycle.toFixed(1)} ms | ${mib(r.memory)} MiB | ${(r.memory / count / 1024).toFixed(2)} KiB | ${r.render.toFixed(0)} ms (${r.lines}) |`,
     );
   }
   console.log('targets: 10,000 series < 100 ms CPU per cycle, < 50 MiB of state');
+  console.log(
+    `state snapshot of ${last!.count.toLocaleString('en')} series: ${mib(last!.snapshotBytes)} MiB, ` +
+      `saved in ${last!.saveMs.toFixed(0)} ms, restored in ${last!.loadMs.toFixed(0)} ms`,
+  );
+
+  console.log('\nrobust z-score window, CPU per point');
+  console.log('| window (points) | order-statistic tree | sorting the window (simple-statistics) |');
+  console.log('| ---: | ---: | ---: |');
+  robustWindow(1_440, 2_000); // JIT warm-up
+  for (const points of [60, 1_440, 10_080]) {
+    const w = robustWindow(points);
+    console.log(`| ${points.toLocaleString('en')} | ${w.treeUs.toFixed(2)} µs | ${w.sortUs.toFixed(2)} µs |`);
+  }
 
   console.log('\ndetector against a real Prometheus (1-day window at 1m, 10 cycles averaged)');
   console.log('| series | backfill | steady state per cycle | refetch whole window per cycle |');
