@@ -101,15 +101,39 @@ export class OrderStatisticTree {
   medianAbsoluteDeviation(center: number): number {
     const n = this.count;
     if (n === 0) return NaN;
+    const half = n >> 1;
+    return n % 2 === 1
+      ? this.kthDistance(center, half)
+      : (this.kthDistance(center, half - 1) + this.kthDistance(center, half)) / 2;
+  }
+
+  /**
+   * k-th smallest |x - center| (k from 0). With mid = ⌊n/2⌋, the distances below the median,
+   * center - x[mid-1-i], and above it, x[mid+j] - center, are two ascending sequences: binary
+   * search on how many of the k + 1 smallest come from the lower one.
+   */
+  private kthDistance(center: number, k: number): number {
+    const n = this.count;
     const mid = n >> 1;
-    // below[i] = center - x[mid-1-i] (ascending), above[j] = x[mid+j] - center (ascending)
     const belowCount = mid;
     const aboveCount = n - mid;
-    const below = (i: number): number => center - this.select(mid - 1 - i);
-    const above = (j: number): number => this.select(mid + j) - center;
-    const kth = (k: number): number => kthOfTwoSorted(below, belowCount, above, aboveCount, k);
-    const half = n >> 1;
-    return n % 2 === 1 ? kth(half) : (kth(half - 1) + kth(half)) / 2;
+    let lo = Math.max(0, k + 1 - aboveCount);
+    let hi = Math.min(k + 1, belowCount);
+    while (lo < hi) {
+      const fromBelow = (lo + hi) >> 1;
+      const fromAbove = k + 1 - fromBelow;
+      // Too few from below when its next distance is smaller than the last one taken from above.
+      if (
+        fromAbove > 0 &&
+        center - this.select(mid - 1 - fromBelow) < this.select(mid + fromAbove - 1) - center
+      ) {
+        lo = fromBelow + 1;
+      } else hi = fromBelow;
+    }
+    const fromAbove = k + 1 - lo;
+    const lastBelow = lo > 0 ? center - this.select(mid - lo) : -Infinity;
+    const lastAbove = fromAbove > 0 ? this.select(mid + fromAbove - 1) - center : -Infinity;
+    return Math.max(lastBelow, lastAbove);
   }
 
   private nextPriority(): number {
@@ -155,29 +179,4 @@ export class OrderStatisticTree {
     this.update(b);
     return b;
   }
-}
-
-/** k-th smallest (from 0) of the union of two ascending sequences given by accessors. */
-export function kthOfTwoSorted(
-  a: (i: number) => number,
-  aCount: number,
-  b: (j: number) => number,
-  bCount: number,
-  k: number,
-): number {
-  // Binary search on how many elements come from `a`.
-  let lo = Math.max(0, k + 1 - bCount);
-  let hi = Math.min(k + 1, aCount);
-  while (lo < hi) {
-    const fromA = (lo + hi) >> 1;
-    const fromB = k + 1 - fromA;
-    // Too few from a when a's next element is smaller than b's last taken one.
-    if (fromA < aCount && fromB > 0 && a(fromA) < b(fromB - 1)) lo = fromA + 1;
-    else hi = fromA;
-  }
-  const fromA = lo;
-  const fromB = k + 1 - fromA;
-  const lastA = fromA > 0 ? a(fromA - 1) : -Infinity;
-  const lastB = fromB > 0 ? b(fromB - 1) : -Infinity;
-  return Math.max(lastA, lastB);
 }
