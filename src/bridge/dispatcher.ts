@@ -107,14 +107,15 @@ export class Dispatcher {
     // Claimed before the write, so a copy arriving during the fsync is a duplicate too.
     this.seen.set(key, { id: entry.id, at: now });
     try {
-      await this.spool.add(entry);
+      // With no channel to deliver to, there is nothing pending: it goes straight to done/.
+      if (isFinished(entry)) await this.spool.finish(entry);
+      else await this.spool.add(entry);
     } catch (err) {
       this.seen.delete(key);
       throw err;
     }
     this.metrics.received.inc({ route });
     if (isFinished(entry)) {
-      await this.spool.finish(entry);
       this.remember(entry);
     } else {
       this.pending.set(entry.id, entry);

@@ -128,7 +128,7 @@ export class Enricher {
         }
       }
       const started = performance.now();
-      const png = svgToPng(
+      const png = await svgToPng(
         renderChartSvg({
           title: `${alert.labels.alertname ?? 'alert'}: ${graphQuery?.expr ?? `vigil_anomaly{rule=${promString(alert.labels.rule ?? '')}}`}`,
           series: plotted,

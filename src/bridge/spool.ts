@@ -108,9 +108,20 @@ export class Spool {
     return { spool, contents };
   }
 
-  /** Stores a newly accepted notification; resolves once it is on disk. */
+  /**
+   * Stores a newly accepted notification; resolves once it is on disk. Written in place rather than
+   * renamed: a torn file can only be one that was never acknowledged (open() sets it aside), and on
+   * ext4 the file's fsync then commits its directory entry too, so the directory fsync is nearly free.
+   */
   async add(entry: SpoolEntry): Promise<void> {
-    await this.write('pending', entry);
+    const handle = await fs.open(this.file('pending', entry.id), 'wx');
+    try {
+      await handle.writeFile(JSON.stringify(entry));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await this.syncers.get('pending')!.sync();
   }
 
   /** Records delivery progress of a pending entry. */
@@ -118,11 +129,16 @@ export class Spool {
     await this.write('pending', entry);
   }
 
-  /** Writes the final state and moves the entry out of pending/. */
+  /** Writes the final state and moves the entry out of pending/ (if it was ever there). */
   async finish(entry: SpoolEntry): Promise<Outcome> {
     const outcome = outcomeOf(entry);
     await this.write(outcome, entry);
-    await fs.rm(this.file('pending', entry.id), { force: true });
+    try {
+      await fs.unlink(this.file('pending', entry.id));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return outcome;
+      throw err;
+    }
     await this.syncers.get('pending')!.sync();
     return outcome;
   }

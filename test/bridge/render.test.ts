@@ -135,11 +135,11 @@ describe('chart', () => {
     expect(renderChartSvg(spec({ series: [] }), newTextPen('text'))).toContain('no data in this range');
   });
 
-  it('draws text from glyph outlines when DejaVu Sans is installed, and renders a PNG of the right size', () => {
+  it('draws text from glyph outlines when DejaVu Sans is installed, and renders a PNG of the right size', async () => {
     const svg = renderChartSvg(spec());
     expect(svg).not.toContain('<text');
     expect(svg).toContain('<use xlink:href=');
-    const png = svgToPng(svg);
+    const png = await svgToPng(svg);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(800); // IHDR width
     expect(png.length).toBeGreaterThan(5000);

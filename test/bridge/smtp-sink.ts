@@ -12,6 +12,9 @@ export interface ReceivedMail {
 
 export interface SmtpSink {
   port: number;
+  /** Messages accepted (250 sent), counted before they are parsed. */
+  accepted(): number;
+  /** Parsed messages, in order of parsing. */
   mails: ReceivedMail[];
   stop(): Promise<void>;
 }
@@ -25,8 +28,11 @@ export async function startSmtpSink(
   options: { auth?: { user: string; pass: string }; starttls?: boolean } = {},
 ): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
+  let accepted = 0;
   const server = new SMTPServer({
     logger: false,
+    // Its reverse DNS lookup of 127.0.0.1 would be timed as part of delivery.
+    disableReverseLookup: true,
     allowInsecureAuth: true,
     disabledCommands: options.starttls === false ? ['STARTTLS'] : [],
     authOptional: options.auth === undefined,
@@ -41,19 +47,17 @@ export async function startSmtpSink(
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        // Accept first, parse after: the parsing is this test server's cost, not the sender's.
         const raw = Buffer.concat(chunks).toString('utf8');
-        simpleParser(raw, { keepCidLinks: true })
-          .then((parsed) => {
-            mails.push({
-              parsed,
-              raw,
-              secure: session.secure,
-              user: typeof session.user === 'string' ? session.user : undefined,
-              envelopeTo: session.envelope.rcptTo.map((r) => r.address),
-            });
-            callback();
-          })
-          .catch(callback);
+        const meta = {
+          raw,
+          secure: session.secure,
+          user: typeof session.user === 'string' ? session.user : undefined,
+          envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+        };
+        accepted++;
+        callback();
+        void simpleParser(raw, { keepCidLinks: true }).then((parsed) => mails.push({ parsed, ...meta }));
       });
     },
   });
@@ -63,6 +67,7 @@ export async function startSmtpSink(
   });
   return {
     port,
+    accepted: () => accepted,
     mails,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

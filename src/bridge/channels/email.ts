@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Attachment } from 'nodemailer/lib/mailer';
 import type { EmailChannelConfig } from '../../config/bridge';
 import { buildView } from '../render/message';
@@ -24,7 +24,7 @@ export interface EmailChannelOptions {
 export class EmailChannel implements Channel {
   readonly type = 'email';
   readonly name: string;
-  private readonly transport: Transporter<SMTPTransport.SentMessageInfo>;
+  private readonly transport: Transporter<SMTPPool.SentMessageInfo>;
   private readonly templates: MessageTemplates;
   private readonly domain: string;
 
@@ -38,7 +38,11 @@ export class EmailChannel implements Channel {
     this.domain = /@([^>\s]+)>?\s*$/.exec(config.from)?.[1] ?? 'vigil.invalid';
     const smtp = config.smtp;
     const tls = smtp.tls;
+    // Pooled: a new SMTP connection costs a greeting delay (100 ms at smtp-server, more at MTAs that
+    // guard against early talkers); a burst of notifications reuses a few open connections instead.
     this.transport = nodemailer.createTransport({
+      pool: true,
+      maxConnections: 3,
       host: smtp.host,
       port: smtp.port,
       secure: smtp.secure,
