@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { SeriesModel } from './algorithms/model';
+import type { Estimate } from './algorithms/estimate';
+import { SeriesModel, type Verdict } from './algorithms/model';
+import { bytesOf, float64s } from './algorithms/state-bytes';
 import type { RuleState } from './engine';
 
 /**
@@ -16,8 +18,8 @@ interface SnapshotFile {
     name: string;
     fingerprint: string;
     fetched_until: number;
-    /** [key, label text, last seen (ms), model state (base64)] */
-    series: Array<[string, string, number, string]>;
+    /** [key, label text, last seen (ms), model state, latest verdict (both base64)] */
+    series: Array<[string, string, number, string, string]>;
   }>;
 }
 
@@ -43,6 +45,7 @@ export async function saveSnapshot(
           entry.labelText,
           entry.seenAt,
           Buffer.from(entry.model.save()).toString('base64'),
+          Buffer.from(encodeVerdict(entry.latest)).toString('base64'),
         ]),
       })),
   };
@@ -74,10 +77,11 @@ export function loadSnapshot(file: string, rules: readonly RuleState[], logger: 
       continue;
     }
     try {
-      for (const [key, labelText, seenAt, encoded] of saved.series) {
+      for (const [key, labelText, seenAt, encoded, latest] of saved.series) {
         const model = new SeriesModel(state.settings);
         model.restore(new Uint8Array(Buffer.from(encoded, 'base64')));
-        state.series.set(key, { labelText, model, latest: undefined, seenAt });
+        const verdict = decodeVerdict(new Uint8Array(Buffer.from(latest, 'base64')));
+        state.series.set(key, { labelText, model, latest: verdict, seenAt });
       }
       state.fetchedUntil = saved.fetched_until;
       logger.info({ rule: saved.name, series: state.series.size }, 'state restored from snapshot');
@@ -89,4 +93,39 @@ export function loadSnapshot(file: string, rules: readonly RuleState[], logger: 
       );
     }
   }
+}
+
+/**
+ * The latest verdict, kept so that a restarted detector serves its outputs at once rather than
+ * after the next step (an alert's `for:` would start over). Packed as floats: NaN and ±Inf survive.
+ */
+function encodeVerdict(verdict: Verdict | undefined): Uint8Array {
+  if (!verdict) return new Uint8Array(0);
+  const estimate = (e: Estimate | undefined) =>
+    e ? [1, e.score, e.expected, e.lower, e.upper] : [0, 0, 0, 0, 0];
+  return bytesOf(
+    Float64Array.of(
+      verdict.timeMs,
+      verdict.value,
+      verdict.strength,
+      verdict.anomalous ? 1 : 0,
+      ...estimate(verdict.zscore),
+      ...estimate(verdict.seasonal),
+    ),
+  );
+}
+
+function decodeVerdict(bytes: Uint8Array): Verdict | undefined {
+  if (bytes.byteLength === 0) return undefined;
+  const f = float64s(bytes, 0, 14);
+  const estimate = (at: number): Estimate | undefined =>
+    f[at] === 1 ? { score: f[at + 1], expected: f[at + 2], lower: f[at + 3], upper: f[at + 4] } : undefined;
+  return {
+    timeMs: f[0],
+    value: f[1],
+    strength: f[2],
+    anomalous: f[3] === 1,
+    zscore: estimate(4),
+    seasonal: estimate(9),
+  };
 }

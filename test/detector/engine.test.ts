@@ -156,6 +156,8 @@ describe('state snapshot', () => {
       const restarted = engine(source, { defaults: seasonalDefaults }, clock).engine;
       loadSnapshot(file, restarted.rules, silent);
       expect(restarted.rules[0].series.size).toBe(8);
+      // The outputs are back before the first cycle (the latest verdicts are in the snapshot).
+      expect(restarted.renderOutputs()).toBe(first.renderOutputs());
       clock.now += 3 * MINUTE;
       await first.runAll();
       await restarted.runAll();
