@@ -111,6 +111,24 @@ describe('vigil backtest', () => {
     expect(run.stdout).toMatch(/^reward_low_FN_rate\s/m);
   });
 
+  test('--config: detector.defaults are what is tested; --rule picks a rule', () => {
+    const config = path.join(dir.path, 'vigil.yml');
+    fs.writeFileSync(
+      config,
+      'detector:\n  defaults: { seasonal: { enabled: false } }\n  rules:\n    - { name: spiky, query: up, direction: low }\n',
+    );
+    const args = ['backtest', '--data', corpus.data, '--labels', corpus.labels, '--json'];
+    const fromConfig = JSON.parse(runVigil([...args, '--config', config]).stdout);
+    const zscoreOnly = JSON.parse(runVigil([...args, '--detector', 'zscore']).stdout);
+    expect(fromConfig.nab).toEqual(zscoreOnly.nab);
+    // The spikes go up: a rule watching only drops finds none of them.
+    const low = JSON.parse(runVigil([...args, '--config', config, '--rule', 'spiky']).stdout);
+    expect(low.per_file.every((f: { detected: number }) => f.detected === 0)).toBe(true);
+    const missing = runVigil([...args, '--config', config, '--rule', 'nope']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(`vigil: --rule nope: no such rule in ${config}\n`);
+  });
+
   test('malformed CSV: one line naming the file and the line, exit 2', () => {
     const bad = path.join(dir.path, 'bad');
     fs.mkdirSync(path.join(bad, 'x'), { recursive: true });
