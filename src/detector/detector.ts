@@ -59,7 +59,8 @@ export async function startDetector(
     listen: config.listen,
     registry,
     isReady: () => engine.ready,
-    metrics: async (format) => engine.renderOutputs() + (format === 'openmetrics' ? '# EOF\n' : ''),
+    // Gauges only, which read the same in both formats; the server appends `# EOF` for OpenMetrics.
+    metrics: async () => engine.renderOutputs(),
   });
 
   // Each rule runs every step, on its own: a slow rule does not hold up the others, and a
