@@ -41,8 +41,8 @@ logger.level = 'silent';
 /** N series of a noisy daily curve at whatever steps are asked for; labels like node_exporter's. */
 class SyntheticSource implements RangeSource {
   constructor(private readonly count: number) {}
-  async *queryRangeChunks(_expr: string, start: number, end: number, step: number, maxChunkMs = Infinity) {
-    const perChunk = Math.max(1, Math.min(11_000, Math.floor(maxChunkMs / step)));
+  async *queryRangeChunks(_expr: string, start: number, end: number, step: number) {
+    const perChunk = 11_000;
     for (let chunkStart = start; chunkStart <= end; chunkStart += perChunk * step) {
       const chunkEnd = Math.min(end, chunkStart + (perChunk - 1) * step);
       const timestamps: number[] = [];

@@ -118,20 +118,17 @@ export class PrometheusClient {
 
   /**
    * A range query split into requests Prometheus accepts: it refuses more than 11,000 points
-   * per series, and smaller chunks (`maxChunkMs`) bound the memory of a response. Chunks are
-   * yielded in time order and never repeat a step, so a caller can process weeks of history
-   * one chunk at a time.
+   * per series. Chunks are yielded in time order and never repeat a step, so a caller can
+   * process long ranges one chunk at a time.
    */
   async *queryRangeChunks(
     expr: string,
     startMs: number,
     endMs: number,
     stepMs: number,
-    maxChunkMs = Infinity,
   ): AsyncGenerator<RangeSeries[]> {
-    const stepsPerChunk = Math.max(1, Math.min(MAX_POINTS_PER_SERIES, Math.floor(maxChunkMs / stepMs)));
-    for (let chunkStart = startMs; chunkStart <= endMs; chunkStart += stepsPerChunk * stepMs) {
-      const chunkEnd = Math.min(endMs, chunkStart + (stepsPerChunk - 1) * stepMs);
+    for (let chunkStart = startMs; chunkStart <= endMs; chunkStart += MAX_POINTS_PER_SERIES * stepMs) {
+      const chunkEnd = Math.min(endMs, chunkStart + (MAX_POINTS_PER_SERIES - 1) * stepMs);
       yield await this.queryRange(expr, chunkStart, chunkEnd, stepMs);
     }
   }

@@ -158,8 +158,10 @@ export const detectorSchema = z
     overlap: duration().default(5 * 60_000),
     /** Series not returned by their rule for this long are dropped (their outputs disappear). */
     stale_after: duration().default(15 * 60_000),
-    /** History fetched per request at start (a query_range never returns more than 11,000 points per series). */
+    /** At most this much history per request (a query_range never returns more than 11,000 points per series). */
     backfill_chunk: duration().default(86_400_000),
+    /** At most about this many samples per request (series × steps), which bounds the memory of an answer. */
+    max_samples_per_query: z.number().int().min(1000).default(1_000_000),
     /** Optional file the per-series state is saved to, so a restart does not refetch the history. */
     state_file: z.string().min(1).optional(),
     /** How often the state file is written (and once more at shutdown). */

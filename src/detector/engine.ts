@@ -20,7 +20,6 @@ export interface RangeSource {
     startMs: number,
     endMs: number,
     stepMs: number,
-    maxChunkMs?: number,
   ): AsyncIterable<RangeSeries[]>;
 }
 
@@ -42,6 +41,8 @@ export class RuleState {
   fetchedUntil: number | undefined;
   lastError: string | undefined;
   attempted = false;
+  /** Series in the rule's last answer (all shards; NaN before the first): sizes the next requests. */
+  seriesPerAnswer = NaN;
 
   constructor(readonly rule: ResolvedRule) {
     this.settings = modelSettings(rule);
@@ -158,16 +159,21 @@ export class DetectorEngine {
             end - Math.ceil(state.history / step) * step,
           );
     try {
-      if (end >= start) {
-        for await (const chunk of this.options.source.queryRangeChunks(
-          state.rule.query,
-          start,
-          end,
-          step,
-          config.backfill_chunk,
-        )) {
+      // Requests are sized from the series count the last answer had, so that a backfill over
+      // thousands of series does not ask for millions of samples at once. The very first request
+      // of a rule is a single step: it tells how many series there are.
+      for (let from = start; from <= end;) {
+        // A rule restored from a snapshot knows its series already.
+        const known = Number.isNaN(state.seriesPerAnswer) ? state.series.size || NaN : state.seriesPerAnswer;
+        const perSeries = Number.isNaN(known)
+          ? 1
+          : Math.floor(config.max_samples_per_query / Math.max(known, 1));
+        const steps = Math.max(1, Math.min(perSeries, Math.floor(config.backfill_chunk / step)));
+        const to = Math.min(end, from + (steps - 1) * step);
+        for await (const chunk of this.options.source.queryRangeChunks(state.rule.query, from, to, step)) {
           this.ingest(state, chunk);
         }
+        from = to + step;
       }
       state.fetchedUntil = Math.max(end, state.fetchedUntil ?? end);
       this.dropStale(state);
@@ -199,6 +205,7 @@ export class DetectorEngine {
   private ingest(state: RuleState, chunk: RangeSeries[]): void {
     const now = this.now();
     let samples = 0;
+    state.seriesPerAnswer = chunk.length;
     for (const series of chunk) {
       samples += series.values.length;
       const labels = seriesLabels(series.labels);

@@ -21,8 +21,8 @@ const seasonalDefaults = {
 class FakeSource implements RangeSource {
   calls: Array<{ start: number; end: number; step: number }> = [];
   hosts = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  async *queryRangeChunks(_expr: string, start: number, end: number, step: number, maxChunkMs = Infinity) {
-    const perChunk = Math.max(1, Math.floor(maxChunkMs / step));
+  async *queryRangeChunks(_expr: string, start: number, end: number, step: number) {
+    const perChunk = 11_000;
     for (let chunkStart = start; chunkStart <= end; chunkStart += perChunk * step) {
       const chunkEnd = Math.min(end, chunkStart + (perChunk - 1) * step);
       this.calls.push({ start: chunkStart, end: chunkEnd, step });
@@ -74,11 +74,11 @@ describe('detector engine', () => {
     const clock = { now: T0 };
     const { engine: e, registry } = engine(source, {}, clock);
     await e.runAll();
-    // 2 h of history at 1 m in 1 h chunks: [T0-2h, T0-1h-1m], [T0-1h, T0-1m], [T0, T0].
+    // 2 h of history at 1 m: one step to learn the series count, then 1 h chunks.
     expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([
-      [-120, -61],
-      [-60, -1],
-      [0, 0],
+      [-120, -120],
+      [-119, -60],
+      [-59, 0],
     ]);
     source.calls = [];
     clock.now = T0 + 2 * MINUTE + 10_000;
@@ -101,6 +101,25 @@ describe('detector engine', () => {
     for (const name of ['vigil_anomaly_expected', 'vigil_anomaly_lower', 'vigil_anomaly_upper']) {
       expect(lines.filter((l) => l.startsWith(`${name}{`))).toHaveLength(8);
     }
+  });
+
+  test('requests are sized to max_samples_per_query from the series count', async () => {
+    const source = new FakeSource();
+    const { engine: e } = engine(source, { max_samples_per_query: 1000 }, { now: T0 });
+    await e.runAll();
+    // 8 series: 125 steps per request at most; 121 steps of history after the first probe step.
+    expect(source.calls.map((c) => (c.end - c.start) / MINUTE + 1)).toEqual([1, 60, 60]);
+    const tight = new FakeSource();
+    tight.hosts = Array.from({ length: 100 }, (_, i) => `h${i}`);
+    const { engine: t } = engine(tight, { max_samples_per_query: 1000 }, { now: T0 });
+    await t.runAll();
+    // 100 series: 10 steps per request.
+    expect(tight.calls.map((c) => (c.end - c.start) / MINUTE + 1)).toEqual([1, ...new Array(12).fill(10)]);
+    // A query that returns nothing is not fetched one step at a time.
+    const empty = new FakeSource();
+    empty.hosts = [];
+    await engine(empty, {}, { now: T0 }).engine.runAll();
+    expect(empty.calls.map((c) => (c.end - c.start) / MINUTE + 1)).toEqual([1, 60, 60]);
   });
 
   test('series that vanish are dropped after stale_after, with their outputs', async () => {
