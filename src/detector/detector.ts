@@ -1,8 +1,8 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
 import { startServiceServer } from '../common/http-server';
 import { componentLogger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
+import { selfMetricsRegistry } from '../common/self-metrics';
 import type { RunningService } from '../common/service';
 import type { DetectorConfig } from '../config/detector';
 import { DetectorEngine, engineMetrics, type RangeSource, type RuleState } from './engine';
@@ -24,16 +24,7 @@ export async function startDetector(
   deps: DetectorDeps = {},
 ): Promise<RunningDetector> {
   const logger = componentLogger('detector');
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // Gauges named *_total: `promtool check metrics` rejects them, and they add little.
-  for (const name of [
-    'nodejs_active_handles_total',
-    'nodejs_active_requests_total',
-    'nodejs_active_resources_total',
-  ]) {
-    registry.removeSingleMetric(name);
-  }
+  const registry = selfMetricsRegistry();
   const engine = new DetectorEngine({
     config,
     source: deps.source ?? new PrometheusClient(config.prometheus),

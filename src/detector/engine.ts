@@ -188,7 +188,13 @@ export class DetectorEngine {
       metrics.ruleUp.set({ rule: name }, 0);
       if (kind === 'unavailable' || kind === 'timeout') metrics.up.set(0);
       else metrics.up.set(1);
-      logger.error({ rule: name, kind, err: message }, `rule ${name}: query failed`);
+      // Once per change, not once per cycle: a Prometheus that is down for an hour must not
+      // bury the log in identical lines; the metrics count every failure.
+      if (message !== state.lastError) {
+        logger.error({ rule: name, kind, err: message }, `rule ${name}: query failed`);
+      } else {
+        logger.debug({ rule: name, kind, err: message }, `rule ${name}: query still failing`);
+      }
       state.lastError = message;
     } finally {
       state.attempted = true;

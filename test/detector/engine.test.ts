@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { rootLogger } from '../../src/common/logger';
-import type { RangeSeries } from '../../src/common/prometheus-client';
+import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
 import { parseConfig } from '../../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../../src/detector/engine';
 import { parseShard, seriesKey, seriesLabels, stableHash } from '../../src/detector/sharding';
@@ -213,5 +214,36 @@ describe('state snapshot', () => {
     } finally {
       dir.remove();
     }
+  });
+
+  test('logs a failing rule once per distinct error, not once per cycle, while counting every failure', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    let message = 'ECONNREFUSED';
+    const down: RangeSource = {
+      // eslint-disable-next-line require-yield
+      async *queryRangeChunks() {
+        throw new PrometheusError('unavailable', message);
+      },
+    };
+    const config = parseConfig({
+      detector: { rules: [{ name: 'load', query: 'load' }], defaults: { seasonal: { enabled: false } } },
+    }).detector;
+    const registry = new Registry();
+    const e = new DetectorEngine({
+      config,
+      source: down,
+      shard: parseShard(config.shard),
+      metrics: engineMetrics(registry),
+      logger,
+      now: () => T0,
+    });
+    for (let cycle = 0; cycle < 3; cycle++) await e.runAll();
+    message = 'timeout';
+    await e.runAll();
+    const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 50);
+    expect(errors.map((entry) => entry.err)).toEqual(['ECONNREFUSED', 'timeout']);
+    const failures = await registry.getSingleMetric('vigil_detector_query_errors_total')!.get();
+    expect(failures.values.reduce((sum, v) => sum + v.value, 0)).toBe(4);
   });
 });
