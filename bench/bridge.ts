@@ -33,6 +33,8 @@ import { startProcess, waitForHttp, type StartedProcess } from '../test/helpers/
 import { tempDir } from '../test/helpers/tmp';
 
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
+// Same thread pool as `vigil bridge` uses, for the disk floor measured here.
+process.env.UV_THREADPOOL_SIZE ??= '16';
 const RENDERS = Number(process.env.BENCH_RENDERS ?? 200);
 const MAILS = Number(process.env.BENCH_MAILS ?? 30);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -222,6 +224,46 @@ async function autocannonLoad(url: string, body: () => string): Promise<autocann
   });
 }
 
+/** The disk's own floor in this run: write + fsync of a 2 KB file (and its directory), 200 per second. */
+async function diskFloor(dir: string): Promise<LoadResult> {
+  const interval = 1000 / RATE;
+  const total = RATE * SECONDS;
+  const body = 'x'.repeat(2048);
+  const latencies: number[] = [];
+  const start = performance.now();
+  const write = async (i: number): Promise<void> => {
+    const handle = await fs.promises.open(path.join(dir, `${i}.json`), 'wx');
+    await handle.writeFile(body);
+    await handle.sync();
+    await handle.close();
+    const directory = await fs.promises.open(dir, 'r');
+    await directory.sync();
+    await directory.close();
+  };
+  await new Promise<void>((resolve) => {
+    let sent = 0;
+    let done = 0;
+    const fire = (): void => {
+      while (sent < total && start + sent * interval <= performance.now()) {
+        const scheduled = start + sent * interval;
+        void write(sent++).then(() => {
+          latencies.push(performance.now() - scheduled);
+          if (++done === total) resolve();
+        });
+      }
+      if (sent < total) setTimeout(fire, Math.max(0, start + sent * interval - performance.now()));
+    };
+    fire();
+  });
+  return {
+    sent: total,
+    ok: total,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    max: quantile(latencies, 1),
+  };
+}
+
 function reportAck(label: string, load: LoadResult, cannon: autocannon.Result): void {
   console.log(
     `ack ${label.padEnd(34)} ${load.ok}/${load.sent} 2xx  median ${ms(load.p50)}  p99 ${ms(load.p99)}  max ${ms(load.max)}` +
@@ -285,7 +327,14 @@ async function main(): Promise<void> {
       `webhook -> mail accepted by SMTP          median ${ms(quantile(toMail, 0.5))}  p99 ${ms(quantile(toMail, 0.99))}  (${MAILS} mails, graph attached: ${withGraph})`,
     );
 
-    // 3a. Ack latency, intake only.
+    // 3. Ack latency, beside what the disk itself gives at the same rate.
+    const floorDir = path.join(dir.path, 'floor');
+    fs.mkdirSync(floorDir);
+    const floor = await diskFloor(floorDir);
+    console.log(
+      `disk floor: write+fsync 2 KB at ${RATE}/s          median ${ms(floor.p50)}  p99 ${ms(floor.p99)}  max ${ms(floor.max)}`,
+    );
+    // 3a. Intake only.
     const intake = await startBridge(dir.path, 'intake', {});
     bridges.push(intake);
     const payload = () => uniquePayload(startsAt, generatorURL);

@@ -107,9 +107,7 @@ export class Dispatcher {
     // Claimed before the write, so a copy arriving during the fsync is a duplicate too.
     this.seen.set(key, { id: entry.id, at: now });
     try {
-      // With no channel to deliver to, there is nothing pending: it goes straight to done/.
-      if (isFinished(entry)) await this.spool.finish(entry);
-      else await this.spool.add(entry);
+      await this.spool.add(entry);
     } catch (err) {
       this.seen.delete(key);
       throw err;

@@ -109,19 +109,21 @@ export class Spool {
   }
 
   /**
-   * Stores a newly accepted notification; resolves once it is on disk. Written in place rather than
-   * renamed: a torn file can only be one that was never acknowledged (open() sets it aside), and on
-   * ext4 the file's fsync then commits its directory entry too, so the directory fsync is nearly free.
+   * Stores a newly accepted notification (in done/ if it has nothing to deliver); resolves once it is
+   * on disk. Written in place rather than renamed: a torn file can only be one that was never
+   * acknowledged (open() sets it aside), and on ext4 the file's fsync then commits its directory
+   * entry too, so the directory fsync that follows is nearly free.
    */
   async add(entry: SpoolEntry): Promise<void> {
-    const handle = await fs.open(this.file('pending', entry.id), 'wx');
+    const dir: Dir = isFinished(entry) ? outcomeOf(entry) : 'pending';
+    const handle = await fs.open(this.file(dir, entry.id), 'wx');
     try {
       await handle.writeFile(JSON.stringify(entry));
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await this.syncers.get('pending')!.sync();
+    await this.syncers.get(dir)!.sync();
   }
 
   /** Records delivery progress of a pending entry. */
@@ -129,16 +131,11 @@ export class Spool {
     await this.write('pending', entry);
   }
 
-  /** Writes the final state and moves the entry out of pending/ (if it was ever there). */
+  /** Writes the final state and moves the entry out of pending/. */
   async finish(entry: SpoolEntry): Promise<Outcome> {
     const outcome = outcomeOf(entry);
     await this.write(outcome, entry);
-    try {
-      await fs.unlink(this.file('pending', entry.id));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return outcome;
-      throw err;
-    }
+    await fs.rm(this.file('pending', entry.id), { force: true });
     await this.syncers.get('pending')!.sync();
     return outcome;
   }

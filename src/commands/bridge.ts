@@ -16,6 +16,10 @@ export function registerBridge(program: Command): void {
       reportConfigOk(flags);
       return;
     }
+    // Every acknowledged webhook waits for an fsync, which holds a libuv thread while the disk works;
+    // with more threads, concurrent fsyncs share journal commits instead of queueing behind four.
+    // Read by libuv when its pool first starts, which has not happened yet here.
+    process.env.UV_THREADPOOL_SIZE ??= '16';
     runUntilSignal([await startBridge(config)]);
   });
 }

@@ -1,6 +1,7 @@
 import { renderChartSvg, type ChartSpec } from '../../src/bridge/render/chart';
 import { promValue, seriesToCsv } from '../../src/bridge/render/csv';
-import { svgToPng } from '../../src/bridge/render/png';
+import zlib from 'node:zlib';
+import { encodePng, svgToPng } from '../../src/bridge/render/png';
 import { newTextPen } from '../../src/bridge/render/text';
 import { timeTicks, zoneOffsetMs } from '../../src/bridge/render/time';
 import { formatValue, niceTicks, unitFor } from '../../src/bridge/render/units';
@@ -143,6 +144,29 @@ describe('chart', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(800); // IHDR width
     expect(png.length).toBeGreaterThan(5000);
+  });
+});
+
+describe('png', () => {
+  it('encodes RGBA pixels as a valid PNG: signature, IHDR, checksummed chunks, the pixels back on inflate', async () => {
+    const rgba = Buffer.from([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 10, 20, 30, 40]); // 2 x 2
+    const png = await encodePng(2, 2, rgba);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const chunks: Array<{ type: string; data: Buffer }> = [];
+    for (let at = 8; at < png.length;) {
+      const length = png.readUInt32BE(at);
+      const type = png.toString('latin1', at + 4, at + 8);
+      const data = png.subarray(at + 8, at + 8 + length);
+      expect(png.readUInt32BE(at + 8 + length)).toBe(zlib.crc32(png.subarray(at + 4, at + 8 + length)));
+      chunks.push({ type, data });
+      at += 12 + length;
+    }
+    expect(chunks.map((c) => c.type)).toEqual(['IHDR', 'IDAT', 'IEND']);
+    expect([...chunks[0].data]).toEqual([0, 0, 0, 2, 0, 0, 0, 2, 8, 6, 0, 0, 0]);
+    const scanlines = zlib.inflateSync(chunks[1].data);
+    expect(scanlines).toEqual(
+      Buffer.concat([Buffer.from([0]), rgba.subarray(0, 8), Buffer.from([0]), rgba.subarray(8)]),
+    );
   });
 });
 
