@@ -10,7 +10,9 @@ const TOTAL_NAMED_GAUGES = [
 /** A registry with the process and Node.js runtime metrics every service exports about itself. */
 export function selfMetricsRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // The event-loop delay histogram samples every 10 ms by default: about 1% of a core on an idle
+  // exporter. Every 100 ms still shows lag that matters and costs a fifth of that.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   for (const name of TOTAL_NAMED_GAUGES) registry.removeSingleMetric(name);
   return registry;
 }
