@@ -1,5 +1,7 @@
 import { CollectorRegistry, NoDataError, type Collector } from '../../src/exporter/collector';
-import type { MetricSink } from '../../src/exporter/exposition';
+import { HostinfoCollector } from '../../src/exporter/collectors/hostinfo';
+import { MetricSink } from '../../src/exporter/exposition';
+import { FIXTURE_INVENTORY } from './fixture-host';
 import type { MetricFamily } from '../../src/common/exposition';
 
 const sample = (
@@ -97,5 +99,36 @@ describe('CollectorRegistry', () => {
     const families = await registry.scrape();
     expect(sample(families, 'node_scrape_collector_success', { collector: 'pressure' })).toBe(0);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('hostinfo collector', () => {
+  it('reads the inventory once, and after a failure waits before spawning the reader again', async () => {
+    let calls = 0;
+    let clock = 0;
+    let fail = true;
+    const collector = new HostinfoCollector(
+      async () => {
+        calls++;
+        if (fail) throw new Error('lscpu not found');
+        return FIXTURE_INVENTORY;
+      },
+      60_000,
+      () => clock,
+    );
+    await expect(collector.collect(new MetricSink())).rejects.toThrow(/lscpu/);
+    await expect(collector.collect(new MetricSink())).rejects.toThrow(/unavailable/);
+    expect(calls).toBe(1);
+    clock = 60_000;
+    fail = false;
+    const sink = new MetricSink();
+    await collector.collect(sink);
+    await collector.collect(new MetricSink());
+    expect(calls).toBe(2);
+    expect(sink.families[0].samples[0].labels).toMatchObject({
+      hostname: 'vm',
+      cpu_cores: '2',
+      architecture: 'x86_64',
+    });
   });
 });

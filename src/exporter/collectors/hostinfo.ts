@@ -6,25 +6,25 @@ import type { Inventory } from '../inventory';
 export class HostinfoCollector implements Collector {
   readonly name = 'hostinfo';
   private inventory?: Promise<Inventory>;
+  private failedAt = -Infinity;
 
-  /** `load` runs once; a failure is retried on the next scrape. */
-  constructor(private readonly load: () => Promise<Inventory>) {}
+  /**
+   * `load` runs once. After a failure it is tried again no sooner than `retryMs` later, since it
+   * spawns processes and a scrape must not.
+   */
+  constructor(
+    private readonly load: () => Promise<Inventory>,
+    private readonly retryMs = 10 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Starts reading the inventory before the first scrape needs it. */
   prime(): void {
-    this.inventory ??= this.load();
-    this.inventory.catch(() => undefined);
+    this.start().catch(() => undefined);
   }
 
   async collect(sink: MetricSink): Promise<void> {
-    this.inventory ??= this.load();
-    let inventory: Inventory;
-    try {
-      inventory = await this.inventory;
-    } catch (err) {
-      this.inventory = undefined;
-      throw err;
-    }
+    const inventory = await this.start();
     const known = (value: number | undefined): string => (value === undefined ? '' : String(value));
     sink
       .gauge(
@@ -52,5 +52,16 @@ export class HostinfoCollector implements Collector {
         String(inventory.memoryBytes),
         inventory.architecture,
       );
+  }
+
+  private start(): Promise<Inventory> {
+    if (!this.inventory && this.now() - this.failedAt >= this.retryMs) {
+      this.inventory = this.load().catch((err: unknown) => {
+        this.failedAt = this.now();
+        this.inventory = undefined;
+        throw err;
+      });
+    }
+    return this.inventory ?? Promise.reject(new Error('host inventory unavailable; retrying later'));
   }
 }
