@@ -50,6 +50,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       maxSeries: config.graph.max_series,
       maxGraphs: config.graph.max_graphs,
       timeZone: config.timezone,
+      renderConcurrency: config.graph.render_concurrency,
     },
     (seconds) => metrics.renderDuration.observe(seconds),
   );

@@ -42,7 +42,9 @@ export class Dispatcher {
   private readonly pending = new Map<string, SpoolEntry>();
   private readonly finished: SpoolEntry[] = [];
   private readonly seen = new Map<string, { id: string; at: number }>();
-  private readonly inFlight = new Set<string>();
+  /** Pending deliveries not in flight, earliest attempt first. */
+  private readonly queue = new DeliveryQueue();
+  private queued = 0;
   private readonly enriched = new Map<string, Promise<EnrichedNotification>>();
   private readonly writes = new Map<string, Promise<void>>();
   private active = 0;
@@ -69,13 +71,13 @@ export class Dispatcher {
     for (const entry of contents.pending) {
       this.pending.set(entry.id, entry);
       this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
+      this.schedule(entry);
     }
     this.metrics.deadLetters.set(
       contents.finished.filter((e) => e.deliveries.some((d) => d.state === 'dead')).length,
     );
     if (contents.pending.length > 0)
       this.log.info({ pending: contents.pending.length }, 'resuming spooled notifications');
-    this.updateGauges();
     this.pump();
   }
 
@@ -117,7 +119,7 @@ export class Dispatcher {
       this.remember(entry);
     } else {
       this.pending.set(entry.id, entry);
-      this.updateGauges();
+      this.schedule(entry);
       this.pump();
     }
     return { status: 'accepted', id: entry.id };
@@ -160,32 +162,38 @@ export class Dispatcher {
     this.finished.splice(0, this.finished.length, ...kept);
   }
 
+  private schedule(entry: SpoolEntry): void {
+    for (const delivery of entry.deliveries) {
+      if (delivery.state === 'pending') this.enqueue(entry, delivery);
+    }
+  }
+
+  private enqueue(entry: SpoolEntry, delivery: DeliveryRecord): void {
+    this.queue.push({ entry, delivery });
+    this.metrics.queueDepth.set(++this.queued);
+  }
+
+  /** Starts what is due, up to the concurrency limit, and sets a timer for what is due next. */
   private pump(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = undefined;
     const now = this.now();
-    let wake = Infinity;
-    for (const entry of this.pending.values()) {
-      for (const delivery of entry.deliveries) {
-        if (delivery.state !== 'pending' || this.inFlight.has(`${entry.id}/${delivery.channel}`)) continue;
-        if (delivery.nextAttemptAt > now) {
-          wake = Math.min(wake, delivery.nextAttemptAt);
-        } else if (this.active < this.options.retry.concurrency) {
-          void this.attempt(entry, delivery);
-        }
-      }
+    while (this.active < this.options.retry.concurrency) {
+      const next = this.queue.peek();
+      if (next === undefined || next.delivery.nextAttemptAt > now) break;
+      this.queue.pop();
+      void this.attempt(next.entry, next.delivery);
     }
-    if (wake !== Infinity) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, wake - now));
+    const next = this.queue.peek();
+    if (next !== undefined && this.active < this.options.retry.concurrency) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, next.delivery.nextAttemptAt - now));
       this.timer.unref();
     }
   }
 
   private async attempt(entry: SpoolEntry, delivery: DeliveryRecord): Promise<void> {
-    const key = `${entry.id}/${delivery.channel}`;
     this.active++;
-    this.inFlight.add(key);
     const started = performance.now();
     const channel = this.channels.get(delivery.channel);
     try {
@@ -215,8 +223,8 @@ export class Dispatcher {
     }
     await this.persist(entry);
     this.active--;
-    this.inFlight.delete(key);
-    this.updateGauges();
+    if (delivery.state === 'pending') this.queue.push({ entry, delivery });
+    else this.metrics.queueDepth.set(--this.queued);
     if (this.stopped && this.active === 0) this.idle?.();
     this.pump();
   }
@@ -307,12 +315,53 @@ export class Dispatcher {
     this.finished.push(entry);
     this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
   }
+}
 
-  private updateGauges(): void {
-    let depth = 0;
-    for (const entry of this.pending.values()) {
-      for (const d of entry.deliveries) if (d.state === 'pending') depth++;
-    }
-    this.metrics.queueDepth.set(depth);
+interface Scheduled {
+  entry: SpoolEntry;
+  delivery: DeliveryRecord;
+}
+
+/** A binary min-heap on nextAttemptAt: thousands of queued deliveries cost log n per step, not n. */
+class DeliveryQueue {
+  private readonly heap: Scheduled[] = [];
+
+  peek(): Scheduled | undefined {
+    return this.heap[0];
   }
+
+  push(item: Scheduled): void {
+    const heap = this.heap;
+    heap.push(item);
+    for (let i = heap.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (at(heap[parent]) <= at(heap[i])) break;
+      [heap[parent], heap[i]] = [heap[i], heap[parent]];
+      i = parent;
+    }
+  }
+
+  pop(): Scheduled | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last !== undefined) {
+      heap[0] = last;
+      for (let i = 0; ;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && at(heap[left]) < at(heap[smallest])) smallest = left;
+        if (right < heap.length && at(heap[right]) < at(heap[smallest])) smallest = right;
+        if (smallest === i) break;
+        [heap[smallest], heap[i]] = [heap[i], heap[smallest]];
+        i = smallest;
+      }
+    }
+    return top;
+  }
+}
+
+function at(item: Scheduled): number {
+  return item.delivery.nextAttemptAt;
 }

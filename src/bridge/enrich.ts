@@ -30,6 +30,8 @@ export interface GraphSettings {
   maxSeries: number;
   maxGraphs: number;
   timeZone: string;
+  /** Graphs drawn at once: rendering is CPU work that must leave time for acknowledging webhooks. */
+  renderConcurrency: number;
 }
 
 export interface Graph {
@@ -63,12 +65,16 @@ export interface EnrichedNotification {
 type RangeQuerier = Pick<PrometheusClient, 'queryRange' | 'url'>;
 
 export class Enricher {
+  private readonly renders: Limiter;
+
   constructor(
     private readonly prometheus: RangeQuerier,
     private readonly graphs: GraphStore,
     private readonly settings: GraphSettings,
     private readonly onRender: (seconds: number) => void = () => undefined,
-  ) {}
+  ) {
+    this.renders = new Limiter(settings.renderConcurrency);
+  }
 
   async enrich(notification: Notification, now = Date.now()): Promise<EnrichedNotification> {
     // Alerts of one group usually share their query: ask Prometheus once per query and range.
@@ -127,24 +133,27 @@ export class Enricher {
           ({ band, bandSeries, explanation } = found);
         }
       }
-      const started = performance.now();
-      const png = await svgToPng(
-        renderChartSvg({
-          title: `${alert.labels.alertname ?? 'alert'}: ${graphQuery?.expr ?? `vigil_anomaly{rule=${promString(alert.labels.rule ?? '')}}`}`,
-          series: plotted,
-          band,
-          threshold: graphQuery?.threshold,
-          startMs: start,
-          endMs: end,
-          alertStartMs: alert.startsAt,
-          alertEndMs: alert.endsAt,
-          unit,
-          timeZone: this.settings.timeZone,
-          width: this.settings.width,
-          maxSeries: this.settings.maxSeries,
-        }),
-      );
-      this.onRender((performance.now() - started) / 1000);
+      const png = await this.renders.run(async () => {
+        const started = performance.now();
+        const rendered = await svgToPng(
+          renderChartSvg({
+            title: `${alert.labels.alertname ?? 'alert'}: ${graphQuery?.expr ?? `vigil_anomaly{rule=${promString(alert.labels.rule ?? '')}}`}`,
+            series: plotted,
+            band,
+            threshold: graphQuery?.threshold,
+            startMs: start,
+            endMs: end,
+            alertStartMs: alert.startsAt,
+            alertEndMs: alert.endsAt,
+            unit,
+            timeZone: this.settings.timeZone,
+            width: this.settings.width,
+            maxSeries: this.settings.maxSeries,
+          }),
+        );
+        this.onRender((performance.now() - started) / 1000);
+        return rendered;
+      });
       const csvSeries = [...plotted, ...bandSeries];
       return {
         ...base,
@@ -246,6 +255,25 @@ export function isAnomalyAlert(alert: Alert, graphQuery: GraphQuery | undefined)
     /\bvigil_anomaly\b/.test(exprFromGeneratorUrl(alert.generatorURL) ?? '') ||
     /\bvigil_anomaly\b/.test(graphQuery?.expr ?? '')
   );
+}
+
+/** Runs at most `limit` tasks at once, the others waiting in arrival order. */
+class Limiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
 }
 
 function toChartSeries(s: RangeSeries): ChartSeries {

@@ -118,6 +118,8 @@ export const bridgeSchema = z
         max_series: z.number().int().min(1).max(50).default(8),
         /** Graphs per notification; alerts past it are listed without one. */
         max_graphs: z.number().int().min(0).max(100).default(10),
+        /** Graphs rendered at once (CPU work; the rest of delivery is I/O and runs retry.concurrency wide). */
+        render_concurrency: z.number().int().min(1).max(64).default(2),
         /** How long /graph/<id>.png links stay valid. */
         ttl: duration().default(7 * 86_400_000),
       })

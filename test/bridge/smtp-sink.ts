@@ -14,6 +14,8 @@ export interface SmtpSink {
   port: number;
   /** Messages accepted (250 sent), counted before they are parsed. */
   accepted(): number;
+  /** The last message as sent, when not parsing (for benchmarks, where parsing would take CPU time). */
+  lastRaw(): string;
   /** Parsed messages, in order of parsing. */
   mails: ReceivedMail[];
   stop(): Promise<void>;
@@ -25,10 +27,11 @@ export interface SmtpSink {
  */
 export async function startSmtpSink(
   port: number,
-  options: { auth?: { user: string; pass: string }; starttls?: boolean } = {},
+  options: { auth?: { user: string; pass: string }; starttls?: boolean; parse?: boolean } = {},
 ): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
   let accepted = 0;
+  let lastRaw = '';
   const server = new SMTPServer({
     logger: false,
     // Its reverse DNS lookup of 127.0.0.1 would be timed as part of delivery.
@@ -57,7 +60,11 @@ export async function startSmtpSink(
         };
         accepted++;
         callback();
-        void simpleParser(raw, { keepCidLinks: true }).then((parsed) => mails.push({ parsed, ...meta }));
+        if (options.parse !== false) {
+          void simpleParser(raw, { keepCidLinks: true }).then((parsed) => mails.push({ parsed, ...meta }));
+        } else {
+          lastRaw = raw;
+        }
       });
     },
   });
@@ -68,6 +75,7 @@ export async function startSmtpSink(
   return {
     port,
     accepted: () => accepted,
+    lastRaw: () => lastRaw,
     mails,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
