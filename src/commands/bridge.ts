@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startBridge } from '../bridge/bridge';
 import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
 
 export function registerBridge(program: Command): void {
@@ -20,6 +19,8 @@ export function registerBridge(program: Command): void {
     // with more threads, concurrent fsyncs share journal commits instead of queueing behind four.
     // Read by libuv when its pool first starts, which has not happened yet here.
     process.env.UV_THREADPOOL_SIZE ??= '16';
+    // Loaded here, not at the top: the other commands need none of nodemailer, resvg or handlebars.
+    const { startBridge } = await import('../bridge/bridge');
     runUntilSignal([await startBridge(config)]);
   });
 }
