@@ -3,8 +3,7 @@ import { UserError } from '../common/errors';
 import { setLogLevel } from '../common/logger';
 import { loadConfig } from '../config/load';
 import { resolveRule } from '../config/detector';
-import { formatReport, reportJson } from '../detector/backtest/report';
-import { runBacktest, type DetectorChoice } from '../detector/backtest/run';
+import type { DetectorChoice } from '../detector/backtest/run';
 
 interface BacktestFlags {
   data: string;
@@ -35,7 +34,11 @@ export function registerBacktest(program: Command): void {
         .default('combined'),
     )
     .option('--json', 'print one JSON object instead of tables')
-    .action((flags: BacktestFlags) => {
+    .action(async (flags: BacktestFlags) => {
+      const [{ formatReport, reportJson }, { runBacktest }] = await Promise.all([
+        import('../detector/backtest/report'),
+        import('../detector/backtest/run'),
+      ]);
       setLogLevel('warn');
       const detector = loadConfig(flags.config).detector;
       let settings = detector.defaults;

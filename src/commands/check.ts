@@ -3,7 +3,6 @@ import { evaluate, STATUS_NAMES, type Status } from '../check/evaluate';
 import { parseRange } from '../check/thresholds';
 import { parseDuration } from '../common/duration';
 import { errorMessage, UserError } from '../common/errors';
-import { PrometheusClient } from '../common/prometheus-client';
 import { loadConfig } from '../config/load';
 
 interface CheckCommandOptions {
@@ -46,6 +45,7 @@ async function runCheck(options: CheckCommandOptions): Promise<void> {
     throw new UserError(errorMessage(err), UNKNOWN);
   }
   if (options.prometheus) connection = { ...connection, url: options.prometheus };
+  const { PrometheusClient } = await import('../common/prometheus-client');
   const client = new PrometheusClient({ ...connection, timeout, retries: 0 });
 
   let query = options.query ?? '';

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseShard } from '../detector/sharding';
-import { startDetector } from '../detector/detector';
 import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
 
 interface DetectorFlags extends CommonOptions {
@@ -30,6 +29,7 @@ export function registerDetector(program: Command): void {
       reportConfigOk(flags);
       return;
     }
+    const { startDetector } = await import('../detector/detector');
     runUntilSignal([await startDetector(detector)]);
   });
 }

@@ -55,6 +55,18 @@ describe('startServiceServer', () => {
     expect(await (await fetch(`${server!.url}/hello`)).text()).toBe('hi');
   });
 
+  it('answers 404 for paths no one serves, with and without service routes', async () => {
+    expect((await fetch(`${server!.url}/nope`)).status).toBe(404);
+    const bare = await startServiceServer({ service: 'bare', listen: '127.0.0.1:0', registry });
+    try {
+      expect((await fetch(`${bare.url}/nope`)).status).toBe(404);
+      expect((await fetch(`${bare.url}/metrics`, { method: 'POST' })).status).toBe(404);
+      expect(await (await fetch(`${bare.url}/metrics?debug=1`)).text()).toContain('vigil_test_requests_total 3');
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('fails with a one-line error when the port is taken', async () => {
     const attempt = startServiceServer({ service: 'other', listen: `127.0.0.1:${server!.port}`, registry });
     await expect(attempt).rejects.toThrow(UserError);
