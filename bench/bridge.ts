@@ -139,8 +139,12 @@ interface LoadResult {
   max: number;
 }
 
-/** The second process: POSTs distinct notifications every 1000/RATE ms for SECONDS, open loop. */
-async function generateLoad(url: string, startsAt: string, generatorURL: string): Promise<void> {
+/**
+ * The second process: every 1000/RATE ms for SECONDS, open loop, POSTs a distinct notification to
+ * `target`, or GETs it when it is a health endpoint (the floor of HTTP on this machine).
+ */
+async function generateLoad(target: string, startsAt: string, generatorURL: string): Promise<void> {
+  const get = target.endsWith('/-/healthy');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const interval = 1000 / RATE;
   const total = RATE * SECONDS;
@@ -154,11 +158,11 @@ async function generateLoad(url: string, startsAt: string, generatorURL: string)
       const now = performance.now();
       while (sent < total && start + sent * interval <= now) {
         const scheduled = start + sent * interval;
-        const body = uniquePayload(startsAt, generatorURL);
+        const body = get ? undefined : uniquePayload(startsAt, generatorURL);
         sent++;
         const request = http.request(
-          `${url}/webhook`,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+          target,
+          { method: get ? 'GET' : 'POST', agent, headers: { 'content-type': 'application/json' } },
           (response) => {
             response.resume();
             response.on('end', () => {
@@ -189,11 +193,11 @@ async function generateLoad(url: string, startsAt: string, generatorURL: string)
 }
 
 /** Runs the load generator in a second process (this file with --load), so it does not share our CPU time. */
-function constantLoad(url: string, startsAt: string, generatorURL: string): Promise<LoadResult> {
+function constantLoad(target: string, startsAt: string, generatorURL: string): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', __filename, '--load', url, startsAt, generatorURL],
+      ['--import', 'tsx', __filename, '--load', target, startsAt, generatorURL],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -338,11 +342,15 @@ async function main(): Promise<void> {
     const intake = await startBridge(dir.path, 'intake', {});
     bridges.push(intake);
     const payload = () => uniquePayload(startsAt, generatorURL);
-    const intakeLoad = await constantLoad(intake.url, startsAt, generatorURL);
+    const healthy = await constantLoad(`${intake.url}/-/healthy`, startsAt, generatorURL);
+    console.log(
+      `HTTP floor: GET /-/healthy at ${RATE}/s           median ${ms(healthy.p50)}  p99 ${ms(healthy.p99)}  max ${ms(healthy.max)}`,
+    );
+    const intakeLoad = await constantLoad(`${intake.url}/webhook`, startsAt, generatorURL);
     reportAck('intake only (fsync, no channels)', intakeLoad, await autocannonLoad(intake.url, payload));
     // 3b. Ack latency while every notification is also enriched, rendered and mailed.
     const mailsBefore = smtp.accepted();
-    const mailingLoad = await constantLoad(mailing.url, startsAt, generatorURL);
+    const mailingLoad = await constantLoad(`${mailing.url}/webhook`, startsAt, generatorURL);
     const mailsAfter = smtp.accepted();
     reportAck('while enriching + mailing each', mailingLoad, await autocannonLoad(mailing.url, payload));
     console.log(
