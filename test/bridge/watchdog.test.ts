@@ -1,0 +1,76 @@
+import { GraphStore } from '../../src/bridge/graphs';
+import { BridgeMetrics } from '../../src/bridge/metrics';
+import { parseNotification, type Notification } from '../../src/bridge/payload';
+import { Watchdog } from '../../src/bridge/watchdog';
+import { rootLogger } from '../../src/common/logger';
+import { alertmanagerPayload } from './fixtures';
+
+function notification(alertnames: string[]): Notification {
+  const payload = alertmanagerPayload({ alertname: alertnames[0] });
+  const alerts = payload.alerts as Array<{ labels: Record<string, string> }>;
+  payload.alerts = alertnames.map((name) => ({
+    ...alerts[0],
+    labels: { ...alerts[0].labels, alertname: name },
+  }));
+  const result = parseNotification(payload);
+  if (!result.ok) throw new Error(result.reason);
+  return result.notification;
+}
+
+describe("dead man's switch", () => {
+  const log = rootLogger.child({ component: 'test' });
+  log.level = 'silent';
+
+  it('consumes the Watchdog, raises an alarm when it stops, and resolves it when it is back', async () => {
+    let clock = 1_000_000;
+    const raised: Notification[] = [];
+    const metrics = new BridgeMetrics();
+    const watchdog = new Watchdog(
+      { alertname: 'Watchdog', timeoutMs: 60_000 },
+      async (n) => raised.push(n),
+      metrics,
+      log,
+      () => clock,
+    );
+    expect(watchdog.observe(notification(['Watchdog']))).toBeUndefined();
+    const mixed = watchdog.observe(notification(['Watchdog', 'HostDown']));
+    expect(mixed?.alerts.map((a) => a.labels.alertname)).toEqual(['HostDown']);
+    expect(watchdog.observe(notification(['HostDown']))?.alerts).toHaveLength(1);
+
+    clock += 59_000;
+    await watchdog.check();
+    expect(raised).toHaveLength(0);
+    clock += 2_000;
+    await watchdog.check();
+    await watchdog.check(); // once, not on every check
+    expect(raised).toHaveLength(1);
+    expect(raised[0].status).toBe('firing');
+    expect(raised[0].alerts[0].labels.alertname).toBe('WatchdogMissing');
+    expect(raised[0].alerts[0].annotations.summary).toMatch(/stopped arriving/);
+    expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_watchdog_missing')).toMatch(/ 1$/);
+    expect(watchdog.describe('UTC')).toMatch(/^MISSING, last seen /);
+
+    clock += 5_000;
+    watchdog.observe(notification(['Watchdog']));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(raised).toHaveLength(2);
+    expect(raised[1].status).toBe('resolved');
+    expect(raised[1].alerts[0].startsAt).toBe(raised[0].alerts[0].startsAt);
+    expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_watchdog_missing')).toMatch(/ 0$/);
+  });
+});
+
+describe('graph store', () => {
+  it('serves graphs under unguessable ids until they expire, bounded in size', () => {
+    let clock = 0;
+    const store = new GraphStore(1_000, 3, () => clock);
+    const id = store.put(Buffer.from('png'));
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(store.put(Buffer.from('other'))).not.toBe(id);
+    expect(store.get(id)?.toString()).toBe('png');
+    clock = 1_000;
+    expect(store.get(id)).toBeUndefined();
+    for (let i = 0; i < 5; i++) store.put(Buffer.from(String(i)));
+    expect(store.size).toBe(3);
+  });
+});
