@@ -27,7 +27,13 @@ export interface SmtpSink {
  */
 export async function startSmtpSink(
   port: number,
-  options: { auth?: { user: string; pass: string }; starttls?: boolean; parse?: boolean } = {},
+  options: {
+    auth?: { user: string; pass: string };
+    starttls?: boolean;
+    parse?: boolean;
+    /** Recipients answered 550 (a permanent failure). */
+    rejectRecipients?: RegExp;
+  } = {},
 ): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
   let accepted = 0;
@@ -44,6 +50,19 @@ export async function startSmtpSink(
         callback(null, { user: auth.username });
       } else {
         callback(new Error('Invalid username or password'));
+      }
+    },
+    onRcptTo(address, _session, callback) {
+      if (options.rejectRecipients?.test(address.address)) {
+        const err = new Error(
+          `5.1.1 <${address.address}>: Recipient address rejected: User unknown`,
+        ) as Error & {
+          responseCode: number;
+        };
+        err.responseCode = 550;
+        callback(err);
+      } else {
+        callback();
       }
     },
     onData(stream, session, callback) {

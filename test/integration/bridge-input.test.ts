@@ -24,6 +24,7 @@ describe('bridge intake against bad input', () => {
   const dir = tempDir('vigil-bridge-input-');
   let prometheus: StartedPrometheus;
   let smtp: SmtpSink;
+  let bouncing: SmtpSink;
   let bridge: StartedVigil;
   let foreign: http.Server;
   let foreignRequests = 0;
@@ -40,6 +41,7 @@ describe('bridge intake against bad input', () => {
     });
     await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
     smtp = await startSmtpSink(await freePort(), { starttls: false });
+    bouncing = await startSmtpSink(await freePort(), { starttls: false, rejectRecipients: /^nobody@/ });
     const configFile = path.join(dir.path, 'vigil.yml');
     fs.writeFileSync(
       configFile,
@@ -49,7 +51,7 @@ describe('bridge intake against bad input', () => {
           spool_dir: path.join(dir.path, 'spool'),
           max_body_bytes: 65536,
           auth: { bearer_token: TOKEN },
-          routes: { default: ['mail'], ops: ['mail'] },
+          routes: { default: ['mail'], ops: ['mail'], bounce: ['bounce'] },
           channels: [
             {
               name: 'mail',
@@ -57,6 +59,13 @@ describe('bridge intake against bad input', () => {
               from: 'vigil@example.com',
               to: ['ops@example.com'],
               smtp: { host: '127.0.0.1', port: smtp.port },
+            },
+            {
+              name: 'bounce',
+              type: 'email',
+              from: 'vigil@example.com',
+              to: ['nobody@example.com'],
+              smtp: { host: '127.0.0.1', port: bouncing.port },
             },
           ],
         },
@@ -68,6 +77,7 @@ describe('bridge intake against bad input', () => {
   afterAll(async () => {
     await bridge?.stop();
     await smtp?.stop();
+    await bouncing?.stop();
     await prometheus?.stop();
     await new Promise((resolve) => foreign?.close(resolve));
     dir.remove();
@@ -160,6 +170,24 @@ describe('bridge intake against bad input', () => {
     const csv = mail.parsed.attachments.find((a) => a.contentType.startsWith('text/csv'))!.content.toString();
     expect(csv).toContain('"vigil_test_value{instance=""web-1""}",42');
     expect(foreignRequests).toBe(0);
+  });
+
+  it('dead-letters a delivery the SMTP server refuses for good, and shows it', async () => {
+    const response = await post(JSON.stringify(alertmanagerPayload({ alertname: 'Bounced' })), {
+      route: '/bounce',
+    });
+    expect(response.status).toBe(200);
+    const { id } = JSON.parse(response.text) as { id: string };
+    await waitFor(() => fs.existsSync(path.join(dir.path, 'spool', 'dead', `${id}.json`)), {
+      what: 'the dead letter',
+    });
+    const page = await (await fetch(`${bridge.url}/`)).text();
+    expect(page).toContain('bounce: dead');
+    expect(page).toContain('SMTP 550');
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+    expect(metrics).toMatch(/vigil_bridge_dead_letters 1/);
+    expect(metrics).toMatch(/vigil_bridge_deliveries_total\{channel="bounce",outcome="dead"\} 1/);
+    expect(bouncing.accepted()).toBe(0);
   });
 
   it('keeps serving after all of it', async () => {
