@@ -40,7 +40,10 @@ type Enrich = (notification: Notification) => Promise<EnrichedNotification>;
 
 export class Dispatcher {
   private readonly pending = new Map<string, SpoolEntry>();
+  /** The last `history` finished entries, for the status page; older ones are not kept in memory. */
   private readonly finished: SpoolEntry[] = [];
+  /** Delivered entries still in done/, oldest first, until their dedup window has passed. */
+  private readonly done: Array<{ id: string; receivedAt: number }> = [];
   private readonly seen = new Map<string, { id: string; at: number }>();
   /** Pending deliveries not in flight, earliest attempt first. */
   private readonly queue = new DeliveryQueue();
@@ -141,25 +144,18 @@ export class Dispatcher {
     ]);
   }
 
-  /** Drops de-duplication keys and finished spool files past their window. */
+  /** Drops de-duplication keys and the done/ files past their window. */
   async prune(): Promise<void> {
     const now = this.now();
     for (const [key, seen] of this.seen) {
       if (now - seen.at >= this.options.dedupWindowMs) this.seen.delete(key);
     }
-    const keep = Math.max(this.options.history, 0);
-    const removable = this.finished
-      .slice(0, Math.max(0, this.finished.length - keep))
-      .filter(
-        (e) =>
-          now - e.receivedAt >= this.options.dedupWindowMs &&
-          e.deliveries.every((d) => d.state === 'delivered'),
-      );
-    if (removable.length === 0) return;
-    const gone = new Set(removable.map((e) => e.id));
-    await this.spool.prune(removable);
-    const kept = this.finished.filter((e) => !gone.has(e.id));
-    this.finished.splice(0, this.finished.length, ...kept);
+    // The newest `history` stay on disk too, so the status page has them after a restart.
+    const expired = this.done.length - this.options.history;
+    let count = 0;
+    while (count < expired && now - this.done[count].receivedAt >= this.options.dedupWindowMs) count++;
+    if (count === 0) return;
+    await this.spool.prune(this.done.splice(0, count).map((e) => e.id));
   }
 
   private schedule(entry: SpoolEntry): void {
@@ -313,6 +309,10 @@ export class Dispatcher {
 
   private remember(entry: SpoolEntry): void {
     this.finished.push(entry);
+    if (this.finished.length > this.options.history) this.finished.shift();
+    if (entry.deliveries.every((d) => d.state === 'delivered')) {
+      this.done.push({ id: entry.id, receivedAt: entry.receivedAt });
+    }
     this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
   }
 }

@@ -141,8 +141,8 @@ export class Spool {
   }
 
   /** Deletes finished entries from done/ (dead/ stays for a person to see). */
-  async prune(entries: SpoolEntry[]): Promise<void> {
-    for (const entry of entries) await fs.rm(this.file('done', entry.id), { force: true });
+  async prune(ids: string[]): Promise<void> {
+    for (const id of ids) await fs.rm(this.file('done', id), { force: true });
   }
 
   private file(dir: Dir, id: string): string {

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { DeliveryError, type Channel, type OutgoingMessage } from '../../src/bridge/channels/channel';
 import { Dispatcher, type DispatcherOptions } from '../../src/bridge/dispatcher';
 import type { EnrichedNotification } from '../../src/bridge/enrich';
@@ -165,5 +167,26 @@ describe('dispatcher', () => {
     expect(third.attempts).toBe(0);
     expect(c.dispatcher.recent()[0].deliveries[0]).toMatchObject({ state: 'delivered', attempts: 2 });
     await c.dispatcher.stop();
+  });
+
+  it('forgets delivered notifications after the dedup window, keeping the newest for the status page', async () => {
+    let clock = 5_000_000;
+    const mail = new ScriptedChannel('mail');
+    const options = { ...OPTIONS, dedupWindowMs: 10_000, history: 1 };
+    const { dispatcher } = await start([mail], options, () => clock);
+    for (const instance of ['a', 'b', 'c']) {
+      await dispatcher.accept('default', notification({ instances: [instance] }), ['mail']);
+    }
+    await waitFor(() => fs.readdirSync(path.join(dir.path, 'done')).length === 3);
+    await dispatcher.prune();
+    expect(fs.readdirSync(path.join(dir.path, 'done'))).toHaveLength(3); // still within the window
+    clock += 10_000;
+    await dispatcher.prune();
+    expect(fs.readdirSync(path.join(dir.path, 'done'))).toHaveLength(1);
+    expect(dispatcher.recent()).toHaveLength(1);
+    expect((await dispatcher.accept('default', notification({ instances: ['a'] }), ['mail'])).status).toBe(
+      'accepted',
+    );
+    await dispatcher.stop();
   });
 });

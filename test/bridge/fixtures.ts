@@ -17,7 +17,7 @@ export function alertmanagerPayload(o: PayloadOptions = {}): Record<string, unkn
   const status = o.status ?? 'firing';
   const alertname = o.alertname ?? 'HostHighCpu';
   const instances = o.instances ?? ['web-1'];
-  const alerts = instances.map((instance, i) => ({
+  const alerts = instances.map((instance) => ({
     status,
     labels: { alertname, instance, job: 'node', severity: 'critical', ...o.labels },
     annotations: {
@@ -30,7 +30,7 @@ export function alertmanagerPayload(o: PayloadOptions = {}): Record<string, unkn
     generatorURL:
       o.generatorURL ??
       'http://prometheus.example:9090/graph?g0.expr=instance%3Anode_cpu_busy%3Aratio+%3E+0.9&g0.tab=1',
-    fingerprint: `fp${i}${alertname.length}`,
+    fingerprint: `fp-${alertname}-${instance}`,
   }));
   const commonLabels: Record<string, string> = { alertname, job: 'node', severity: 'critical', ...o.labels };
   if (instances.length === 1) commonLabels.instance = instances[0];
