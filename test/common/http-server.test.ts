@@ -61,7 +61,9 @@ describe('startServiceServer', () => {
     try {
       expect((await fetch(`${bare.url}/nope`)).status).toBe(404);
       expect((await fetch(`${bare.url}/metrics`, { method: 'POST' })).status).toBe(404);
-      expect(await (await fetch(`${bare.url}/metrics?debug=1`)).text()).toContain('vigil_test_requests_total 3');
+      expect(await (await fetch(`${bare.url}/metrics?debug=1`)).text()).toContain(
+        'vigil_test_requests_total 3',
+      );
     } finally {
       await bare.close();
     }
