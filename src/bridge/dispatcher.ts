@@ -269,7 +269,6 @@ export class Dispatcher {
     if (result === undefined) {
       result = this.enrich(entry.notification).catch((err: unknown) => ({
         notification: entry.notification,
-        timeZone: 'UTC',
         alerts: entry.notification.alerts.map((alert) => ({
           alert,
           unit: 'short' as const,

@@ -59,7 +59,6 @@ export interface AlertEvidence {
 export interface EnrichedNotification {
   notification: Notification;
   alerts: AlertEvidence[];
-  timeZone: string;
 }
 
 type RangeQuerier = Pick<PrometheusClient, 'queryRange' | 'url'>;
@@ -99,7 +98,7 @@ export class Enricher {
             }),
       ),
     );
-    return { notification, alerts, timeZone: this.settings.timeZone };
+    return { notification, alerts };
   }
 
   private async evidence(

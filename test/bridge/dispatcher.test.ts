@@ -38,7 +38,6 @@ function notification(o: PayloadOptions = {}): Notification {
 
 const enrich = async (n: Notification): Promise<EnrichedNotification> => ({
   notification: n,
-  timeZone: 'UTC',
   alerts: n.alerts.map((alert) => ({ alert, unit: 'short' })),
 });
 

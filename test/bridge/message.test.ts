@@ -14,7 +14,7 @@ function notification(o: PayloadOptions = {}): Notification {
 }
 
 function enriched(n: Notification): EnrichedNotification {
-  return { notification: n, timeZone: 'UTC', alerts: n.alerts.map((alert) => ({ alert, unit: 'short' })) };
+  return { notification: n, alerts: n.alerts.map((alert) => ({ alert, unit: 'short' })) };
 }
 
 const NOW = Date.UTC(2026, 10, 23, 14, 20);

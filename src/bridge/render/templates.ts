@@ -70,7 +70,7 @@ const SAMPLE_VIEW: MessageView = {
   timeZone: 'UTC',
 };
 
-export const DEFAULT_TEXT = `{{headline}}
+const DEFAULT_TEXT = `{{headline}}
 {{#each alerts}}
 
 == {{status}}: {{name}}{{#if summary}} - {{summary}}{{/if}}
@@ -94,7 +94,7 @@ Labels:
 Sent by vigil bridge, route {{route}}, times in {{timeZone}}.{{#if statusPageUrl}} Status: {{statusPageUrl}}{{/if}}
 `;
 
-export const DEFAULT_HTML = `<!DOCTYPE html>
+const DEFAULT_HTML = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{subject}}</title></head>
 <body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:16px 8px">

@@ -38,11 +38,6 @@ function formatter(timeZone: string, kind: 'parts' | 'clock' | 'day' | 'full'): 
   return f;
 }
 
-/** Throws a RangeError for an unknown zone: config validation calls this. */
-export function checkTimeZone(timeZone: string): void {
-  new Intl.DateTimeFormat('en-GB', { timeZone });
-}
-
 /** Offset of the zone from UTC at instant `ms`, in ms (positive east of Greenwich). */
 export function zoneOffsetMs(ms: number, timeZone: string): number {
   const parts: Record<string, number> = {};
