@@ -33,6 +33,8 @@ export async function startSmtpSink(
     parse?: boolean;
     /** Recipients answered 550 (a permanent failure). */
     rejectRecipients?: RegExp;
+    /** Implicit TLS (SMTPS, as on port 465) instead of plain text with STARTTLS. */
+    implicitTls?: boolean;
   } = {},
 ): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
@@ -40,6 +42,7 @@ export async function startSmtpSink(
   let lastRaw = '';
   const server = new SMTPServer({
     logger: false,
+    secure: options.implicitTls === true,
     // Its reverse DNS lookup of 127.0.0.1 would be timed as part of delivery.
     disableReverseLookup: true,
     allowInsecureAuth: true,

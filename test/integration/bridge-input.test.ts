@@ -25,6 +25,7 @@ describe('bridge intake against bad input', () => {
   let prometheus: StartedPrometheus;
   let smtp: SmtpSink;
   let bouncing: SmtpSink;
+  let smtps: SmtpSink;
   let bridge: StartedVigil;
   let foreign: http.Server;
   let foreignRequests = 0;
@@ -42,6 +43,7 @@ describe('bridge intake against bad input', () => {
     await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
     smtp = await startSmtpSink(await freePort(), { starttls: false });
     bouncing = await startSmtpSink(await freePort(), { starttls: false, rejectRecipients: /^nobody@/ });
+    smtps = await startSmtpSink(await freePort(), { implicitTls: true });
     const configFile = path.join(dir.path, 'vigil.yml');
     fs.writeFileSync(
       configFile,
@@ -51,7 +53,7 @@ describe('bridge intake against bad input', () => {
           spool_dir: path.join(dir.path, 'spool'),
           max_body_bytes: 65536,
           auth: { bearer_token: TOKEN },
-          routes: { default: ['mail'], ops: ['mail'], bounce: ['bounce'] },
+          routes: { default: ['mail'], ops: ['mail'], bounce: ['bounce'], smtps: ['smtps'] },
           channels: [
             {
               name: 'mail',
@@ -67,6 +69,18 @@ describe('bridge intake against bad input', () => {
               to: ['nobody@example.com'],
               smtp: { host: '127.0.0.1', port: bouncing.port },
             },
+            {
+              name: 'smtps',
+              type: 'email',
+              from: 'vigil@example.com',
+              to: ['secure@example.com'],
+              smtp: {
+                host: '127.0.0.1',
+                port: smtps.port,
+                secure: true,
+                tls: { insecure_skip_verify: true },
+              },
+            },
           ],
         },
       }),
@@ -78,6 +92,7 @@ describe('bridge intake against bad input', () => {
     await bridge?.stop();
     await smtp?.stop();
     await bouncing?.stop();
+    await smtps?.stop();
     await prometheus?.stop();
     await new Promise((resolve) => foreign?.close(resolve));
     dir.remove();
@@ -188,6 +203,33 @@ describe('bridge intake against bad input', () => {
     expect(metrics).toMatch(/vigil_bridge_dead_letters 1/);
     expect(metrics).toMatch(/vigil_bridge_deliveries_total\{channel="bounce",outcome="dead"\} 1/);
     expect(bouncing.accepted()).toBe(0);
+  });
+
+  it('sends over implicit TLS (SMTPS) when the channel says secure', async () => {
+    expect(
+      (await post(JSON.stringify(alertmanagerPayload({ alertname: 'OverTls' })), { route: '/smtps' })).status,
+    ).toBe(200);
+    await waitFor(() => smtps.mails.length === 1, { what: 'the SMTPS mail' });
+    expect(smtps.mails[0].secure).toBe(true);
+    expect(smtps.mails[0].parsed.subject).toMatch(/^\[FIRING:1\] OverTls /);
+  });
+
+  it('answers 503 when the spool cannot store the notification, so that Alertmanager retries', async () => {
+    const pending = path.join(dir.path, 'spool', 'pending');
+    fs.renameSync(pending, `${pending}.away`);
+    fs.writeFileSync(pending, 'a file where the directory was');
+    try {
+      const response = await post(JSON.stringify(alertmanagerPayload({ alertname: 'DiskTrouble' })));
+      expect(response.status).toBe(503);
+      expect(response.text).toMatch(/^cannot store the notification: /);
+    } finally {
+      fs.rmSync(pending);
+      fs.renameSync(`${pending}.away`, pending);
+    }
+    // The same notification, retried once the spool works again, is accepted (not a duplicate).
+    const retried = await post(JSON.stringify(alertmanagerPayload({ alertname: 'DiskTrouble' })));
+    expect(retried.status).toBe(200);
+    expect(JSON.parse(retried.text)).toMatchObject({ status: 'accepted' });
   });
 
   it('keeps serving after all of it', async () => {
