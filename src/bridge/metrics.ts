@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { selfMetricsRegistry } from '../common/self-metrics';
 
 /** The bridge's self-metrics on /metrics. */
 export class BridgeMetrics {
-  readonly registry = new Registry();
+  readonly registry = selfMetricsRegistry();
 
   readonly received = new Counter({
     name: 'vigil_bridge_notifications_received_total',
@@ -82,8 +83,4 @@ export class BridgeMetrics {
     help: '1 while the Watchdog alert is overdue (the alerting pipeline is broken).',
     registers: [this.registry],
   });
-
-  constructor() {
-    collectDefaultMetrics({ register: this.registry });
-  }
 }

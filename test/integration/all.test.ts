@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../helpers/net';
 import { startProcess, waitForHttp } from '../helpers/process';
+import { PROMTOOL_BIN } from '../helpers/prometheus';
 import { tempDir } from '../helpers/tmp';
 import { VIGIL_CLI, runVigil } from '../helpers/vigil';
 
@@ -35,6 +37,20 @@ describe('vigil all', () => {
       expect(detector).toMatch(/^vigil_detector_/m);
       const bridge = await fetch(`http://127.0.0.1:${ports[2]}/webhook`, { method: 'POST', body: '{' });
       expect(bridge.status).toBe(400);
+      // Every service's own metrics pass promtool's lint; node_exporter's camelCase memory names are
+      // kept on purpose (dashboards depend on them).
+      for (const port of ports) {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const check = spawnSync(PROMTOOL_BIN, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        const problems = `${check.stdout}${check.stderr}`
+          .split('\n')
+          .filter(
+            (line) =>
+              line.trim() !== '' &&
+              !/^node_memory_\w+ metric names should be written in 'snake_case'/.test(line),
+          );
+        expect({ port, problems }).toEqual({ port, problems: [] });
+      }
     } finally {
       expect(await proc.stop('SIGTERM')).toBe(0);
     }
