@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import type { RunningService } from '../common/service';
-import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
+import {
+  prepare,
+  reportConfigOk,
+  runUntilSignal,
+  widenThreadPoolForSpool,
+  withCommonOptions,
+  type CommonOptions,
+} from './common';
 
 /** `vigil all`: exporter, detector and bridge in one process, each on its own `listen`. */
 export function registerAll(program: Command): void {
@@ -15,6 +22,7 @@ export function registerAll(program: Command): void {
       reportConfigOk(flags);
       return;
     }
+    widenThreadPoolForSpool();
     const [{ startExporter }, { startDetector }, { startBridge }] = await Promise.all([
       import('../exporter/exporter'),
       import('../detector/detector'),

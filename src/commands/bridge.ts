@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
+import {
+  prepare,
+  reportConfigOk,
+  runUntilSignal,
+  widenThreadPoolForSpool,
+  withCommonOptions,
+  type CommonOptions,
+} from './common';
 
 export function registerBridge(program: Command): void {
   withCommonOptions(
@@ -15,10 +22,7 @@ export function registerBridge(program: Command): void {
       reportConfigOk(flags);
       return;
     }
-    // Every acknowledged webhook waits for an fsync, which holds a libuv thread while the disk works;
-    // with more threads, concurrent fsyncs share journal commits instead of queueing behind four.
-    // Read by libuv when its pool first starts, which has not happened yet here.
-    process.env.UV_THREADPOOL_SIZE ??= '16';
+    widenThreadPoolForSpool();
     // Loaded here, not at the top: the other commands need none of nodemailer, resvg or handlebars.
     const { startBridge } = await import('../bridge/bridge');
     runUntilSignal([await startBridge(config)]);

@@ -37,6 +37,15 @@ export function reportConfigOk(options: CommonOptions): void {
   process.stdout.write(`${options.config ?? 'built-in defaults'}: configuration OK\n`);
 }
 
+/**
+ * For the bridge: every acknowledged webhook waits for an fsync, which holds a libuv thread while
+ * the disk works; with more threads, concurrent fsyncs share journal commits instead of queueing
+ * behind four. libuv reads this when its pool first starts, so call it before any file I/O.
+ */
+export function widenThreadPoolForSpool(): void {
+  process.env.UV_THREADPOOL_SIZE ??= '16';
+}
+
 /** Keeps started services running until SIGTERM/SIGINT, then closes them gracefully. */
 export function runUntilSignal(services: RunningService[]): void {
   for (const service of services) onShutdown(service.name, () => service.close());
