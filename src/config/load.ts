@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { UserError } from '../common/errors';
+import { errorMessage, UserError } from '../common/errors';
+import { readUserFile } from '../common/files';
 import { configSchema, type Config } from './schema';
 
 /**
@@ -44,10 +44,9 @@ function substituteEnv(value: string, path: Path, env: NodeJS.ProcessEnv): strin
 function readSecretFile(file: string, path: Path): string {
   try {
     // Secret files end with a newline more often than not; the secret never does.
-    return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return readUserFile(file).replace(/\r?\n$/, '');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new UserError(`${formatPath(path)}: cannot read ${file}: ${reason}`);
+    throw new UserError(`${formatPath(path)}: ${errorMessage(err)}`);
   }
 }
 
@@ -103,13 +102,7 @@ export function parseConfig(
 /** Loads the YAML file (or only defaults when there is none). */
 export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Config {
   if (!file) return parseConfig({}, env);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new UserError(`${file}: cannot read config: ${reason}`);
-  }
+  const text = readUserFile(file);
   const document = YAML.parseDocument(text);
   if (document.errors.length > 0) {
     const error = document.errors[0];

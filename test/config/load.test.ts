@@ -65,7 +65,28 @@ describe('config', () => {
 
   it('says when the file is missing', () => {
     expect(() => loadConfig(path.join(dir.path, 'none.yml'))).toThrow(
-      /none\.yml: cannot read config: no such file$/,
+      /none\.yml: cannot read: no such file$/,
+    );
+  });
+
+  it('reads <secret>_file keys in place of the secret, without the trailing newline', () => {
+    const secret = write('smtp-password', 's3cret\n');
+    const channel = {
+      name: 'ops-mail',
+      type: 'email',
+      from: 'vigil@example.com',
+      to: ['ops@example.com'],
+      smtp: { host: 'localhost', username: 'vigil', password_file: secret },
+    };
+    const config = parseConfig({ bridge: { channels: [channel] } }, {});
+    expect(config.bridge.channels[0].smtp.password).toBe('s3cret');
+    const missing = { ...channel, smtp: { ...channel.smtp, password_file: '/nonexistent/pw' } };
+    expect(() => parseConfig({ bridge: { channels: [missing] } }, {})).toThrow(
+      'bridge.channels[0].smtp.password_file: /nonexistent/pw: cannot read: no such file',
+    );
+    const both = { ...channel, smtp: { ...channel.smtp, password: 'x' } };
+    expect(() => parseConfig({ bridge: { channels: [both] } }, {})).toThrow(
+      'bridge.channels[0].smtp.password_file: set either password or password_file, not both',
     );
   });
 

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { COLLECTOR_NAMES } from '../../src/config/exporter';
 import { freePort } from '../helpers/net';
 import { startProcess, waitForHttp, type StartedProcess } from '../helpers/process';
 import {
@@ -15,20 +16,7 @@ import { waitFor } from '../helpers/wait';
 const NODE_EXPORTER_BIN = process.env.VIGIL_NODE_EXPORTER_BIN ?? 'prometheus-node-exporter';
 
 /** The collectors both exporters run: vigil's set, which node_exporter has too (hostinfo is vigil's own). */
-const COLLECTORS = [
-  'cpu',
-  'meminfo',
-  'filesystem',
-  'diskstats',
-  'netdev',
-  'netclass',
-  'loadavg',
-  'stat',
-  'pressure',
-  'uname',
-  'time',
-  'os',
-];
+const COLLECTORS = COLLECTOR_NAMES.filter((name) => name !== 'hostinfo');
 
 /** The families the twin check covers. */
 const CORE =

@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { UserError } from '../../common/errors';
+import { readUserFile } from '../../common/files';
 
 export interface Series {
   /**
@@ -53,15 +53,7 @@ export function parseSeriesCsv(text: string, file: string): Series {
 }
 
 export function readSeriesCsv(file: string): Series {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(
-      `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  return parseSeriesCsv(text, file);
+  return parseSeriesCsv(readUserFile(file), file);
 }
 
 /** NAB's labels file: `{ "<category>/<file>.csv": [[start, end], ...] }`. */
@@ -100,13 +92,5 @@ export function parseWindows(text: string, file: string): Windows {
 }
 
 export function readWindows(file: string): Windows {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(
-      `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  return parseWindows(text, file);
+  return parseWindows(readUserFile(file), file);
 }
