@@ -77,6 +77,13 @@ describe('vigil all', () => {
     }
   });
 
+  it('accepts the shipped example configuration', () => {
+    const example = path.resolve(__dirname, '..', '..', 'examples', 'vigil.yml');
+    const result = runVigil(['all', '--check-config', '--config', example], { PROMETHEUS_URL: '' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
   it('validates the whole file with --check-config', async () => {
     const good = runVigil(['all', '--check-config', '--config', await writeConfig([1, 2, 3])]);
     expect(good.status).toBe(0);
