@@ -53,7 +53,8 @@ export function registerIntake(app: Express, options: IntakeOptions): void {
       return;
     }
     const route = typeof req.params.route === 'string' ? req.params.route : 'default';
-    if (!(route in options.routes) && route !== 'default') {
+    // Own keys only: `route in` would let /webhook/toString or /webhook/__proto__ reach the prototype.
+    if (!Object.hasOwn(options.routes, route) && route !== 'default') {
       reject(res, 404, `unknown route "${route.slice(0, 100)}"`, 'unknown_route');
       return;
     }
@@ -76,7 +77,7 @@ export function registerIntake(app: Express, options: IntakeOptions): void {
       res.json({ status: 'watchdog' });
       return;
     }
-    const channels = options.routes[route] ?? [];
+    const channels = Object.hasOwn(options.routes, route) ? options.routes[route] : [];
     try {
       const result = await options.accept(
         route,
