@@ -82,6 +82,7 @@ export class PrometheusClient {
       }),
       // Prometheus answers 400/422 with a JSON error body worth reading.
       validateStatus: () => true,
+      maxContentLength: connection.max_response_bytes,
     });
   }
 
@@ -156,6 +157,13 @@ export class PrometheusClient {
         throw new PrometheusError(
           'timeout',
           `${this.url}${path}: timed out after ${this.connection.timeout} ms`,
+        );
+      }
+      if (isAxiosError(err) && /maxContentLength/.test(err.message)) {
+        // Asking again gets the same answer: the query selects too much.
+        throw new PrometheusError(
+          'bad_query',
+          `answer larger than max_response_bytes (${this.connection.max_response_bytes}): narrow the query`,
         );
       }
       const reason = isAxiosError(err) ? (err.code ?? err.message) : String(err);

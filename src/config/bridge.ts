@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { duration, listenAddress, port, prometheusConnectionSchema, tlsClientSchema } from './types';
+import {
+  duration,
+  listenAddress,
+  port,
+  prometheusConnectionSchema,
+  readableFile,
+  tlsClientSchema,
+} from './types';
 
 const timeZone = z.string().superRefine((value, ctx) => {
   try {
@@ -18,8 +25,8 @@ const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ 
 const templatesSchema = z
   .object({
     subject: z.string().optional(),
-    html_file: z.string().optional(),
-    text_file: z.string().optional(),
+    html_file: readableFile().optional(),
+    text_file: readableFile().optional(),
   })
   .strict();
 
@@ -87,7 +94,7 @@ export const bridgeSchema = z
       .strict()
       .prefault({}),
     /** Serve HTTPS with these files. */
-    tls: z.object({ cert_file: z.string(), key_file: z.string() }).strict().optional(),
+    tls: z.object({ cert_file: readableFile(), key_file: readableFile() }).strict().optional(),
     /** Time zone of graphs and times in messages. */
     timezone: timeZone.default('UTC'),
     /** POST /webhook uses `default`, POST /webhook/<route> uses <route>; [] means every channel. */

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from '../common/duration';
 import { parseListen } from '../common/listen';
@@ -47,11 +48,29 @@ export function regex() {
   });
 }
 
+/**
+ * A file vigil reads at start (certificates, keys, templates): checked when the configuration is
+ * loaded, so `--check-config` catches a wrong path with its key, not a service at its first use.
+ */
+export function readableFile() {
+  return z.string().superRefine((file, ctx) => {
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      ctx.addIssue({
+        code: 'custom',
+        message: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}`,
+      });
+    }
+  });
+}
+
 export const tlsClientSchema = z
   .object({
-    ca_file: z.string().optional(),
-    cert_file: z.string().optional(),
-    key_file: z.string().optional(),
+    ca_file: readableFile().optional(),
+    cert_file: readableFile().optional(),
+    key_file: readableFile().optional(),
     server_name: z.string().optional(),
     insecure_skip_verify: z.boolean().default(false),
   })
@@ -62,6 +81,12 @@ export const prometheusConnectionSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('http://localhost:9090'),
     timeout: duration().default(30_000),
+    /** Larger answers fail as a bad query instead of filling the heap (an alert's own `query`). */
+    max_response_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024),
     /** Attempts after the first for errors that retrying can fix (network, 5xx, timeouts). */
     retries: z.number().int().min(0).max(10).default(3),
     headers: z.record(z.string(), z.string()).default({}),

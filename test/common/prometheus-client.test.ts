@@ -99,6 +99,22 @@ describe('PrometheusClient', () => {
     }
   });
 
+  it('refuses an answer larger than max_response_bytes as a bad query, without retrying', async () => {
+    const huge = {
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: { a: 'x'.repeat(4096) }, value: [0, '1'] }] },
+    };
+    const fake = await fakePrometheus([{ status: 200, body: huge }]);
+    try {
+      const attempt = client(fake.url, { max_response_bytes: 2048 }).query('{__name__=~".+"}');
+      await expect(attempt).rejects.toMatchObject({ kind: 'bad_query' });
+      await expect(attempt).rejects.toThrow('answer larger than max_response_bytes (2048): narrow the query');
+      expect(fake.requests).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('gives up after the configured retries when Prometheus is down', async () => {
     const port = await freePort();
     const attempt = client(`http://127.0.0.1:${port}`, { retries: 2 }).query('up');

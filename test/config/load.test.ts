@@ -90,6 +90,16 @@ describe('config', () => {
     );
   });
 
+  it('checks at load time that certificate files can be read, naming the key', () => {
+    expect(() =>
+      parseConfig({ detector: { prometheus: { tls: { ca_file: '/nonexistent/ca.pem' } } } }, {}),
+    ).toThrow('config: detector.prometheus.tls.ca_file: cannot read /nonexistent/ca.pem: no such file');
+    const ca = write('ca.pem', '-----BEGIN CERTIFICATE-----\n');
+    expect(
+      parseConfig({ detector: { prometheus: { tls: { ca_file: ca } } } }, {}).detector.prometheus.tls.ca_file,
+    ).toBe(ca);
+  });
+
   it('treats an empty file as all defaults', () => {
     expect(loadConfig(write('empty.yml', ''), {}).exporter.listen).toBe(':9110');
   });
