@@ -44,7 +44,8 @@ export class Dispatcher {
   private readonly finished: SpoolEntry[] = [];
   /** Delivered entries still in done/, oldest first, until their dedup window has passed. */
   private readonly done: Array<{ id: string; receivedAt: number }> = [];
-  private readonly seen = new Map<string, { id: string; at: number }>();
+  /** De-duplication keys; `stored` is the write still in flight, which a duplicate waits for. */
+  private readonly seen = new Map<string, { id: string; at: number; stored?: Promise<void> }>();
   /** Pending deliveries not in flight, earliest attempt first. */
   private readonly queue = new DeliveryQueue();
   private queued = 0;
@@ -93,6 +94,8 @@ export class Dispatcher {
     const key = dedupKey(route, notification);
     const previous = this.seen.get(key);
     if (previous && now - previous.at < this.options.dedupWindowMs) {
+      // Only a stored original makes a duplicate safe to acknowledge: if its write fails, so does this.
+      await previous.stored;
       this.metrics.duplicates.inc();
       return { status: 'duplicate', id: previous.id };
     }
@@ -109,13 +112,17 @@ export class Dispatcher {
         nextAttemptAt: now,
       })),
     };
-    // Claimed before the write, so a copy arriving during the fsync is a duplicate too.
-    this.seen.set(key, { id: entry.id, at: now });
+    // Claimed before the write, so a copy arriving during the fsync waits for it and shares its outcome.
+    const stored = this.spool.add(entry);
+    const claim = { id: entry.id, at: now, stored };
+    this.seen.set(key, claim);
     try {
-      await this.spool.add(entry);
+      await stored;
     } catch (err) {
-      this.seen.delete(key);
+      if (this.seen.get(key) === claim) this.seen.delete(key);
       throw err;
+    } finally {
+      delete claim.stored;
     }
     this.metrics.received.inc({ route });
     if (isFinished(entry)) {

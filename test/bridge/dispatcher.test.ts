@@ -67,7 +67,7 @@ describe('dispatcher', () => {
       now,
     );
     dispatcher.load(contents);
-    return { dispatcher, metrics };
+    return { dispatcher, metrics, spool };
   }
 
   it('retries a failing delivery with backoff until it succeeds, then records it as done', async () => {
@@ -141,6 +141,31 @@ describe('dispatcher', () => {
     expect(
       await metrics.registry.getSingleMetricAsString('vigil_bridge_notifications_duplicate_total'),
     ).toContain(' 2');
+    await dispatcher.stop();
+  });
+
+  it('answers a duplicate only once the original is stored, and fails it too when that write fails', async () => {
+    const mail = new ScriptedChannel('mail');
+    const { dispatcher, spool } = await start([mail]);
+    let failWrite: (err: Error) => void = () => undefined;
+    jest
+      .spyOn(spool, 'add')
+      .mockImplementationOnce(() => new Promise<void>((_resolve, reject) => (failWrite = reject)));
+    const original = dispatcher.accept('default', notification(), ['mail']);
+    const duplicate = dispatcher.accept('default', notification(), ['mail']);
+    const settled: string[] = [];
+    void duplicate.then(
+      () => settled.push('duplicate answered'),
+      () => settled.push('duplicate failed'),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toEqual([]); // still waiting for the original's write
+    failWrite(new Error('ENOSPC: no space left on device'));
+    await expect(original).rejects.toThrow('ENOSPC');
+    await expect(duplicate).rejects.toThrow('ENOSPC');
+    // The key is free again: Alertmanager's retry is stored and delivered.
+    expect((await dispatcher.accept('default', notification(), ['mail'])).status).toBe('accepted');
+    await waitFor(() => mail.sent.length === 1);
     await dispatcher.stop();
   });
 
