@@ -5,8 +5,10 @@ import type { Notification } from './payload';
 
 /**
  * The durable spool: one JSON file per accepted notification with the state of each delivery.
- * Every write goes to a temporary file that is fsync'd, renamed into place, and the directory fsync'd,
- * so an acknowledged notification survives kill -9 and power loss. Layout:
+ * A new entry is written in place and fsync'd (removed again if that fails, so nothing unacknowledged
+ * is delivered); later writes go to a temporary file that is fsync'd and renamed into place. The
+ * directory is fsync'd after each, so an acknowledged notification survives kill -9 and power loss.
+ * Layout:
  *   pending/<id>.json   deliveries still to do
  *   done/<id>.json      all delivered (kept for de-duplication and the status page, then pruned)
  *   dead/<id>.json      at least one delivery given up (kept until a person removes it)
@@ -116,14 +118,21 @@ export class Spool {
    */
   async add(entry: SpoolEntry): Promise<void> {
     const dir: Dir = isFinished(entry) ? outcomeOf(entry) : 'pending';
-    const handle = await fs.open(this.file(dir, entry.id), 'wx');
+    const file = this.file(dir, entry.id);
+    const handle = await fs.open(file, 'wx');
     try {
-      await handle.writeFile(JSON.stringify(entry));
-      await handle.sync();
-    } finally {
-      await handle.close();
+      try {
+        await handle.writeFile(JSON.stringify(entry));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await this.syncers.get(dir)!.sync();
+    } catch (err) {
+      // The sender is told to retry and will resend under a new id: this copy must not be delivered.
+      await fs.rm(file, { force: true });
+      throw err;
     }
-    await this.syncers.get(dir)!.sync();
   }
 
   /** Records delivery progress of a pending entry. */

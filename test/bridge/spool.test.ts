@@ -75,4 +75,13 @@ describe('spool', () => {
     fs.writeFileSync(path.join(dir.path, 'pending'), 'a file where the directory was');
     await expect(spool.add(entry(notification))).rejects.toThrow();
   });
+
+  it('leaves nothing in pending/ when storing a new entry fails, so the retried copy is the only one', async () => {
+    const { spool } = await Spool.open(dir.path);
+    const syncers = (spool as unknown as { syncers: Map<string, { sync(): Promise<void> }> }).syncers;
+    jest.spyOn(syncers.get('pending')!, 'sync').mockRejectedValueOnce(new Error('EIO: i/o error, fsync'));
+    await expect(spool.add(entry(notification, 1000))).rejects.toThrow('EIO');
+    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
+    expect((await Spool.open(dir.path)).contents.pending).toEqual([]);
+  });
 });
