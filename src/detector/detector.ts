@@ -34,13 +34,19 @@ export async function startDetector(
   });
   const stateFile = config.state_file;
   if (stateFile) loadSnapshot(stateFile, engine.rules, logger);
-  const snapshot = async () => {
+  // One save at a time: a slow disk must not let the timer start a second write of the same file.
+  let saving: Promise<void> | undefined;
+  const snapshot = async (): Promise<void> => {
     if (!stateFile) return;
-    try {
-      await saveSnapshot(stateFile, engine.rules);
-    } catch (err) {
-      logger.error({ file: stateFile, err: errorMessage(err) }, 'writing the state snapshot failed');
-    }
+    if (saving) return saving;
+    saving = saveSnapshot(stateFile, engine.rules)
+      .catch((err) => {
+        logger.error({ file: stateFile, err: errorMessage(err) }, 'writing the state snapshot failed');
+      })
+      .finally(() => {
+        saving = undefined;
+      });
+    return saving;
   };
   const snapshotTimer = stateFile ? setInterval(() => void snapshot(), config.snapshot_interval) : undefined;
   snapshotTimer?.unref();
@@ -90,6 +96,8 @@ export async function startDetector(
       clearInterval(snapshotTimer);
       await server.close();
       await Promise.allSettled(running);
+      // The final save must see the last cycle's state, not join a save that started before it.
+      await saving;
       await snapshot();
     },
   };

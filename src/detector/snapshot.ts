@@ -49,8 +49,16 @@ export async function saveSnapshot(
         ]),
       })),
   };
-  const temporary = `${file}.tmp`;
-  await fs.promises.writeFile(temporary, JSON.stringify(snapshot));
+  // Synced before the rename: after a crash the file is the old snapshot or the new one, never
+  // a torn one.
+  const temporary = `${file}.${process.pid}.tmp`;
+  const handle = await fs.promises.open(temporary, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(snapshot));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await fs.promises.rename(temporary, file);
 }
 

@@ -1,6 +1,7 @@
 import { exporterSchema } from '../../src/config/exporter';
 import { MetricSink } from '../../src/exporter/exposition';
 import { buildCollectors } from '../../src/exporter/exporter';
+import { PortableStatCollector } from '../../src/exporter/portable/stat';
 import { fixtureHost, FIXTURE_INVENTORY } from './fixture-host';
 
 jest.mock('systeminformation', () => ({
@@ -63,5 +64,18 @@ describe('macOS and Windows collectors', () => {
     const { collectors } = await names('win32');
     expect(collectors).not.toContain('loadavg');
     expect(collectors).toContain('cpu');
+  });
+
+  it('report one boot time however the clock moves between scrapes', async () => {
+    let now = 1_700_000_000_400;
+    const collector = new PortableStatCollector({ ...fixtureHost(), now: () => now });
+    const bootTime = async () => {
+      const sink = new MetricSink();
+      await collector.collect(sink);
+      return sink.families[0].samples[0].value;
+    };
+    const first = await bootTime();
+    now += 1000;
+    expect(await bootTime()).toBe(first);
   });
 });

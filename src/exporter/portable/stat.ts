@@ -7,10 +7,17 @@ import type { Host } from '../host';
 export class PortableStatCollector implements Collector {
   readonly name = 'stat';
 
-  constructor(private readonly host: Host) {}
+  /**
+   * Computed once: uptime comes in whole seconds on some systems, so now - uptime would flip
+   * between two values and fire "host rebooted" rules (changes(node_boot_time_seconds) > 0).
+   */
+  private readonly bootTime: number;
+
+  constructor(host: Host) {
+    this.bootTime = Math.round(host.now() / 1000 - os.uptime());
+  }
 
   collect(sink: MetricSink): void {
-    const bootTime = Math.round(this.host.now() / 1000 - os.uptime());
-    sink.gauge('node_boot_time_seconds', 'Node boot time, in unixtime.').add(bootTime);
+    sink.gauge('node_boot_time_seconds', 'Node boot time, in unixtime.').add(this.bootTime);
   }
 }
