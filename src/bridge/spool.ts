@@ -75,12 +75,14 @@ export class Spool {
     for (const d of DIRS) await fs.mkdir(path.join(dir, d), { recursive: true });
     const spool = new Spool(dir);
     const contents: SpoolContents = { pending: [], finished: [], corrupt: [] };
+    const finishedFiles = new Set<string>();
     // pending/ last: an entry it finishes moves into done/, which must not be read twice.
     for (const d of ['done', 'dead', 'pending'] as const) {
       for (const file of (await fs.readdir(path.join(dir, d))).sort()) {
         const full = path.join(dir, d, file);
-        if (file.endsWith('.tmp')) {
-          // A write that never reached its rename: the notification was never acknowledged.
+        if (file.endsWith('.tmp') || (d === 'pending' && finishedFiles.has(file))) {
+          // A write that never reached its rename: the notification was never acknowledged. Or a
+          // crash between writing the final state and removing pending/<id>: the final state counts.
           await fs.rm(full, { force: true });
           continue;
         }
@@ -103,6 +105,7 @@ export class Spool {
           contents.pending.push(entry);
         } else {
           contents.finished.push(entry);
+          finishedFiles.add(file);
         }
       }
     }

@@ -84,4 +84,25 @@ describe('spool', () => {
     expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
     expect((await Spool.open(dir.path)).contents.pending).toEqual([]);
   });
+
+  it('reads an entry once when a crash left it in both done/ and pending/, keeping the final state', async () => {
+    const { spool } = await Spool.open(dir.path);
+    const delivered = entry(notification, 1000);
+    const dead = entry(notification, 2000);
+    await spool.add(delivered);
+    await spool.add(dead);
+    delivered.deliveries[0].state = 'delivered';
+    dead.deliveries[0].state = 'dead';
+    // The final state was written, then the process died before pending/<id> was removed.
+    fs.writeFileSync(path.join(dir.path, 'done', `${delivered.id}.json`), JSON.stringify(delivered));
+    fs.writeFileSync(path.join(dir.path, 'dead', `${dead.id}.json`), JSON.stringify(dead));
+
+    const { contents } = await Spool.open(dir.path);
+    expect(contents.pending).toEqual([]);
+    expect(contents.finished.map((e) => [e.id, e.deliveries[0].state])).toEqual([
+      [delivered.id, 'delivered'],
+      [dead.id, 'dead'],
+    ]);
+    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
+  });
 });
