@@ -22,6 +22,8 @@ export type RaiseAlarm = (notification: Notification) => Promise<unknown>;
 export class Watchdog {
   private lastSeen: number;
   private missingSince: number | undefined;
+  /** The alarm is spooled (or being spooled); false again when that failed, so the next check retries. */
+  private alarmRaised = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -65,14 +67,17 @@ export class Watchdog {
 
   async check(): Promise<void> {
     const now = this.now();
-    if (this.missingSince !== undefined || now - this.lastSeen <= this.options.timeoutMs) return;
-    this.missingSince = now;
-    this.metrics.watchdogMissing.set(1);
-    this.log.error(
-      { lastSeen: new Date(this.lastSeen).toISOString() },
-      'Watchdog alert overdue: the alerting pipeline is broken',
-    );
-    await this.send('firing', now);
+    if (this.alarmRaised || now - this.lastSeen <= this.options.timeoutMs) return;
+    if (this.missingSince === undefined) {
+      this.missingSince = now;
+      this.metrics.watchdogMissing.set(1);
+      this.log.error(
+        { lastSeen: new Date(this.lastSeen).toISOString() },
+        'Watchdog alert overdue: the alerting pipeline is broken',
+      );
+    }
+    this.alarmRaised = true;
+    if (!(await this.send('firing', now))) this.alarmRaised = false;
   }
 
   private heartbeat(): void {
@@ -82,12 +87,15 @@ export class Watchdog {
     if (this.missingSince !== undefined) {
       this.metrics.watchdogMissing.set(0);
       this.log.info('Watchdog alert is back');
-      void this.send('resolved', now);
+      // Nothing to resolve when the alarm never made it into the spool.
+      if (this.alarmRaised) void this.send('resolved', now);
       this.missingSince = undefined;
+      this.alarmRaised = false;
     }
   }
 
-  private async send(status: 'firing' | 'resolved', now: number): Promise<void> {
+  /** Spools the alarm (or its resolution); false when that failed, which is logged. */
+  private async send(status: 'firing' | 'resolved', now: number): Promise<boolean> {
     const since = this.missingSince ?? now;
     const labels = { alertname: 'WatchdogMissing', severity: 'critical' };
     const alert: Alert = {
@@ -117,8 +125,10 @@ export class Watchdog {
         groupKey: 'vigil-watchdog',
         truncatedAlerts: 0,
       });
+      return true;
     } catch (err) {
       this.log.error({ err: errorMessage(err) }, 'cannot spool the Watchdog notification');
+      return false;
     }
   }
 }

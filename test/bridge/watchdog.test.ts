@@ -58,6 +58,33 @@ describe("dead man's switch", () => {
     expect(raised[1].alerts[0].startsAt).toBe(raised[0].alerts[0].startsAt);
     expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_watchdog_missing')).toMatch(/ 0$/);
   });
+
+  it('retries the alarm on the next check when it could not be spooled', async () => {
+    let clock = 1_000_000;
+    const raised: Notification[] = [];
+    let spoolWorks = false;
+    const watchdog = new Watchdog(
+      { alertname: 'Watchdog', timeoutMs: 60_000 },
+      async (n) => {
+        if (!spoolWorks) throw new Error('ENOSPC: no space left on device');
+        raised.push(n);
+      },
+      new BridgeMetrics(),
+      log,
+      () => clock,
+    );
+    clock += 61_000;
+    await watchdog.check();
+    expect(raised).toHaveLength(0);
+    expect(watchdog.describe('UTC')).toMatch(/^MISSING/);
+    spoolWorks = true;
+    clock += 10_000;
+    await watchdog.check();
+    await watchdog.check();
+    expect(raised.map((n) => n.status)).toEqual(['firing']);
+    // startsAt is when the Watchdog was first found missing, not when the spool recovered.
+    expect(raised[0].alerts[0].startsAt).toBe(1_061_000);
+  });
 });
 
 describe('graph store', () => {
