@@ -6,7 +6,7 @@ import { EXPORTER_DEFAULTS } from '../../src/config/exporter';
 import type { Collector } from '../../src/exporter/collector';
 import { CpuCollector } from '../../src/exporter/collectors/cpu';
 import { DiskstatsCollector } from '../../src/exporter/collectors/diskstats';
-import { FilesystemCollector } from '../../src/exporter/collectors/filesystem';
+import { FilesystemCollector, MAX_NETWORK_STATFS } from '../../src/exporter/collectors/filesystem';
 import { NetdevCollector } from '../../src/exporter/collectors/netdev';
 import { PressureCollector } from '../../src/exporter/collectors/pressure';
 import { MetricSink } from '../../src/exporter/exposition';
@@ -85,6 +85,39 @@ describe('filesystem collector', () => {
     const third = await collect(collector);
     expect(nfsError(third)).toBe(0);
     expect(nfsCalls()).toBe(2);
+  });
+
+  it('holds at most MAX_NETWORK_STATFS pool threads with hung network mounts, and still statfs-es local ones', async () => {
+    const nfsMounts = Array.from({ length: 5 }, (_, i) => `srv:/e${i} /mnt/e${i} nfs4 rw 0 0`).join('\n');
+    const mounts = `/dev/sda1 / ext4 rw 0 0\n${nfsMounts}\n`;
+    let hung = 0;
+    const host = hostWithMounts(mounts, {
+      statfs: (mountPoint) => {
+        if (mountPoint.includes('/mnt/e')) {
+          hung++;
+          return new Promise<FsStats>(() => undefined);
+        }
+        return Promise.resolve(fakeStatfs(mountPoint));
+      },
+    });
+    const collector = new FilesystemCollector(host, filesystemOptions);
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const families = await collect(collector);
+      const errors = series(families, 'node_filesystem_device_error');
+      expect(errors.filter((s) => s.mountpoint.startsWith('/mnt/e')).every((s) => s.value === 1)).toBe(true);
+      expect(errors.find((s) => s.mountpoint === '/')?.value).toBe(0);
+    }
+    expect(hung).toBe(MAX_NETWORK_STATFS);
+  });
+
+  it('lets healthy network mounts through the cap one after another', async () => {
+    const nfsMounts = Array.from({ length: 6 }, (_, i) => `srv:/e${i} /mnt/e${i} nfs4 rw 0 0`).join('\n');
+    const host = hostWithMounts(`${nfsMounts}\n`, {
+      statfs: (mountPoint) =>
+        new Promise<FsStats>((resolve) => setTimeout(() => resolve(fakeStatfs(mountPoint)), 5)),
+    });
+    const families = await collect(new FilesystemCollector(host, filesystemOptions));
+    expect(series(families, 'node_filesystem_device_error').map((s) => s.value)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('a failing statfs is device_error 1 for that mount only', async () => {

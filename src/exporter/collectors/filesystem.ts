@@ -13,6 +13,16 @@ export interface FilesystemOptions {
 
 const LABELS = ['device', 'fstype', 'mountpoint'] as const;
 
+/** Filesystems whose statfs waits on a server, and so can hang when the server is gone. */
+const NETWORK_FS = /^(nfs\d*|cifs|smb\d*|smbfs|ceph|glusterfs|lustre|gpfs|afs|9p|davfs|fuse\..+)$/;
+
+/**
+ * At most this many statfs calls on network filesystems are outstanding at once. A hung call
+ * holds a libuv pool thread (four by default), shared with every file read, fsync and DNS lookup
+ * of the process: without a cap, a few dead NFS servers would stall all of them.
+ */
+export const MAX_NETWORK_STATFS = 2;
+
 interface Reported {
   readonly labels: readonly string[];
   readonly readonly: number;
@@ -30,6 +40,9 @@ interface Reported {
 export class FilesystemCollector implements Collector {
   readonly name = 'filesystem';
   private readonly stuck = new Set<string>();
+  private networkCallsInFlight = 0;
+  /** Network mounts waiting for a free slot, woken in order as calls return. */
+  private readonly slotWaiters: Array<() => void> = [];
 
   constructor(
     private readonly host: Host,
@@ -96,6 +109,27 @@ export class FilesystemCollector implements Collector {
     return mounts;
   }
 
+  /** Takes a slot for a network statfs, waiting up to the mount timeout; false if none came free. */
+  private async networkSlot(): Promise<boolean> {
+    if (this.networkCallsInFlight >= MAX_NETWORK_STATFS) {
+      const freed = await new Promise<boolean>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          this.slotWaiters.splice(this.slotWaiters.indexOf(wake), 1);
+          resolve(false);
+        }, this.options.mountTimeoutMs);
+        timer.unref();
+        this.slotWaiters.push(wake);
+      });
+      return freed;
+    }
+    this.networkCallsInFlight++;
+    return true;
+  }
+
   private stripRootfs(mountPoint: string): string {
     const rootfs = this.host.paths.rootfs;
     if (rootfs === '/' || !mountPoint.startsWith(rootfs)) return mountPoint;
@@ -110,7 +144,22 @@ export class FilesystemCollector implements Collector {
       this.options.logger?.debug({ mountpoint: mountPoint }, 'mount point is still unresponsive');
       return { labels, readonly };
     }
+    const isNetwork = NETWORK_FS.test(mount.fsType);
+    if (isNetwork && !(await this.networkSlot())) {
+      this.options.logger?.debug({ mountpoint: mountPoint }, 'statfs skipped: network mounts are hanging');
+      return { labels, readonly };
+    }
     const call = this.host.statfs(rootfsPath(this.host, mountPoint));
+    if (isNetwork) {
+      void call
+        .catch(() => undefined)
+        .finally(() => {
+          // The slot passes straight to a waiting mount, so no newcomer can slip in between.
+          const next = this.slotWaiters.shift();
+          if (next) next();
+          else this.networkCallsInFlight--;
+        });
+    }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.mountTimeoutMs);
