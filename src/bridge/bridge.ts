@@ -52,7 +52,10 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       timeZone: config.timezone,
       renderConcurrency: config.graph.render_concurrency,
     },
-    (seconds) => metrics.renderDuration.observe(seconds),
+    {
+      onRender: (seconds) => metrics.renderDuration.observe(seconds),
+      onGraphError: () => metrics.graphErrors.inc(),
+    },
   );
 
   // Channels link to graphs on this bridge: they need its URL, known once the server listens.

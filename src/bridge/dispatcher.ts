@@ -45,7 +45,7 @@ export class Dispatcher {
   /** Delivered entries still in done/, oldest first, until their dedup window has passed. */
   private readonly done: Array<{ id: string; receivedAt: number }> = [];
   /** De-duplication keys; `stored` is the write still in flight, which a duplicate waits for. */
-  private readonly seen = new Map<string, { id: string; at: number; stored?: Promise<void> }>();
+  private readonly seen = new Map<string, SeenKey>();
   /** Pending deliveries not in flight, earliest attempt first. */
   private readonly queue = new DeliveryQueue();
   private queued = 0;
@@ -114,7 +114,7 @@ export class Dispatcher {
     };
     // Claimed before the write, so a copy arriving during the fsync waits for it and shares its outcome.
     const stored = this.spool.add(entry);
-    const claim = { id: entry.id, at: now, stored };
+    const claim: SeenKey = { id: entry.id, at: now, stored };
     this.seen.set(key, claim);
     try {
       await stored;
@@ -274,14 +274,17 @@ export class Dispatcher {
   private enrichedFor(entry: SpoolEntry): Promise<EnrichedNotification> {
     let result = this.enriched.get(entry.id);
     if (result === undefined) {
-      result = this.enrich(entry.notification).catch((err: unknown) => ({
-        notification: entry.notification,
-        alerts: entry.notification.alerts.map((alert) => ({
-          alert,
-          unit: 'short' as const,
-          graphError: `graph unavailable: ${errorMessage(err)}`,
-        })),
-      }));
+      result = this.enrich(entry.notification).catch((err: unknown) => {
+        this.metrics.graphErrors.inc(entry.notification.alerts.length);
+        return {
+          notification: entry.notification,
+          alerts: entry.notification.alerts.map((alert) => ({
+            alert,
+            unit: 'short' as const,
+            graphError: `graph unavailable: ${errorMessage(err)}`,
+          })),
+        };
+      });
       this.enriched.set(entry.id, result);
     }
     return result;
@@ -321,6 +324,12 @@ export class Dispatcher {
     }
     this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
   }
+}
+
+interface SeenKey {
+  id: string;
+  at: number;
+  stored?: Promise<void>;
 }
 
 interface Scheduled {

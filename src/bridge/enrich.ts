@@ -63,6 +63,13 @@ export interface EnrichedNotification {
 
 type RangeQuerier = Pick<PrometheusClient, 'queryRange' | 'url'>;
 
+export interface EnrichHooks {
+  /** Seconds one graph took to render. */
+  onRender?(seconds: number): void;
+  /** An alert that should have had a graph goes without: query failed, Prometheus down, render error. */
+  onGraphError?(): void;
+}
+
 export class Enricher {
   private readonly renders: Limiter;
 
@@ -70,7 +77,7 @@ export class Enricher {
     private readonly prometheus: RangeQuerier,
     private readonly graphs: GraphStore,
     private readonly settings: GraphSettings,
-    private readonly onRender: (seconds: number) => void = () => undefined,
+    private readonly hooks: EnrichHooks = {},
   ) {
     this.renders = new Limiter(settings.renderConcurrency);
   }
@@ -150,7 +157,7 @@ export class Enricher {
             maxSeries: this.settings.maxSeries,
           }),
         );
-        this.onRender((performance.now() - started) / 1000);
+        this.hooks.onRender?.((performance.now() - started) / 1000);
         return rendered;
       });
       const csvSeries = [...plotted, ...bandSeries];
@@ -166,6 +173,7 @@ export class Enricher {
         },
       };
     } catch (err) {
+      this.hooks.onGraphError?.();
       return { ...base, graphError: `graph unavailable: ${errorMessage(err)}` };
     }
   }

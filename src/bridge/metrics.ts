@@ -70,7 +70,7 @@ export class BridgeMetrics {
   });
   readonly graphErrors = new Counter({
     name: 'vigil_bridge_graph_errors_total',
-    help: 'Alerts sent without a graph because the query failed or Prometheus was unreachable.',
+    help: 'Alerts sent without a graph because the query failed, Prometheus was unreachable or the graph could not be rendered.',
     registers: [this.registry],
   });
   readonly watchdogLastSeen = new Gauge({

@@ -54,13 +54,13 @@ describe('dispatcher', () => {
   beforeEach(() => (dir = tempDir()));
   afterEach(() => dir.remove());
 
-  async function start(channels: Channel[], options = OPTIONS, now?: () => number) {
+  async function start(channels: Channel[], options = OPTIONS, now?: () => number, enrichWith = enrich) {
     const { spool, contents } = await Spool.open(dir.path);
     const metrics = new BridgeMetrics();
     const dispatcher = new Dispatcher(
       spool,
       new Map(channels.map((c) => [c.name, c])),
-      enrich,
+      enrichWith,
       options,
       metrics,
       log,
@@ -166,6 +166,22 @@ describe('dispatcher', () => {
     // The key is free again: Alertmanager's retry is stored and delivered.
     expect((await dispatcher.accept('default', notification(), ['mail'])).status).toBe('accepted');
     await waitFor(() => mail.sent.length === 1);
+    await dispatcher.stop();
+  });
+
+  it('sends without graphs when enrichment fails, and counts each alert as a graph error', async () => {
+    const mail = new ScriptedChannel('mail');
+    const broken = () => Promise.reject(new Error('render crashed'));
+    const { dispatcher, metrics } = await start([mail], OPTIONS, undefined, broken);
+    await dispatcher.accept('default', notification({ instances: ['web-1', 'web-2'] }), ['mail']);
+    await waitFor(() => mail.sent.length === 1);
+    expect(mail.sent[0].notification.alerts.map((a) => a.graphError)).toEqual([
+      'graph unavailable: render crashed',
+      'graph unavailable: render crashed',
+    ]);
+    expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_graph_errors_total')).toMatch(
+      /^vigil_bridge_graph_errors_total 2$/m,
+    );
     await dispatcher.stop();
   });
 

@@ -95,5 +95,9 @@ describe('bridge under faults', () => {
       /Graph: graph unavailable: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range: ECONNREFUSED/,
     );
     expect(smtp.mails[0].parsed.attachments).toEqual([]);
+    const graphErrors = /^vigil_bridge_graph_errors_total (\d+)$/m.exec(
+      await (await fetch(`${bridge.url}/metrics`)).text(),
+    );
+    expect(Number(graphErrors?.[1])).toBeGreaterThanOrEqual(50); // every notification since the restart
   });
 });

@@ -1,0 +1,67 @@
+import { Enricher, type GraphSettings } from '../../src/bridge/enrich';
+import { GraphStore } from '../../src/bridge/graphs';
+import { parseNotification, type Notification } from '../../src/bridge/payload';
+import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
+import { alertmanagerPayload, type PayloadOptions } from './fixtures';
+
+const SETTINGS: GraphSettings = {
+  lookbackMs: 3_600_000,
+  maxRangeMs: 86_400_000,
+  points: 60,
+  width: 600,
+  maxSeries: 8,
+  maxGraphs: 5,
+  timeZone: 'UTC',
+  renderConcurrency: 1,
+};
+
+const NOW = Date.parse('2026-11-23T14:20:00.000Z');
+
+function notification(o: PayloadOptions = {}): Notification {
+  const result = parseNotification(alertmanagerPayload(o));
+  if (!result.ok) throw new Error(result.reason);
+  return result.notification;
+}
+
+/** Prometheus answering with `series` (or failing with `error`), as the client returns them. */
+function prometheus(answer: () => Promise<RangeSeries[]>) {
+  return { url: 'http://127.0.0.1:9090', queryRange: answer };
+}
+
+function series(instance: string, level: number): RangeSeries {
+  const timestamps = Array.from({ length: 10 }, (_, i) => NOW - (10 - i) * 60_000);
+  return { labels: { instance, job: 'node' }, timestamps, values: timestamps.map(() => level) };
+}
+
+describe('enricher', () => {
+  it('counts each alert that goes without a graph because Prometheus failed', async () => {
+    let graphErrors = 0;
+    const enricher = new Enricher(
+      prometheus(() =>
+        Promise.reject(new PrometheusError('unavailable', 'http://127.0.0.1:9090: ECONNREFUSED')),
+      ),
+      new GraphStore(60_000),
+      SETTINGS,
+      { onGraphError: () => graphErrors++ },
+    );
+    const enriched = await enricher.enrich(notification({ instances: ['web-1', 'web-2'] }), NOW);
+    expect(enriched.alerts.map((a) => a.graphError)).toEqual([
+      expect.stringMatching(/^graph unavailable: .*ECONNREFUSED/),
+      expect.stringMatching(/^graph unavailable: .*ECONNREFUSED/),
+    ]);
+    expect(graphErrors).toBe(2);
+  });
+
+  it('does not count alerts that got their graph', async () => {
+    let graphErrors = 0;
+    const enricher = new Enricher(
+      prometheus(async () => [series('web-1', 0.95)]),
+      new GraphStore(60_000),
+      SETTINGS,
+      { onGraphError: () => graphErrors++ },
+    );
+    const enriched = await enricher.enrich(notification(), NOW);
+    expect(enriched.alerts[0].graph?.png.length).toBeGreaterThan(0);
+    expect(graphErrors).toBe(0);
+  });
+});
