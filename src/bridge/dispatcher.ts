@@ -49,7 +49,11 @@ export class Dispatcher {
   /** Pending deliveries not in flight, earliest attempt first. */
   private readonly queue = new DeliveryQueue();
   private queued = 0;
-  private readonly enriched = new Map<string, Promise<EnrichedNotification>>();
+  /**
+   * Evidence of entries with a delivery in flight, shared by their channels; dropped when the last
+   * one ends, so entries waiting for a retry hold no PNGs or CSVs (a long outage must not grow memory).
+   */
+  private readonly enriched = new Map<string, { evidence: Promise<EnrichedNotification>; users: number }>();
   private readonly writes = new Map<string, Promise<void>>();
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -199,9 +203,11 @@ export class Dispatcher {
     this.active++;
     const started = performance.now();
     const channel = this.channels.get(delivery.channel);
+    let holdsEvidence = false;
     try {
       if (channel === undefined)
         throw new DeliveryError(`channel "${delivery.channel}" is no longer configured`, true);
+      holdsEvidence = true;
       const notification = await this.enrichedFor(entry);
       const receipt = await channel.send({
         id: entry.id,
@@ -219,6 +225,7 @@ export class Dispatcher {
     } catch (err) {
       this.failed(entry, delivery, err);
     } finally {
+      if (holdsEvidence) this.releaseEnriched(entry.id);
       this.metrics.deliveryDuration.observe(
         { channel: delivery.channel },
         (performance.now() - started) / 1000,
@@ -270,24 +277,34 @@ export class Dispatcher {
     );
   }
 
-  /** Evidence is gathered once per notification and shared by its channels and retries. */
+  /**
+   * Evidence is gathered once for the deliveries of a notification in flight together, and again for
+   * a retry (Prometheus may answer by then). Each call is paired with a releaseEnriched().
+   */
   private enrichedFor(entry: SpoolEntry): Promise<EnrichedNotification> {
-    let result = this.enriched.get(entry.id);
-    if (result === undefined) {
-      result = this.enrich(entry.notification).catch((err: unknown) => {
-        this.metrics.graphErrors.inc(entry.notification.alerts.length);
-        return {
-          notification: entry.notification,
-          alerts: entry.notification.alerts.map((alert) => ({
-            alert,
-            unit: 'short' as const,
-            graphError: `graph unavailable: ${errorMessage(err)}`,
-          })),
-        };
-      });
-      this.enriched.set(entry.id, result);
+    const shared = this.enriched.get(entry.id);
+    if (shared !== undefined) {
+      shared.users++;
+      return shared.evidence;
     }
-    return result;
+    const evidence = this.enrich(entry.notification).catch((err: unknown) => {
+      this.metrics.graphErrors.inc(entry.notification.alerts.length);
+      return {
+        notification: entry.notification,
+        alerts: entry.notification.alerts.map((alert) => ({
+          alert,
+          unit: 'short' as const,
+          graphError: `graph unavailable: ${errorMessage(err)}`,
+        })),
+      };
+    });
+    this.enriched.set(entry.id, { evidence, users: 1 });
+    return evidence;
+  }
+
+  private releaseEnriched(id: string): void {
+    const shared = this.enriched.get(id);
+    if (shared !== undefined && --shared.users === 0) this.enriched.delete(id);
   }
 
   /** Writes of one entry are serialised: two channels finishing together must not race on its file. */
@@ -297,7 +314,6 @@ export class Dispatcher {
       try {
         if (isFinished(entry) && this.pending.has(entry.id)) {
           this.pending.delete(entry.id);
-          this.enriched.delete(entry.id);
           const outcome = await this.spool.finish(entry);
           if (outcome === 'dead') this.metrics.deadLetters.inc();
           this.remember(entry);

@@ -11,7 +11,7 @@ import {
   seriesName,
   type GraphQuery,
 } from './query';
-import { renderChartSvg, type ChartBand, type ChartSeries } from './render/chart';
+import { pickSeries, renderChartSvg, type ChartBand, type ChartSeries } from './render/chart';
 import { seriesToCsv } from './render/csv';
 import { svgToPng } from './render/png';
 import { unitFor, type Unit } from './render/units';
@@ -160,7 +160,8 @@ export class Enricher {
         this.hooks.onRender?.((performance.now() - started) / 1000);
         return rendered;
       });
-      const csvSeries = [...plotted, ...bandSeries];
+      // The CSV holds what the graph shows, not every series the query matched.
+      const csvSeries = [...pickSeries(plotted, this.settings.maxSeries), ...bandSeries];
       return {
         ...base,
         explanation,

@@ -63,14 +63,14 @@ export class BridgeMetrics {
   });
   readonly deliveryDuration = new Histogram({
     name: 'vigil_bridge_delivery_duration_seconds',
-    help: 'Time of one delivery attempt (enrichment included on the first), by channel.',
+    help: 'Time of one delivery attempt (gathering its graphs included), by channel.',
     labelNames: ['channel'],
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
   readonly graphErrors = new Counter({
     name: 'vigil_bridge_graph_errors_total',
-    help: 'Alerts sent without a graph because the query failed, Prometheus was unreachable or the graph could not be rendered.',
+    help: 'Alerts left without a graph by a delivery attempt: the query failed, Prometheus was unreachable or the graph could not be rendered.',
     registers: [this.registry],
   });
   readonly watchdogLastSeen = new Gauge({

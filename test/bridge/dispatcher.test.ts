@@ -185,6 +185,23 @@ describe('dispatcher', () => {
     await dispatcher.stop();
   });
 
+  it('gathers evidence once for the channels in flight together and again for a retry, keeping none between', async () => {
+    const ok = new ScriptedChannel('ok');
+    const flaky = new ScriptedChannel('flaky', [new DeliveryError('SMTP 421 busy')]);
+    let enrichments = 0;
+    const counting = (n: Notification) => {
+      enrichments++;
+      return enrich(n);
+    };
+    const { dispatcher } = await start([ok, flaky], OPTIONS, undefined, counting);
+    await dispatcher.accept('default', notification(), ['ok', 'flaky']);
+    await waitFor(() => flaky.sent.length === 1);
+    expect(ok.sent).toHaveLength(1);
+    // One for the first round of both channels, one for the retry: nothing was held while waiting.
+    expect(enrichments).toBe(2);
+    await dispatcher.stop();
+  });
+
   it('resumes spooled deliveries after a restart, and never repeats delivered ones', async () => {
     const first = new ScriptedChannel('mail', [new DeliveryError('down')]);
     const slow = { ...OPTIONS, retry: { ...OPTIONS.retry, initialBackoffMs: 60_000, maxBackoffMs: 60_000 } };

@@ -64,4 +64,20 @@ describe('enricher', () => {
     expect(enriched.alerts[0].graph?.png.length).toBeGreaterThan(0);
     expect(graphErrors).toBe(0);
   });
+
+  it('attaches as CSV only the series the graph draws, the highest max_series', async () => {
+    const enricher = new Enricher(
+      prometheus(async () => [1, 5, 3, 4, 2].map((level) => series(`web-${level}`, level))),
+      new GraphStore(60_000),
+      { ...SETTINGS, maxSeries: 2 },
+    );
+    // An alert on the whole job: every instance's series matches.
+    const alert = notification({ labels: { instance: '' } });
+    delete alert.alerts[0].labels.instance;
+    const graph = (await enricher.enrich(alert, NOW)).alerts[0].graph;
+    const drawn = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'].filter((i) => graph?.csv.includes(i));
+    expect(drawn).toEqual(['web-4', 'web-5']);
+    expect(graph?.csv.split('\r\n')).toHaveLength(1 + 2 * 10 + 1); // header, 2 series x 10 points, final CRLF
+    expect(graph?.series).toHaveLength(2);
+  });
 });

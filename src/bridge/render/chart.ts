@@ -48,6 +48,7 @@ export const PALETTE = [
   '#42b7c9',
 ];
 
+export const DEFAULT_MAX_SERIES = 8;
 const PLOT_HEIGHT = 220;
 const TOP = 48;
 const LEFT = 70;
@@ -58,8 +59,7 @@ const LEGEND_ROW = 18;
 /** `pen` draws the text: glyph outlines by default; tests pass plain <text> to read the labels back. */
 export function renderChartSvg(spec: ChartSpec, pen: TextPen = newTextPen()): string {
   const width = spec.width ?? 800;
-  const maxSeries = spec.maxSeries ?? 8;
-  const shown = pickSeries(spec.series, maxSeries);
+  const shown = pickSeries(spec.series, spec.maxSeries ?? DEFAULT_MAX_SERIES);
   const hidden = spec.series.length - shown.length;
   const legendRows =
     shown.length + (hidden > 0 ? 1 : 0) + (spec.band ? 1 : 0) + (spec.threshold !== undefined ? 1 : 0);
@@ -225,7 +225,8 @@ export function renderChartSvg(spec: ChartSpec, pen: TextPen = newTextPen()): st
 }
 
 /** Keeps the series that matter most when there are too many: the ones reaching the highest values. */
-function pickSeries(series: ChartSeries[], max: number): ChartSeries[] {
+/** The series a chart draws: all when they fit, else the `max` with the highest peaks. */
+export function pickSeries(series: ChartSeries[], max: number): ChartSeries[] {
   if (series.length <= max) return series;
   const peak = (s: ChartSeries): number =>
     s.values.reduce((m, v) => (Number.isFinite(v) && v > m ? v : m), -Infinity);
