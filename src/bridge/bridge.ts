@@ -91,6 +91,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
             timeZone: config.timezone,
             now: Date.now(),
             limit: config.history,
+            deadLetters: started.dispatcher?.deadLetters() ?? 0,
             watchdog: started.watchdog?.describe(config.timezone),
           }),
         );

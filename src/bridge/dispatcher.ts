@@ -7,6 +7,7 @@ import { dedupKey, type Notification } from './payload';
 import {
   isFinished,
   newEntryId,
+  outcomeOf,
   type DeliveryRecord,
   type Spool,
   type SpoolContents,
@@ -56,6 +57,8 @@ export class Dispatcher {
   private readonly enriched = new Map<string, { evidence: Promise<EnrichedNotification>; users: number }>();
   private readonly writes = new Map<string, Promise<void>>();
   private active = 0;
+  /** Entries in dead/: all of them, not only those still in `finished`. */
+  private deadLetterCount = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private idle: (() => void) | undefined;
@@ -81,9 +84,8 @@ export class Dispatcher {
       this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
       this.schedule(entry);
     }
-    this.metrics.deadLetters.set(
-      contents.finished.filter((e) => e.deliveries.some((d) => d.state === 'dead')).length,
-    );
+    this.deadLetterCount = contents.finished.filter((e) => outcomeOf(e) === 'dead').length;
+    this.metrics.deadLetters.set(this.deadLetterCount);
     if (contents.pending.length > 0)
       this.log.info({ pending: contents.pending.length }, 'resuming spooled notifications');
     this.pump();
@@ -142,6 +144,11 @@ export class Dispatcher {
   /** Pending first (newest first), then the recently finished: what the status page shows. */
   recent(): SpoolEntry[] {
     return [...[...this.pending.values()].reverse(), ...[...this.finished].reverse()];
+  }
+
+  /** Notifications in dead/, as the vigil_bridge_dead_letters gauge shows. */
+  deadLetters(): number {
+    return this.deadLetterCount;
   }
 
   /** Stops starting attempts and waits (bounded) for the ones in flight to record their outcome. */
@@ -315,7 +322,7 @@ export class Dispatcher {
         if (isFinished(entry) && this.pending.has(entry.id)) {
           this.pending.delete(entry.id);
           const outcome = await this.spool.finish(entry);
-          if (outcome === 'dead') this.metrics.deadLetters.inc();
+          if (outcome === 'dead') this.metrics.deadLetters.set(++this.deadLetterCount);
           this.remember(entry);
         } else if (this.pending.has(entry.id)) {
           await this.spool.save(entry);

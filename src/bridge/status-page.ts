@@ -50,13 +50,14 @@ th{background:#f6f7f9}.firing{color:#c53a32;font-weight:bold}.resolved{color:#2e
 
 export function renderStatusPage(
   entries: SpoolEntry[],
-  options: { timeZone: string; now: number; limit: number; watchdog?: string },
+  /** `deadLetters`: all of dead/, which `entries` (the recent ones) may not reach back to. */
+  options: { timeZone: string; now: number; limit: number; deadLetters: number; watchdog?: string },
 ): string {
   const pick = entries.slice(0, options.limit);
   return template({
     generatedAt: formatDateTime(options.now, options.timeZone),
     pending: entries.filter((e) => e.deliveries.some((d) => d.state === 'pending')).length,
-    dead: entries.filter((e) => e.deliveries.some((d) => d.state === 'dead')).length,
+    dead: options.deadLetters,
     watchdog: options.watchdog,
     rows: pick.map((e) => {
       const n = e.notification;

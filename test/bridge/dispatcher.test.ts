@@ -113,6 +113,28 @@ describe('dispatcher', () => {
     await dispatcher.stop();
   });
 
+  it('counts every dead letter, also those older than the history kept in memory, and after a restart', async () => {
+    const mail = new ScriptedChannel('mail', [
+      new DeliveryError('SMTP 550 no such user', true),
+      new DeliveryError('SMTP 550 no such user', true),
+    ]);
+    const options = { ...OPTIONS, history: 1 };
+    const { dispatcher } = await start([mail], options);
+    for (const instance of ['a', 'b']) {
+      await dispatcher.accept('default', notification({ instances: [instance] }), ['mail']);
+    }
+    await waitFor(() => fs.readdirSync(path.join(dir.path, 'dead')).length === 2);
+    expect(dispatcher.recent()).toHaveLength(1);
+    expect(dispatcher.deadLetters()).toBe(2);
+    await dispatcher.stop();
+    const restarted = await start([mail], options);
+    expect(restarted.dispatcher.deadLetters()).toBe(2);
+    expect(await restarted.metrics.registry.getSingleMetricAsString('vigil_bridge_dead_letters')).toMatch(
+      /^vigil_bridge_dead_letters 2$/m,
+    );
+    await restarted.dispatcher.stop();
+  });
+
   it('dead-letters deliveries still failing at max age', async () => {
     let clock = 1_000_000;
     const failures = Array.from({ length: 100 }, () => new DeliveryError('down'));
