@@ -1,16 +1,10 @@
 import { errorMessage } from '../common/errors';
 import type { PrometheusClient, RangeSeries } from '../common/prometheus-client';
+import { promString } from '../common/promql';
 import { explainAnomaly } from './explain';
 import type { GraphStore } from './graphs';
 import type { Alert, Notification } from './payload';
-import {
-  exprFromGeneratorUrl,
-  graphQueryFor,
-  matchAlertSeries,
-  promString,
-  seriesName,
-  type GraphQuery,
-} from './query';
+import { exprFromGeneratorUrl, graphQueryFor, matchAlertSeries, seriesName, type GraphQuery } from './query';
 import { pickSeries, renderChartSvg, type ChartBand, type ChartSeries } from './render/chart';
 import { seriesToCsv } from './render/csv';
 import { svgToPng } from './render/png';

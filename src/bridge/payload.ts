@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { formatPath } from '../common/key-path';
 
 /**
  * Alertmanager's webhook payload (version 4), normalised. Strict on the types of the fields the
@@ -144,10 +145,4 @@ function labelsFingerprint(labels: Record<string, string>): string {
     .sort()
     .map((k) => [k, labels[k]]);
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16);
-}
-
-function formatPath(path: PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
 }

@@ -64,11 +64,6 @@ export function splitThreshold(expr: string): GraphQuery {
   return { expr };
 }
 
-/** A PromQL string literal: label values from the payload can hold quotes and backslashes. */
-export function promString(value: string): string {
-  return JSON.stringify(value);
-}
-
 /** `{instance="web-1", job="node"}`, with __name__ in front as Prometheus prints series. */
 export function seriesName(labels: Record<string, string>): string {
   const { __name__: metric = '', ...rest } = labels;

@@ -3,6 +3,7 @@ import { evaluate, STATUS_NAMES, type Status } from '../check/evaluate';
 import { parseRange } from '../check/thresholds';
 import { parseDuration } from '../common/duration';
 import { errorMessage, UserError } from '../common/errors';
+import { promString } from '../common/promql';
 import { loadConfig } from '../config/load';
 
 interface CheckCommandOptions {
@@ -21,10 +22,6 @@ const EMPTY_STATUS: Record<string, Status> = { ok: 0, warning: 1, critical: 2, u
 
 /** Plugins signal bad usage as UNKNOWN (3): exit 2 would page someone as CRITICAL. */
 const UNKNOWN = 3;
-
-function promqlString(value: string): string {
-  return JSON.stringify(value);
-}
 
 async function runCheck(options: CheckCommandOptions): Promise<void> {
   if (!options.query === !options.anomalies) {
@@ -51,7 +48,7 @@ async function runCheck(options: CheckCommandOptions): Promise<void> {
   let query = options.query ?? '';
   let subject = query;
   if (options.anomalies) {
-    query = options.rule ? `vigil_anomaly{rule=${promqlString(options.rule)}}` : 'vigil_anomaly';
+    query = options.rule ? `vigil_anomaly{rule=${promString(options.rule)}}` : 'vigil_anomaly';
     subject = options.rule ? `anomalies of rule ${options.rule}` : 'anomalies';
     // A raised flag is critical unless the user chose otherwise; no flags at all means no detector.
     critical ??= parseRange('@1:');

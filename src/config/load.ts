@@ -2,6 +2,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { errorMessage, UserError } from '../common/errors';
 import { readUserFile } from '../common/files';
+import { formatPath } from '../common/key-path';
 import { configSchema, type Config } from './schema';
 
 /**
@@ -19,14 +20,6 @@ export const SECRET_KEYS = [
 ];
 
 type Path = Array<string | number>;
-
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    out += typeof part === 'number' ? `[${part}]` : `${out === '' ? '' : '.'}${String(part)}`;
-  }
-  return out || '(top level)';
-}
 
 const ENV_REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

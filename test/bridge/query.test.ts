@@ -2,13 +2,13 @@ import {
   exprFromGeneratorUrl,
   graphQueryFor,
   matchAlertSeries,
-  promString,
   safeHttpUrl,
   seriesName,
   silenceUrl,
   splitThreshold,
 } from '../../src/bridge/query';
 import type { Alert } from '../../src/bridge/payload';
+import { promString } from '../../src/common/promql';
 
 const alert = (patch: Partial<Alert>): Alert => ({
   status: 'firing',

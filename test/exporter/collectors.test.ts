@@ -104,7 +104,9 @@ describe('filesystem collector', () => {
     for (let scrape = 0; scrape < 3; scrape++) {
       const families = await collect(collector);
       const errors = series(families, 'node_filesystem_device_error');
-      expect(errors.filter((s) => s.mountpoint.startsWith('/mnt/e')).every((s) => s.value === 1)).toBe(true);
+      expect(
+        errors.filter((s) => String(s.mountpoint).startsWith('/mnt/e')).every((s) => s.value === 1),
+      ).toBe(true);
       expect(errors.find((s) => s.mountpoint === '/')?.value).toBe(0);
     }
     expect(hung).toBe(MAX_NETWORK_STATFS);
