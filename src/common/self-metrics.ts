@@ -10,9 +10,9 @@ const TOTAL_NAMED_GAUGES = [
 /** A registry with the process and Node.js runtime metrics every service exports about itself. */
 export function selfMetricsRegistry(): Registry {
   const registry = new Registry();
-  // The event-loop delay histogram samples every 10 ms by default: about 1% of a core on an idle
-  // exporter. Every 100 ms still shows lag that matters and costs a fifth of that.
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+  // prom-client's default 10 ms event-loop sampling: nodejs_eventloop_lag_* include the sampling
+  // interval, so a coarser one (100 ms) would make an idle service report 100 ms of lag.
+  collectDefaultMetrics({ register: registry });
   for (const name of TOTAL_NAMED_GAUGES) registry.removeSingleMetric(name);
   return registry;
 }
