@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import { errorMessage, UserError } from '../common/errors';
+import { readUserFile } from '../common/files';
 import { startServiceServer, type ServiceServer } from '../common/http-server';
 import { parseListen } from '../common/listen';
 import { componentLogger } from '../common/logger';
@@ -176,13 +176,11 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   };
 }
 
-function readFile(file: string, key: string): Buffer {
+function readFile(file: string, key: string): string {
   try {
-    return fs.readFileSync(file);
+    return readUserFile(file);
   } catch (err) {
-    throw new UserError(
-      `${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
-    );
+    throw new UserError(`${key}: ${errorMessage(err)}`);
   }
 }
 

@@ -11,6 +11,11 @@ export const EXPORTER_DEFAULTS = {
   netclassIgnoredDevices: '^$',
 } as const;
 
+/** An optional include/exclude pattern of the config, compiled (the schema has checked it). */
+export function optionalPattern(source: string | undefined): RegExp | undefined {
+  return source === undefined ? undefined : new RegExp(source);
+}
+
 export const COLLECTOR_NAMES = [
   'cpu',
   'meminfo',

@@ -5,7 +5,7 @@ import { startServiceServer } from '../common/http-server';
 import { componentLogger } from '../common/logger';
 import { selfMetricsRegistry } from '../common/self-metrics';
 import type { RunningService } from '../common/service';
-import { EXPORTER_DEFAULTS, type ExporterConfig } from '../config/exporter';
+import { EXPORTER_DEFAULTS, optionalPattern, type ExporterConfig } from '../config/exporter';
 import { CollectorRegistry, type Collector, type ScrapeLogger } from './collector';
 import { CpuCollector } from './collectors/cpu';
 import { DiskstatsCollector } from './collectors/diskstats';
@@ -31,9 +31,6 @@ export interface ExporterDeps {
   platform?: NodeJS.Platform;
 }
 
-const pattern = (source: string | undefined): RegExp | undefined =>
-  source === undefined ? undefined : new RegExp(source);
-
 /** The enabled collectors, in the order of the configuration. */
 export function buildCollectors(config: ExporterConfig, deps: ExporterDeps = {}): Collector[] {
   const host = deps.host ?? realHost(config.paths);
@@ -52,14 +49,14 @@ export function buildCollectors(config: ExporterConfig, deps: ExporterDeps = {})
       }),
     diskstats: () =>
       new DiskstatsCollector(host, {
-        deviceInclude: pattern(c.diskstats.device_include),
+        deviceInclude: optionalPattern(c.diskstats.device_include),
         deviceExclude: new RegExp(c.diskstats.device_exclude ?? EXPORTER_DEFAULTS.diskDeviceExclude),
         udevDataPath: config.paths.udev_data,
       }),
     netdev: () =>
       new NetdevCollector(host, {
-        deviceInclude: pattern(c.netdev.device_include),
-        deviceExclude: pattern(c.netdev.device_exclude),
+        deviceInclude: optionalPattern(c.netdev.device_include),
+        deviceExclude: optionalPattern(c.netdev.device_exclude),
       }),
     netclass: () =>
       new NetclassCollector(host, {

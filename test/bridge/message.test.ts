@@ -116,7 +116,7 @@ describe('message templates', () => {
         /^bridge\.channels\[0\]\.templates\.html_file: invalid template: /,
       );
       expect(() => loadTemplates({ text_file: path.join(dir.path, 'missing') })).toThrow(
-        /cannot read .*ENOENT/,
+        /^templates\.text_file: .*missing: cannot read: no such file$/,
       );
     } finally {
       dir.remove();

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import Handlebars from 'handlebars';
-import { UserError } from '../../common/errors';
+import { errorMessage, UserError } from '../../common/errors';
+import { readUserFile } from '../../common/files';
 import { headerSafe, type MessageView } from './message';
 
 /**
@@ -27,11 +27,9 @@ export function loadTemplates(sources: TemplateSources = {}, where = 'templates'
   const read = (file: string | undefined, key: string): string | undefined => {
     if (file === undefined) return undefined;
     try {
-      return fs.readFileSync(file, 'utf8');
+      return readUserFile(file);
     } catch (err) {
-      throw new UserError(
-        `${where}.${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      );
+      throw new UserError(`${where}.${key}: ${errorMessage(err)}`);
     }
   };
   const compile = (source: string, key: string, escape: boolean): HandlebarsTemplateDelegate<MessageView> => {

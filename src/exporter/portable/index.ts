@@ -1,4 +1,4 @@
-import type { ExporterConfig } from '../../config/exporter';
+import { optionalPattern, type ExporterConfig } from '../../config/exporter';
 import type { Collector } from '../collector';
 import type { Host } from '../host';
 import { PortableCpuCollector } from './cpu';
@@ -16,7 +16,6 @@ type Factories = Partial<Record<keyof ExporterConfig['collectors'], (() => Colle
  */
 export function portableCollectors(config: ExporterConfig, host: Host, platform: NodeJS.Platform): Factories {
   const c = config.collectors;
-  const pattern = (source: string | undefined) => (source === undefined ? undefined : new RegExp(source));
   return {
     cpu: () => new PortableCpuCollector(platform),
     meminfo: () => new PortableMeminfoCollector(),
@@ -27,8 +26,8 @@ export function portableCollectors(config: ExporterConfig, host: Host, platform:
       }),
     netdev: () =>
       new PortableNetdevCollector({
-        deviceInclude: pattern(c.netdev.device_include),
-        deviceExclude: pattern(c.netdev.device_exclude),
+        deviceInclude: optionalPattern(c.netdev.device_include),
+        deviceExclude: optionalPattern(c.netdev.device_exclude),
       }),
     loadavg: platform === 'win32' ? undefined : () => new PortableLoadavgCollector(),
     stat: () => new PortableStatCollector(host),
