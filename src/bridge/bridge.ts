@@ -122,7 +122,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const dispatcher = new Dispatcher(
     spool,
     channels,
-    (n) => enricher.enrich(n),
+    enricher,
     {
       retry: {
         initialBackoffMs: config.retry.initial_backoff,

@@ -57,6 +57,9 @@ export interface EnrichedNotification {
 
 type RangeQuerier = Pick<PrometheusClient, 'queryRange' | 'url'>;
 
+/** What the dispatcher needs of the enricher: evidence shared by the deliveries in flight. */
+export type EvidenceSource = Pick<Enricher, 'acquire' | 'release'>;
+
 export interface EnrichHooks {
   /** Seconds one graph took to render. */
   onRender?(seconds: number): void;
@@ -66,6 +69,11 @@ export interface EnrichHooks {
 
 export class Enricher {
   private readonly renders: Limiter;
+  /**
+   * Evidence of spool entries with a delivery in flight, shared by their channels; dropped when the
+   * last one ends, so entries waiting for a retry hold no PNGs or CSVs (a long outage must not grow memory).
+   */
+  private readonly inFlight = new Map<string, { evidence: Promise<EnrichedNotification>; users: number }>();
 
   constructor(
     private readonly prometheus: RangeQuerier,
@@ -74,6 +82,30 @@ export class Enricher {
     private readonly hooks: EnrichHooks = {},
   ) {
     this.renders = new Limiter(settings.renderConcurrency);
+  }
+
+  /**
+   * Evidence for a delivery of spool entry `id`: gathered once for the deliveries of a notification in
+   * flight together, and again for a retry (Prometheus may answer by then). Never rejects: if gathering
+   * fails as a whole, every alert goes without a graph and says why. Each call is paired with a release().
+   */
+  acquire(id: string, notification: Notification): Promise<EnrichedNotification> {
+    const shared = this.inFlight.get(id);
+    if (shared !== undefined) {
+      shared.users++;
+      return shared.evidence;
+    }
+    const evidence = this.enrich(notification).catch((err: unknown) => ({
+      notification,
+      alerts: notification.alerts.map((alert) => this.graphUnavailable({ alert, unit: 'short' }, err)),
+    }));
+    this.inFlight.set(id, { evidence, users: 1 });
+    return evidence;
+  }
+
+  release(id: string): void {
+    const shared = this.inFlight.get(id);
+    if (shared !== undefined && --shared.users === 0) this.inFlight.delete(id);
   }
 
   async enrich(notification: Notification, now = Date.now()): Promise<EnrichedNotification> {
@@ -168,9 +200,14 @@ export class Enricher {
         },
       };
     } catch (err) {
-      this.hooks.onGraphError?.();
-      return { ...base, graphError: `graph unavailable: ${errorMessage(err)}` };
+      return this.graphUnavailable(base, err);
     }
+  }
+
+  /** The one place an alert that should have had a graph is counted as going without. */
+  private graphUnavailable(base: AlertEvidence, err: unknown): AlertEvidence {
+    this.hooks.onGraphError?.();
+    return { ...base, graphError: `graph unavailable: ${errorMessage(err)}` };
   }
 
   /** From `lookback` before the start to the end (or now), at most `max_range` long. */

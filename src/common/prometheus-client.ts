@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { backoffDelay } from './backoff';
 import type { PrometheusConnection } from '../config/types';
 
 export interface RangeSeries {
@@ -53,6 +54,9 @@ type VectorResult = {
 export const MAX_POINTS_PER_SERIES = 11_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The longest wait between two attempts of one call. */
+const MAX_BACKOFF_MS = 30_000;
 
 /** Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. */
 export class PrometheusClient {
@@ -141,8 +145,7 @@ export class PrometheusClient {
       } catch (err) {
         const error = err instanceof PrometheusError ? err : new PrometheusError('unavailable', String(err));
         if (!error.retryable || attempt >= this.connection.retries) throw error;
-        // Exponential backoff with full jitter, so many replicas don't retry in lockstep.
-        await sleep(Math.random() * this.backoffBaseMs * 2 ** attempt);
+        await sleep(backoffDelay(attempt, this.backoffBaseMs, MAX_BACKOFF_MS));
       }
     }
   }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DeliveryError, type Channel, type OutgoingMessage } from '../../src/bridge/channels/channel';
 import { Dispatcher, type DispatcherOptions } from '../../src/bridge/dispatcher';
-import type { EnrichedNotification } from '../../src/bridge/enrich';
+import { Enricher, type EnrichedNotification, type GraphSettings } from '../../src/bridge/enrich';
+import { GraphStore } from '../../src/bridge/graphs';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
 import { Spool } from '../../src/bridge/spool';
@@ -47,6 +48,17 @@ const OPTIONS: DispatcherOptions = {
   history: 10,
 };
 
+const GRAPH_SETTINGS: GraphSettings = {
+  lookbackMs: 3_600_000,
+  maxRangeMs: 86_400_000,
+  points: 60,
+  width: 600,
+  maxSeries: 8,
+  maxGraphs: 5,
+  timeZone: 'UTC',
+  renderConcurrency: 1,
+};
+
 describe('dispatcher', () => {
   let dir: ReturnType<typeof tempDir>;
   const log = rootLogger.child({ component: 'test' });
@@ -57,10 +69,21 @@ describe('dispatcher', () => {
   async function start(channels: Channel[], options = OPTIONS, now?: () => number, enrichWith = enrich) {
     const { spool, contents } = await Spool.open(dir.path);
     const metrics = new BridgeMetrics();
+    // The real enricher (evidence sharing, the no-graph fallback, graph error counting) gathering with `enrichWith`.
+    const enricher = new Enricher(
+      {
+        url: 'http://127.0.0.1:9',
+        queryRange: () => Promise.reject(new Error('not queried in these tests')),
+      },
+      new GraphStore(60_000),
+      GRAPH_SETTINGS,
+      { onGraphError: () => metrics.graphErrors.inc() },
+    );
+    jest.spyOn(enricher, 'enrich').mockImplementation(enrichWith);
     const dispatcher = new Dispatcher(
       spool,
       new Map(channels.map((c) => [c.name, c])),
-      enrichWith,
+      enricher,
       options,
       metrics,
       log,
@@ -222,6 +245,32 @@ describe('dispatcher', () => {
     // One for the first round of both channels, one for the retry: nothing was held while waiting.
     expect(enrichments).toBe(2);
     await dispatcher.stop();
+  });
+
+  it('aborts the attempts in flight on stop, keeping their deliveries pending in the spool', async () => {
+    let sending = false;
+    // A peer that never answers: only the abort ends the attempt.
+    const hanging: Channel = {
+      name: 'mail',
+      type: 'test',
+      send: (_message, signal) => {
+        sending = true;
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(signal.reason)),
+        );
+      },
+      close: async () => undefined,
+    };
+    const { dispatcher } = await start([hanging]);
+    await dispatcher.accept('default', notification(), ['mail']);
+    await waitFor(() => sending);
+    await dispatcher.stop(60_000);
+    expect(dispatcher.recent()[0].deliveries[0]).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      lastError: 'the bridge is shutting down',
+    });
+    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toHaveLength(1);
   });
 
   it('resumes spooled deliveries after a restart, and never repeats delivered ones', async () => {

@@ -8,8 +8,12 @@ import type { EnrichedNotification } from '../enrich';
 export interface Channel {
   readonly name: string;
   readonly type: string;
-  /** One delivery attempt. Resolves when the peer accepted it; throws DeliveryError otherwise. */
-  send(message: OutgoingMessage): Promise<DeliveryReceipt>;
+  /**
+   * One delivery attempt. Resolves when the peer accepted it; throws DeliveryError otherwise.
+   * `signal` is aborted when the bridge shuts down: a request still waiting for its peer may give up
+   * (the delivery stays pending in the spool and is attempted again after the restart).
+   */
+  send(message: OutgoingMessage, signal: AbortSignal): Promise<DeliveryReceipt>;
   close(): Promise<void>;
 }
 
