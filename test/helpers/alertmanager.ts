@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { freePort } from './net';
+import { startProcess, waitForHttp, type StartedProcess } from './process';
+import { tempDir } from './tmp';
+
+export const ALERTMANAGER_BIN = process.env.VIGIL_ALERTMANAGER_BIN ?? 'prometheus-alertmanager';
+export const AMTOOL_BIN = process.env.VIGIL_AMTOOL_BIN ?? 'amtool';
+
+export interface StartedAlertmanager {
+  url: string;
+  /** host:port, for Prometheus' `alerting` section. */
+  address: string;
+  process: StartedProcess;
+  /** POST /api/v2/alerts. */
+  postAlerts(
+    alerts: Array<{ labels: Record<string, string>; annotations?: Record<string, string> }>,
+  ): Promise<void>;
+  /** GET /api/v2/alerts. */
+  alerts(): Promise<AlertmanagerAlert[]>;
+  stop(): Promise<void>;
+}
+
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  status: { state: 'active' | 'suppressed' | 'unprocessed'; inhibitedBy: string[]; silencedBy: string[] };
+  receivers: Array<{ name: string }>;
+}
+
+/** Debian's Alertmanager on 127.0.0.1 with a free port, clustering off, a temporary data dir. */
+export async function startAlertmanager(config: unknown): Promise<StartedAlertmanager> {
+  const dir = tempDir('vigil-alertmanager-');
+  const configFile = path.join(dir.path, 'alertmanager.yml');
+  fs.writeFileSync(configFile, typeof config === 'string' ? config : YAML.stringify(config));
+  const port = await freePort();
+  const proc = startProcess(ALERTMANAGER_BIN, [
+    `--config.file=${configFile}`,
+    `--storage.path=${path.join(dir.path, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=',
+    '--log.level=warn',
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/-/ready`, proc, 30_000);
+  return {
+    url,
+    address: `127.0.0.1:${port}`,
+    process: proc,
+    async postAlerts(alerts) {
+      const response = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(alerts.map((a) => ({ annotations: {}, ...a }))),
+      });
+      if (!response.ok) throw new Error(`POST /api/v2/alerts: ${response.status} ${await response.text()}`);
+    },
+    async alerts() {
+      return (await (await fetch(`${url}/api/v2/alerts`)).json()) as AlertmanagerAlert[];
+    },
+    async stop() {
+      await proc.stop();
+      dir.remove();
+    },
+  };
+}
