@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RunningService } from '../common/service';
+import { checkExporterConfig } from './exporter';
 import {
   prepare,
   reportConfigOk,
@@ -18,6 +19,7 @@ export function registerAll(program: Command): void {
     { listen: false },
   ).action(async (flags: CommonOptions) => {
     const config = prepare(flags);
+    checkExporterConfig(config.exporter, flags.config);
     if (flags.checkConfig) {
       reportConfigOk(flags);
       return;

@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../common/duration';
 import { errorMessage, UserError } from '../common/errors';
-import { COLLECTOR_NAMES, type ExporterConfig } from '../config/exporter';
+import type { ExporterConfig } from '../config/exporter';
+import { COLLECTORS } from '../exporter/collectors';
+import { resolveCollectors, type CollectorFlag } from '../exporter/descriptor';
 import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
 
 type Flags = CommonOptions & Record<string, string | boolean | undefined>;
 
-/** node_exporter's flags that take a value, with where each goes in the `exporter:` config section. */
+/**
+ * node_exporter's flags that take a value and belong to no one collector, with where each goes in
+ * the `exporter:` section; each collector's own come from its descriptor.
+ */
 const VALUE_FLAGS: ReadonlyArray<{
   flag: string;
   key: string;
@@ -49,65 +54,9 @@ const VALUE_FLAGS: ReadonlyArray<{
     kind: 'duration',
     apply: (c, v) => void (c.collector_timeout = v),
   },
-  {
-    flag: 'collector.filesystem.mount-points-exclude',
-    key: 'collector.filesystem.mountPointsExclude',
-    help: 'regexp of mount points to exclude',
-    kind: 'regex',
-    apply: (c, v) => void (c.collectors.filesystem.mount_points_exclude = v),
-  },
-  {
-    flag: 'collector.filesystem.fs-types-exclude',
-    key: 'collector.filesystem.fsTypesExclude',
-    help: 'regexp of filesystem types to exclude',
-    kind: 'regex',
-    apply: (c, v) => void (c.collectors.filesystem.fs_types_exclude = v),
-  },
-  {
-    flag: 'collector.filesystem.mount-timeout',
-    key: 'collector.filesystem.mountTimeout',
-    help: 'how long to wait for statfs before marking a mount as stuck',
-    kind: 'duration',
-    apply: (c, v) => void (c.collectors.filesystem.mount_timeout = v),
-  },
-  {
-    flag: 'collector.diskstats.device-include',
-    key: 'collector.diskstats.deviceInclude',
-    help: 'regexp of diskstats devices to include (mutually exclusive to device-exclude)',
-    kind: 'regex',
-    apply: (c, v) => void (c.collectors.diskstats.device_include = v),
-  },
-  {
-    flag: 'collector.diskstats.device-exclude',
-    key: 'collector.diskstats.deviceExclude',
-    help: 'regexp of diskstats devices to exclude (mutually exclusive to device-include)',
-    kind: 'regex',
-    apply: (c, v) => void (c.collectors.diskstats.device_exclude = v),
-  },
-  {
-    flag: 'collector.netdev.device-include',
-    key: 'collector.netdev.deviceInclude',
-    help: 'regexp of net devices to include (mutually exclusive to device-exclude)',
-    kind: 'regex',
-    apply: (c, v) => void (c.collectors.netdev.device_include = v),
-  },
-  {
-    flag: 'collector.netdev.device-exclude',
-    key: 'collector.netdev.deviceExclude',
-    help: 'regexp of net devices to exclude (mutually exclusive to device-include)',
-    kind: 'regex',
-    apply: (c, v) => void (c.collectors.netdev.device_exclude = v),
-  },
-  {
-    flag: 'collector.netclass.ignored-devices',
-    key: 'collector.netclass.ignoredDevices',
-    help: 'regexp of net devices to ignore for netclass',
-    kind: 'regex',
-    apply: (c, v) => void (c.collectors.netclass.ignored_devices = v),
-  },
 ];
 
-function parseFlagValue(flag: string, kind: 'path' | 'regex' | 'duration', value: string): string | number {
+function parseFlagValue(flag: string, kind: CollectorFlag['kind'], value: string): string | number {
   try {
     if (kind === 'duration') return parseDuration(value);
     if (kind === 'regex') new RegExp(value);
@@ -120,31 +69,42 @@ function parseFlagValue(flag: string, kind: 'path' | 'regex' | 'duration', value
   }
 }
 
+/** Commander's property for `--a.b-c`: `a.bC`. */
+const optionKey = (flag: string): string =>
+  flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/** Every collector's own flags, `--collector.<name>.<flag>`. */
+function collectorFlags(): Array<CollectorFlag & { collector: string; option: string }> {
+  return COLLECTORS.flatMap(({ name, flags = [] }) =>
+    flags.map((flag) => ({ ...flag, collector: name, option: `collector.${name}.${flag.flag}` })),
+  );
+}
+
 /** The command line wins over the configuration file, as each flag maps to one config key. */
 export function applyExporterFlags(config: ExporterConfig, flags: Flags): ExporterConfig {
   const result = structuredClone(config);
   if (flags.listen !== undefined) result.listen = String(flags.listen);
-  if (flags['collector.disableDefaults']) {
-    for (const name of COLLECTOR_NAMES) result.collectors[name].enabled = false;
-  }
-  for (const name of COLLECTOR_NAMES) {
+  const section = (name: string): Record<string, unknown> => (result.collectors[name] ??= {});
+  for (const { name } of COLLECTORS) {
     const value = flags[`collector.${name}`];
-    if (typeof value === 'boolean') result.collectors[name].enabled = value;
+    if (typeof value === 'boolean') section(name).enabled = value;
+    else if (flags['collector.disableDefaults']) section(name).enabled = false;
   }
   for (const { flag, key, kind, apply } of VALUE_FLAGS) {
     const value = flags[key];
     if (typeof value === 'string') apply(result, parseFlagValue(flag, kind, value) as string & number);
   }
-  if (flags['collector.netclass.ignoreInvalidSpeed']) result.collectors.netclass.ignore_invalid_speed = true;
-  for (const name of ['diskstats', 'netdev'] as const) {
-    const section = result.collectors[name];
-    if (section.device_include !== undefined && section.device_exclude !== undefined) {
-      throw new UserError(
-        `collector.${name}: device-include and device-exclude are mutually exclusive (set by flags or exporter.collectors.${name})`,
-      );
-    }
+  for (const { option, collector, key, kind } of collectorFlags()) {
+    const value = flags[optionKey(option)];
+    if (value === undefined) continue;
+    section(collector)[key] = kind === 'switch' ? true : parseFlagValue(option, kind, String(value));
   }
   return result;
+}
+
+/** Flags and file together: what the exporter will run with, checked with each key's path. */
+export function checkExporterConfig(config: ExporterConfig, source?: string): void {
+  resolveCollectors(COLLECTORS, config, source);
 }
 
 export function registerExporter(program: Command): void {
@@ -154,14 +114,18 @@ export function registerExporter(program: Command): void {
       .description("serve host metrics under node_exporter's names on /metrics (default :9110)"),
   );
   command.option('--collector.disable-defaults', 'disable all collectors not enabled explicitly');
-  for (const name of COLLECTOR_NAMES) {
-    command.option(`--collector.${name}`, `enable the ${name} collector (default: enabled)`);
+  for (const { name, enabledByDefault } of COLLECTORS) {
+    const state = enabledByDefault ? 'enabled' : 'disabled';
+    command.option(`--collector.${name}`, `enable the ${name} collector (default: ${state})`);
     command.option(`--no-collector.${name}`, `disable the ${name} collector`);
   }
   for (const { flag, help } of VALUE_FLAGS) command.option(`--${flag} <value>`, help);
-  command.option('--collector.netclass.ignore-invalid-speed', 'ignore devices where the speed is invalid');
+  for (const { option, kind, help } of collectorFlags()) {
+    command.option(kind === 'switch' ? `--${option}` : `--${option} <value>`, help);
+  }
   command.action(async (flags: Flags) => {
     const config = applyExporterFlags(prepare(flags).exporter, flags);
+    checkExporterConfig(config, flags.config);
     if (flags.checkConfig) {
       reportConfigOk(flags);
       return;

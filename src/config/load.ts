@@ -76,20 +76,33 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${where}: ${issue.message}`;
 }
 
+/**
+ * Validates one part of the configuration found at `path`; the first problem becomes a one-line
+ * UserError naming the key path. Services check the parts whose schema they own with it.
+ */
+export function parseSection<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  path: Path,
+  source = 'config',
+): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues;
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    const first = issues[0];
+    throw new UserError(`${source}: ${describeIssue({ ...first, path: [...path, ...first.path] })}${more}`);
+  }
+  return result.data;
+}
+
 /** Validates an already parsed document; the first problem becomes a one-line UserError. */
 export function parseConfig(
   document: unknown,
   env: NodeJS.ProcessEnv = process.env,
   source = 'config',
 ): Config {
-  const resolved = resolve(document ?? {}, [], env);
-  const result = configSchema.safeParse(resolved);
-  if (!result.success) {
-    const issues = result.error.issues;
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-    throw new UserError(`${source}: ${describeIssue(issues[0])}${more}`);
-  }
-  return result.data;
+  return parseSection(configSchema, resolve(document ?? {}, [], env), [], source);
 }
 
 /** Loads the YAML file (or only defaults when there is none). */

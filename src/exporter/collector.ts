@@ -6,6 +6,10 @@ export interface Collector {
   /** The `collector` label of node_scrape_collector_*; also the name of its enable flag. */
   readonly name: string;
   collect(sink: MetricSink): void | Promise<void>;
+  /** Begins background work (following files, priming a cache) when the exporter starts. */
+  start?(): void | Promise<void>;
+  /** Stops that work when the exporter closes. */
+  close?(): void | Promise<void>;
 }
 
 /**

@@ -1,5 +1,13 @@
 import type { MetricFamily, MetricType, Sample } from '../common/exposition';
 
+/** A metric family's name, help, type and label names, declared once where several collectors share it. */
+export interface FamilySpec {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly labels?: readonly string[];
+}
+
 export class FamilyBuilder {
   constructor(
     readonly family: MetricFamily,
@@ -30,6 +38,11 @@ export class MetricSink {
 
   gauge(name: string, help: string, labelNames: readonly string[] = []): FamilyBuilder {
     return this.family(name, help, 'gauge', labelNames);
+  }
+
+  /** A family declared once as a constant, for collectors that share it (Linux and portable). */
+  declared(spec: FamilySpec): FamilyBuilder {
+    return this.family(spec.name, spec.help, spec.type, spec.labels ?? []);
   }
 
   private family(name: string, help: string, type: MetricType, labelNames: readonly string[]): FamilyBuilder {

@@ -1,7 +1,9 @@
 import { CollectorRegistry, NoDataError, type Collector } from '../../src/exporter/collector';
 import { HostinfoCollector } from '../../src/exporter/collectors/hostinfo';
 import { MetricSink } from '../../src/exporter/exposition';
-import { FIXTURE_INVENTORY } from './fixture-host';
+import { exporterSchema } from '../../src/config/exporter';
+import { startExporter } from '../../src/exporter/exporter';
+import { FIXTURE_INVENTORY, fixtureHost } from './fixture-host';
 import type { MetricFamily } from '../../src/common/exposition';
 
 const sample = (
@@ -130,5 +132,30 @@ describe('hostinfo collector', () => {
       cpu_cores: '2',
       architecture: 'x86_64',
     });
+  });
+});
+
+describe('collector lifecycle', () => {
+  it('starts background work (the hostinfo inventory) with the exporter, before any scrape', async () => {
+    let reads = 0;
+    const exporter = await startExporter(
+      { ...exporterSchema.parse({ listen: '127.0.0.1:0' }), collectors: { cpu: { enabled: false } } },
+      {
+        host: fixtureHost(),
+        inventory: async () => {
+          reads++;
+          return FIXTURE_INVENTORY;
+        },
+      },
+    );
+    try {
+      expect(reads).toBe(1);
+      const body = await (await fetch(`${exporter.url}/metrics`)).text();
+      expect(body).toMatch(/^vigil_host_info\{hostname="vm",/m);
+      expect(body).not.toMatch(/^node_cpu_seconds_total/m);
+      expect(reads).toBe(1);
+    } finally {
+      await exporter.close();
+    }
   });
 });

@@ -1,21 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { applyExporterFlags } from '../../src/commands/exporter';
+import { applyExporterFlags, checkExporterConfig } from '../../src/commands/exporter';
 import { UserError } from '../../src/common/errors';
-import { EXPORTER_DEFAULTS, exporterSchema } from '../../src/config/exporter';
+import { exporterSchema, type ExporterConfig } from '../../src/config/exporter';
 import { parseConfig } from '../../src/config/load';
+import { COLLECTORS } from '../../src/exporter/collectors';
+import { FILESYSTEM_DEFAULTS } from '../../src/exporter/collectors/filesystem';
+import { resolveCollectors } from '../../src/exporter/descriptor';
 import { runVigil } from '../helpers/vigil';
 import { tempDir } from '../helpers/tmp';
 
 const defaults = () => exporterSchema.parse({});
 
+/** Each collector's validated settings, by name. */
+const settings = (config: ExporterConfig) =>
+  Object.fromEntries(resolveCollectors(COLLECTORS, config).map((c) => [c.descriptor.name, c.settings]));
+
 describe('exporter configuration', () => {
   it("defaults: :9110, every collector on, node_exporter's exclusion patterns", () => {
     const config = defaults();
     expect(config.listen).toBe(':9110');
-    expect(Object.values(config.collectors).every((c) => c.enabled)).toBe(true);
-    expect(config.collectors.filesystem.mount_points_exclude).toBe(EXPORTER_DEFAULTS.mountPointsExclude);
-    expect(config.collectors.filesystem.mount_timeout).toBe(2000);
+    const collectors = settings(config);
+    expect(Object.values(collectors).every((c) => c.enabled)).toBe(true);
+    expect(collectors.filesystem.mount_points_exclude).toBe(FILESYSTEM_DEFAULTS.mountPointsExclude);
+    expect(collectors.filesystem.mount_timeout).toBe(2000);
     expect(config.paths).toEqual({
       procfs: '/proc',
       sysfs: '/sys',
@@ -31,6 +39,10 @@ describe('exporter configuration', () => {
     ],
     [{ collectors: { cpu: { enabled: 'yes' } } }, /exporter\.collectors\.cpu\.enabled: /],
     [{ collectors: { gpu: {} } }, /exporter\.collectors\.gpu: unknown key/],
+    [
+      { collectors: { netdev: { device_includ: 'x' } } },
+      /exporter\.collectors\.netdev\.device_includ: unknown key/,
+    ],
     [{ collector_timeout: 'soon' }, /exporter\.collector_timeout: expected a duration/],
     [
       { collectors: { diskstats: { device_include: '^sd', device_exclude: '^sda' } } },
@@ -38,8 +50,10 @@ describe('exporter configuration', () => {
     ],
     [{ paths: { procfs: '' } }, /exporter\.paths\.procfs: /],
   ])('rejects %j with the key path and reason', (exporter, message) => {
-    expect(() => parseConfig({ exporter })).toThrow(UserError);
-    expect(() => parseConfig({ exporter })).toThrow(message);
+    // The config layer checks the section's own keys; the exporter each collector's, as at start.
+    const check = () => checkExporterConfig(parseConfig({ exporter }).exporter, 'vigil.yml');
+    expect(check).toThrow(UserError);
+    expect(check).toThrow(message);
   });
 });
 
@@ -55,19 +69,22 @@ describe('exporter flags', () => {
       'collector.filesystem.mountPointsExclude': '^/boot',
       'collector.netdev.deviceInclude': '^eth',
     });
-    const enabled = Object.entries(config.collectors)
+    const collectors = settings(config);
+    const enabled = Object.entries(collectors)
       .filter(([, c]) => c.enabled)
       .map(([name]) => name);
     expect(enabled).toEqual(['cpu', 'meminfo']);
     expect(config.paths).toMatchObject({ procfs: '/host/proc', rootfs: '/host', sysfs: '/sys' });
-    expect(config.collectors.filesystem.mount_points_exclude).toBe('^/boot');
-    expect(config.collectors.netdev.device_include).toBe('^eth');
+    expect(collectors.filesystem.mount_points_exclude).toBe('^/boot');
+    expect(collectors.netdev.device_include).toBe('^eth');
   });
 
   it('--no-collector.<name> disables one collector', () => {
-    const config = applyExporterFlags(defaults(), { logLevel: 'info', 'collector.pressure': false });
-    expect(config.collectors.pressure.enabled).toBe(false);
-    expect(config.collectors.cpu.enabled).toBe(true);
+    const collectors = settings(
+      applyExporterFlags(defaults(), { logLevel: 'info', 'collector.pressure': false }),
+    );
+    expect(collectors.pressure.enabled).toBe(false);
+    expect(collectors.cpu.enabled).toBe(true);
   });
 
   it('rejects a bad pattern or duration naming the flag', () => {
@@ -108,7 +125,7 @@ describe('vigil exporter: bad flags and config exit 2 with one line', () => {
         '^lo$',
         '--check-config',
       ],
-      /^vigil: collector\.netdev: device-include and device-exclude are mutually exclusive/,
+      /^vigil: config: exporter\.collectors\.netdev\.device_include: device_include and device_exclude are mutually exclusive \(as the device-include and device-exclude flags\)/,
     );
   });
 

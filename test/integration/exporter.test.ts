@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { COLLECTOR_NAMES } from '../../src/config/exporter';
+import { COLLECTOR_NAMES } from '../../src/exporter/collectors';
 import { freePort } from '../helpers/net';
 import { startProcess, waitForHttp, type StartedProcess } from '../helpers/process';
 import {

@@ -1,7 +1,10 @@
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { CPU_SECONDS } from '../families';
 import { procPath, type Host } from '../host';
 import { parseProcStat, type CpuTimes } from '../procfs/stat';
+import { defineCollector } from '../descriptor';
+import { PortableCpuCollector } from '../portable/cpu';
 
 const MODES = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal'] as const;
 type Mode = (typeof MODES)[number];
@@ -22,10 +25,7 @@ export class CpuCollector implements Collector {
 
   collect(sink: MetricSink): void {
     const { cpus } = parseProcStat(this.host.readText(procPath(this.host, 'stat')));
-    const seconds = sink.counter('node_cpu_seconds_total', 'Seconds the CPUs spent in each mode.', [
-      'cpu',
-      'mode',
-    ]);
+    const seconds = sink.declared(CPU_SECONDS);
     const guest = sink.counter(
       'node_cpu_guest_seconds_total',
       'Seconds the CPUs spent in guests (VMs) for each mode.',
@@ -60,3 +60,11 @@ export function monotonic(previous: CpuTimes | undefined, current: CpuTimes): Cp
     guestNice: keep('guestNice'),
   };
 }
+
+export const cpu = defineCollector({
+  name: 'cpu',
+  enabledByDefault: true,
+  settings: {},
+  create: (_, { host, platform }) =>
+    platform === 'linux' ? new CpuCollector(host) : new PortableCpuCollector(platform),
+});

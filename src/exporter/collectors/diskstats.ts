@@ -1,21 +1,143 @@
 import path from 'node:path';
 import type { Collector } from '../collector';
-import type { MetricSink } from '../exposition';
+import { defineCollector } from '../descriptor';
+import {
+  checkDeviceFilter,
+  DEVICE_FILTER_SETTINGS,
+  deviceFilter,
+  deviceFilterFlags,
+  type DeviceFilter,
+} from '../device-filter';
+import type { FamilyBuilder, MetricSink } from '../exposition';
 import { procPath, type Host } from '../host';
-import { parseDiskstats } from '../procfs/diskstats';
+import { parseDiskstats, type DiskStats } from '../procfs/diskstats';
 import { parseUdevProperties } from '../procfs/udev';
 
 export interface DiskstatsOptions {
-  /** Devices to report; when absent, every device not matching `deviceExclude`. */
-  deviceInclude?: RegExp;
-  deviceExclude: RegExp;
+  devices: DeviceFilter;
   /** udev's database (`/run/udev/data`), for node_disk_info's model, serial and path. */
   udevDataPath: string;
 }
 
+/** node_exporter's default: partitions, loop and RAM disks are left out (when no include is set). */
+export const DISK_DEVICE_EXCLUDE = '^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$';
+
 const SECTOR_BYTES = 512;
 
-/** node_disk_* from /proc/diskstats. */
+/** Each node_disk_* counter or gauge: its name, help and value (undefined: not on this kernel). */
+const DISK_STATISTICS: ReadonlyArray<{
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge';
+  value: (disk: DiskStats) => number | undefined;
+}> = [
+  {
+    name: 'reads_completed_total',
+    help: 'The total number of reads completed successfully.',
+    type: 'counter',
+    value: (d) => d.readsCompleted,
+  },
+  {
+    name: 'reads_merged_total',
+    help: 'The total number of reads merged.',
+    type: 'counter',
+    value: (d) => d.readsMerged,
+  },
+  {
+    name: 'read_bytes_total',
+    help: 'The total number of bytes read successfully.',
+    type: 'counter',
+    value: (d) => d.sectorsRead * SECTOR_BYTES,
+  },
+  {
+    name: 'read_time_seconds_total',
+    help: 'The total number of seconds spent by all reads.',
+    type: 'counter',
+    value: (d) => d.readTimeMs / 1000,
+  },
+  {
+    name: 'writes_completed_total',
+    help: 'The total number of writes completed successfully.',
+    type: 'counter',
+    value: (d) => d.writesCompleted,
+  },
+  {
+    name: 'writes_merged_total',
+    help: 'The number of writes merged.',
+    type: 'counter',
+    value: (d) => d.writesMerged,
+  },
+  {
+    name: 'written_bytes_total',
+    help: 'The total number of bytes written successfully.',
+    type: 'counter',
+    value: (d) => d.sectorsWritten * SECTOR_BYTES,
+  },
+  {
+    name: 'write_time_seconds_total',
+    help: 'This is the total number of seconds spent by all writes.',
+    type: 'counter',
+    value: (d) => d.writeTimeMs / 1000,
+  },
+  {
+    name: 'io_now',
+    help: 'The number of I/Os currently in progress.',
+    type: 'gauge',
+    value: (d) => d.ioInProgress,
+  },
+  {
+    name: 'io_time_seconds_total',
+    help: 'Total seconds spent doing I/Os.',
+    type: 'counter',
+    value: (d) => d.ioTimeMs / 1000,
+  },
+  {
+    name: 'io_time_weighted_seconds_total',
+    help: 'The weighted # of seconds spent doing I/Os.',
+    type: 'counter',
+    value: (d) => d.weightedIoTimeMs / 1000,
+  },
+  {
+    name: 'discards_completed_total',
+    help: 'The total number of discards completed successfully.',
+    type: 'counter',
+    value: (d) => d.discards?.completed,
+  },
+  {
+    name: 'discards_merged_total',
+    help: 'The total number of discards merged.',
+    type: 'counter',
+    value: (d) => d.discards?.merged,
+  },
+  {
+    name: 'discarded_sectors_total',
+    help: 'The total number of sectors discarded successfully.',
+    type: 'counter',
+    value: (d) => d.discards?.sectors,
+  },
+  {
+    name: 'discard_time_seconds_total',
+    help: 'This is the total number of seconds spent by all discards.',
+    type: 'counter',
+    value: (d) => (d.discards ? d.discards.timeMs / 1000 : undefined),
+  },
+  {
+    name: 'flush_requests_total',
+    help: 'The total number of flush requests completed successfully',
+    type: 'counter',
+    value: (d) => d.flushes?.completed,
+  },
+  {
+    name: 'flush_requests_time_seconds_total',
+    help: 'This is the total number of seconds spent by all flush requests.',
+    type: 'counter',
+    value: (d) => (d.flushes ? d.flushes.timeMs / 1000 : undefined),
+  },
+];
+
+const INFO_LABELS = ['device', 'major', 'minor', 'model', 'path', 'revision', 'serial', 'wwn'];
+
+/** node_disk_* from /proc/diskstats, node_disk_info from udev's database. */
 export class DiskstatsCollector implements Collector {
   readonly name = 'diskstats';
 
@@ -25,95 +147,37 @@ export class DiskstatsCollector implements Collector {
   ) {}
 
   collect(sink: MetricSink): void {
-    const { deviceInclude, deviceExclude } = this.options;
-    const disks = parseDiskstats(this.host.readText(procPath(this.host, 'diskstats'))).filter((disk) =>
-      deviceInclude ? deviceInclude.test(disk.device) : !deviceExclude.test(disk.device),
-    );
-    const d = ['device'];
-    const counter = (name: string, help: string) => sink.counter(`node_disk_${name}`, help, d);
-    const readsCompleted = counter(
-      'reads_completed_total',
-      'The total number of reads completed successfully.',
-    );
-    const readsMerged = counter('reads_merged_total', 'The total number of reads merged.');
-    const readBytes = counter('read_bytes_total', 'The total number of bytes read successfully.');
-    const readTime = counter('read_time_seconds_total', 'The total number of seconds spent by all reads.');
-    const writesCompleted = counter(
-      'writes_completed_total',
-      'The total number of writes completed successfully.',
-    );
-    const writesMerged = counter('writes_merged_total', 'The number of writes merged.');
-    const writtenBytes = counter('written_bytes_total', 'The total number of bytes written successfully.');
-    const writeTime = counter(
-      'write_time_seconds_total',
-      'This is the total number of seconds spent by all writes.',
-    );
-    const ioNow = sink.gauge('node_disk_io_now', 'The number of I/Os currently in progress.', d);
-    const ioTime = counter('io_time_seconds_total', 'Total seconds spent doing I/Os.');
-    const ioTimeWeighted = counter(
-      'io_time_weighted_seconds_total',
-      'The weighted # of seconds spent doing I/Os.',
-    );
-    const discardsCompleted = counter(
-      'discards_completed_total',
-      'The total number of discards completed successfully.',
-    );
-    const discardsMerged = counter('discards_merged_total', 'The total number of discards merged.');
-    const discardedSectors = counter(
-      'discarded_sectors_total',
-      'The total number of sectors discarded successfully.',
-    );
-    const discardTime = counter(
-      'discard_time_seconds_total',
-      'This is the total number of seconds spent by all discards.',
-    );
-    const flushes = counter(
-      'flush_requests_total',
-      'The total number of flush requests completed successfully',
-    );
-    const flushTime = counter(
-      'flush_requests_time_seconds_total',
-      'This is the total number of seconds spent by all flush requests.',
-    );
-    const info = sink.gauge('node_disk_info', 'Info of /sys/block/<block_device>.', [
-      'device',
-      'major',
-      'minor',
-      'model',
-      'path',
-      'revision',
-      'serial',
-      'wwn',
-    ]);
-    for (const disk of disks) {
-      const { device } = disk;
-      readsCompleted.add(disk.readsCompleted, device);
-      readsMerged.add(disk.readsMerged, device);
-      readBytes.add(disk.sectorsRead * SECTOR_BYTES, device);
-      readTime.add(disk.readTimeMs / 1000, device);
-      writesCompleted.add(disk.writesCompleted, device);
-      writesMerged.add(disk.writesMerged, device);
-      writtenBytes.add(disk.sectorsWritten * SECTOR_BYTES, device);
-      writeTime.add(disk.writeTimeMs / 1000, device);
-      ioNow.add(disk.ioInProgress, device);
-      ioTime.add(disk.ioTimeMs / 1000, device);
-      ioTimeWeighted.add(disk.weightedIoTimeMs / 1000, device);
-      if (disk.discards) {
-        discardsCompleted.add(disk.discards.completed, device);
-        discardsMerged.add(disk.discards.merged, device);
-        discardedSectors.add(disk.discards.sectors, device);
-        discardTime.add(disk.discards.timeMs / 1000, device);
+    const disks = this.disks();
+    this.addStatistics(sink, disks);
+    this.addInfo(sink, disks);
+  }
+
+  private disks(): DiskStats[] {
+    const text = this.host.readText(procPath(this.host, 'diskstats'));
+    return parseDiskstats(text).filter((disk) => this.options.devices(disk.device));
+  }
+
+  private addStatistics(sink: MetricSink, disks: readonly DiskStats[]): void {
+    for (const statistic of DISK_STATISTICS) {
+      const family: FamilyBuilder = sink[statistic.type](`node_disk_${statistic.name}`, statistic.help, [
+        'device',
+      ]);
+      for (const disk of disks) {
+        const value = statistic.value(disk);
+        if (value !== undefined) family.add(value, disk.device);
       }
-      if (disk.flushes) {
-        flushes.add(disk.flushes.completed, device);
-        flushTime.add(disk.flushes.timeMs / 1000, device);
-      }
-      const udev = this.udevProperties(disk.major, disk.minor);
+    }
+  }
+
+  private addInfo(sink: MetricSink, disks: readonly DiskStats[]): void {
+    const info = sink.gauge('node_disk_info', 'Info of /sys/block/<block_device>.', INFO_LABELS);
+    for (const { device, major, minor } of disks) {
+      const udev = this.udevProperties(major, minor);
       info.add(
         1,
         device,
-        disk.major,
-        disk.minor,
+        major,
+        minor,
         udev.ID_MODEL ?? '',
         udev.ID_PATH ?? '',
         udev.ID_REVISION ?? '',
@@ -134,3 +198,19 @@ export class DiskstatsCollector implements Collector {
     }
   }
 }
+
+export const diskstats = defineCollector({
+  name: 'diskstats',
+  enabledByDefault: true,
+  /** Without device_include, device_exclude defaults to node_exporter's partition and loop pattern. */
+  settings: DEVICE_FILTER_SETTINGS,
+  check: checkDeviceFilter,
+  flags: deviceFilterFlags('diskstats devices'),
+  create: (settings, { host, platform, config }) =>
+    platform === 'linux'
+      ? new DiskstatsCollector(host, {
+          devices: deviceFilter(settings, DISK_DEVICE_EXCLUDE),
+          udevDataPath: config.paths.udev_data,
+        })
+      : undefined,
+});

@@ -1,6 +1,11 @@
+import { errorMessage } from '../../common/errors';
+import { duration, regex } from '../../config/types';
 import type { Collector, ScrapeLogger } from '../collector';
+import { defineCollector } from '../descriptor';
 import type { MetricSink } from '../exposition';
+import { FILESYSTEM_FAMILIES } from '../families';
 import { procPath, rootfsPath, type FsStats, type Host } from '../host';
+import { PortableFilesystemCollector } from '../portable/filesystem';
 import { parseMounts, type Mount } from '../procfs/mounts';
 
 export interface FilesystemOptions {
@@ -11,7 +16,13 @@ export interface FilesystemOptions {
   logger?: ScrapeLogger;
 }
 
-const LABELS = ['device', 'fstype', 'mountpoint'] as const;
+/** node_exporter's defaults, so that its dashboards and alert rules see the same filesystems. */
+export const FILESYSTEM_DEFAULTS = {
+  mountPointsExclude:
+    '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)',
+  fsTypesExclude:
+    '^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$',
+};
 
 /** Filesystems whose statfs waits on a server, and so can hang when the server is gone. */
 const NETWORK_FS = /^(nfs\d*|cifs|smb\d*|smbfs|ceph|glusterfs|lustre|gpfs|afs|9p|davfs|fuse\..+)$/;
@@ -49,29 +60,16 @@ export class FilesystemCollector implements Collector {
     private readonly options: FilesystemOptions,
   ) {}
 
-  /** Mount points whose statfs has not returned (for tests and logs). */
-  stuckMounts(): string[] {
-    return [...this.stuck];
-  }
-
   async collect(sink: MetricSink): Promise<void> {
     const reported = await Promise.all(this.mounts().map((mount) => this.stat(mount)));
     const families = {
-      error: sink.gauge(
-        'node_filesystem_device_error',
-        'Whether an error occurred while getting statistics for the given device.',
-        LABELS,
-      ),
-      size: sink.gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', LABELS),
-      free: sink.gauge('node_filesystem_free_bytes', 'Filesystem free space in bytes.', LABELS),
-      avail: sink.gauge(
-        'node_filesystem_avail_bytes',
-        'Filesystem space available to non-root users in bytes.',
-        LABELS,
-      ),
-      files: sink.gauge('node_filesystem_files', 'Filesystem total file nodes.', LABELS),
-      filesFree: sink.gauge('node_filesystem_files_free', 'Filesystem total free file nodes.', LABELS),
-      readonly: sink.gauge('node_filesystem_readonly', 'Filesystem read-only status.', LABELS),
+      error: sink.declared(FILESYSTEM_FAMILIES.error),
+      size: sink.declared(FILESYSTEM_FAMILIES.size),
+      free: sink.declared(FILESYSTEM_FAMILIES.free),
+      avail: sink.declared(FILESYSTEM_FAMILIES.avail),
+      files: sink.declared(FILESYSTEM_FAMILIES.files),
+      filesFree: sink.declared(FILESYSTEM_FAMILIES.filesFree),
+      readonly: sink.declared(FILESYSTEM_FAMILIES.readonly),
     };
     for (const { labels, readonly, stats } of reported) {
       families.error.add(stats ? 0 : 1, ...labels);
@@ -181,10 +179,50 @@ export class FilesystemCollector implements Collector {
         });
       return { labels, readonly };
     } catch (err) {
-      this.options.logger?.debug({ mountpoint: mountPoint, err: (err as Error).message }, 'statfs failed');
+      this.options.logger?.debug({ mountpoint: mountPoint, err: errorMessage(err) }, 'statfs failed');
       return { labels, readonly };
     } finally {
       clearTimeout(timer);
     }
   }
 }
+
+export const filesystem = defineCollector({
+  name: 'filesystem',
+  enabledByDefault: true,
+  settings: {
+    mount_points_exclude: regex().default(FILESYSTEM_DEFAULTS.mountPointsExclude),
+    fs_types_exclude: regex().default(FILESYSTEM_DEFAULTS.fsTypesExclude),
+    /** statfs slower than this marks a mount as stuck (device_error 1) until it answers. */
+    mount_timeout: duration().default(2000),
+  },
+  flags: [
+    {
+      flag: 'mount-points-exclude',
+      key: 'mount_points_exclude',
+      kind: 'regex',
+      help: 'regexp of mount points to exclude',
+    },
+    {
+      flag: 'fs-types-exclude',
+      key: 'fs_types_exclude',
+      kind: 'regex',
+      help: 'regexp of filesystem types to exclude',
+    },
+    {
+      flag: 'mount-timeout',
+      key: 'mount_timeout',
+      kind: 'duration',
+      help: 'how long to wait for statfs before marking a mount as stuck',
+    },
+  ],
+  create: (settings, { host, platform, logger }) => {
+    const excludes = {
+      mountPointsExclude: new RegExp(settings.mount_points_exclude),
+      fsTypesExclude: new RegExp(settings.fs_types_exclude),
+    };
+    return platform === 'linux'
+      ? new FilesystemCollector(host, { ...excludes, mountTimeoutMs: settings.mount_timeout, logger })
+      : new PortableFilesystemCollector(excludes);
+  },
+});

@@ -1,6 +1,7 @@
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
 import type { Inventory } from '../inventory';
+import { defineCollector } from '../descriptor';
 
 /** vigil_host_info: the machine's inventory as labels of a constant 1. */
 export class HostinfoCollector implements Collector {
@@ -18,13 +19,13 @@ export class HostinfoCollector implements Collector {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts reading the inventory before the first scrape needs it. */
-  prime(): void {
-    this.start().catch(() => undefined);
+  /** The inventory spawns helper processes: read it when the exporter starts, not in the first scrape. */
+  start(): void {
+    this.loadOnce().catch(() => undefined);
   }
 
   async collect(sink: MetricSink): Promise<void> {
-    const inventory = await this.start();
+    const inventory = await this.loadOnce();
     const known = (value: number | undefined): string => (value === undefined ? '' : String(value));
     sink
       .gauge(
@@ -54,7 +55,7 @@ export class HostinfoCollector implements Collector {
       );
   }
 
-  private start(): Promise<Inventory> {
+  private loadOnce(): Promise<Inventory> {
     if (!this.inventory && this.now() - this.failedAt >= this.retryMs) {
       this.inventory = this.load().catch((err: unknown) => {
         this.failedAt = this.now();
@@ -65,3 +66,10 @@ export class HostinfoCollector implements Collector {
     return this.inventory ?? Promise.reject(new Error('host inventory unavailable; retrying later'));
   }
 }
+
+export const hostinfo = defineCollector({
+  name: 'hostinfo',
+  enabledByDefault: true,
+  settings: {},
+  create: (_, { inventory }) => new HostinfoCollector(inventory),
+});

@@ -1,7 +1,10 @@
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { LOAD_FAMILIES } from '../families';
 import { procPath, type Host } from '../host';
 import { parseLoadavg } from '../procfs/loadavg';
+import { defineCollector } from '../descriptor';
+import { PortableLoadavgCollector } from '../portable/loadavg';
 
 export class LoadavgCollector implements Collector {
   readonly name = 'loadavg';
@@ -10,8 +13,20 @@ export class LoadavgCollector implements Collector {
 
   collect(sink: MetricSink): void {
     const load = parseLoadavg(this.host.readText(procPath(this.host, 'loadavg')));
-    sink.gauge('node_load1', '1m load average.').add(load.load1);
-    sink.gauge('node_load5', '5m load average.').add(load.load5);
-    sink.gauge('node_load15', '15m load average.').add(load.load15);
+    const values = [load.load1, load.load5, load.load15];
+    LOAD_FAMILIES.forEach((family, i) => sink.declared(family).add(values[i]));
   }
 }
+
+export const loadavg = defineCollector({
+  name: 'loadavg',
+  enabledByDefault: true,
+  settings: {},
+  // Windows has no load average: the collector is not offered there.
+  create: (_, { host, platform }) =>
+    platform === 'linux'
+      ? new LoadavgCollector(host)
+      : platform === 'win32'
+        ? undefined
+        : new PortableLoadavgCollector(),
+});

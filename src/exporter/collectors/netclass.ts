@@ -1,4 +1,7 @@
+import { z } from 'zod';
+import { regex } from '../../config/types';
 import type { Collector } from '../collector';
+import { defineCollector } from '../descriptor';
 import type { MetricSink } from '../exposition';
 import { sysPath, type Host } from '../host';
 import { NETCLASS_PROPERTIES, readNetClassDevice } from '../procfs/netclass';
@@ -60,3 +63,33 @@ export class NetclassCollector implements Collector {
     }
   }
 }
+
+export const netclass = defineCollector({
+  name: 'netclass',
+  enabledByDefault: true,
+  settings: {
+    ignored_devices: regex().default('^$'),
+    ignore_invalid_speed: z.boolean().default(false),
+  },
+  flags: [
+    {
+      flag: 'ignored-devices',
+      key: 'ignored_devices',
+      kind: 'regex',
+      help: 'regexp of net devices to ignore for netclass',
+    },
+    {
+      flag: 'ignore-invalid-speed',
+      key: 'ignore_invalid_speed',
+      kind: 'switch',
+      help: 'ignore devices where the speed is invalid',
+    },
+  ],
+  create: (settings, { host, platform }) =>
+    platform === 'linux'
+      ? new NetclassCollector(host, {
+          ignoredDevices: new RegExp(settings.ignored_devices),
+          ignoreInvalidSpeed: settings.ignore_invalid_speed,
+        })
+      : undefined,
+});

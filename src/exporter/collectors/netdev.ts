@@ -1,13 +1,17 @@
 import type { Collector } from '../collector';
+import { defineCollector } from '../descriptor';
+import {
+  checkDeviceFilter,
+  DEVICE_FILTER_SETTINGS,
+  deviceFilter,
+  deviceFilterFlags,
+  type DeviceFilter,
+} from '../device-filter';
 import type { MetricSink } from '../exposition';
+import { networkDeviceFamily } from '../families';
 import { procPath, sysPath, type Host } from '../host';
+import { PortableNetdevCollector } from '../portable/netdev';
 import { NET_DEV_COLUMNS, parseNetDev } from '../procfs/netdev';
-
-export interface NetdevOptions {
-  /** Devices to report; when absent, every device not matching `deviceExclude`. */
-  deviceInclude?: RegExp;
-  deviceExclude?: RegExp;
-}
 
 /**
  * node_network_{receive,transmit}_*_total from /proc/net/dev, plus receive_nohandler, which
@@ -18,22 +22,15 @@ export class NetdevCollector implements Collector {
 
   constructor(
     private readonly host: Host,
-    private readonly options: NetdevOptions,
+    private readonly devices: DeviceFilter,
   ) {}
 
   collect(sink: MetricSink): void {
-    const { deviceInclude, deviceExclude } = this.options;
     const devices = parseNetDev(this.host.readText(procPath(this.host, 'net', 'dev'))).filter(({ device }) =>
-      deviceInclude ? deviceInclude.test(device) : !deviceExclude?.test(device),
+      this.devices(device),
     );
-    const families = NET_DEV_COLUMNS.map((column) =>
-      sink.counter(`node_network_${column}_total`, `Network device statistic ${column}.`, ['device']),
-    );
-    const nohandler = sink.counter(
-      'node_network_receive_nohandler_total',
-      'Network device statistic receive_nohandler.',
-      ['device'],
-    );
+    const families = NET_DEV_COLUMNS.map((column) => sink.declared(networkDeviceFamily(column)));
+    const nohandler = sink.declared(networkDeviceFamily('receive_nohandler'));
     for (const { device, values } of devices) {
       for (let i = 0; i < families.length; i++) families[i].add(values[i], device);
       const count = this.readNumber(sysPath(this.host, 'class', 'net', device, 'statistics', 'rx_nohandler'));
@@ -50,3 +47,15 @@ export class NetdevCollector implements Collector {
     }
   }
 }
+
+export const netdev = defineCollector({
+  name: 'netdev',
+  enabledByDefault: true,
+  settings: DEVICE_FILTER_SETTINGS,
+  check: checkDeviceFilter,
+  flags: deviceFilterFlags('net devices'),
+  create: (settings, { host, platform }) =>
+    platform === 'linux'
+      ? new NetdevCollector(host, deviceFilter(settings))
+      : new PortableNetdevCollector(deviceFilter(settings)),
+});

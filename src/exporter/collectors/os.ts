@@ -2,6 +2,7 @@ import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
 import { rootfsPath, type Host } from '../host';
 import { osVersionNumber, parseOsRelease } from '../procfs/osrelease';
+import { defineCollector } from '../descriptor';
 
 const INFO_LABELS = [
   'build_id',
@@ -51,3 +52,10 @@ export class OsCollector implements Collector {
     }
   }
 }
+
+export const os = defineCollector({
+  name: 'os',
+  enabledByDefault: true,
+  settings: {},
+  create: (_, { host, platform }) => (platform === 'linux' ? new OsCollector(host) : undefined),
+});

@@ -2,6 +2,7 @@ import { NoDataError, type Collector } from '../collector';
 import type { MetricSink } from '../exposition';
 import { procPath, type Host } from '../host';
 import { parsePressure } from '../procfs/pressure';
+import { defineCollector } from '../descriptor';
 
 const RESOURCES = [
   { resource: 'cpu', waiting: 'processes have waited for CPU time', stalled: 'CPU congestion' },
@@ -45,3 +46,10 @@ export class PressureCollector implements Collector {
     }
   }
 }
+
+export const pressure = defineCollector({
+  name: 'pressure',
+  enabledByDefault: true,
+  settings: {},
+  create: (_, { host, platform }) => (platform === 'linux' ? new PressureCollector(host) : undefined),
+});

@@ -1,7 +1,10 @@
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { BOOT_TIME } from '../families';
 import { procPath, type Host } from '../host';
 import { parseProcStat } from '../procfs/stat';
+import { defineCollector } from '../descriptor';
+import { PortableStatCollector } from '../portable/stat';
 
 /** Boot time, context switches, forks, interrupts and process counts from /proc/stat. */
 export class StatCollector implements Collector {
@@ -18,8 +21,7 @@ export class StatCollector implements Collector {
         .counter('node_context_switches_total', 'Total number of context switches.')
         .add(stat.contextSwitches);
     if (stat.forks !== undefined) sink.counter('node_forks_total', 'Total number of forks.').add(stat.forks);
-    if (stat.bootTime !== undefined)
-      sink.gauge('node_boot_time_seconds', 'Node boot time, in unixtime.').add(stat.bootTime);
+    if (stat.bootTime !== undefined) sink.declared(BOOT_TIME).add(stat.bootTime);
     if (stat.procsRunning !== undefined)
       sink.gauge('node_procs_running', 'Number of processes in runnable state.').add(stat.procsRunning);
     if (stat.procsBlocked !== undefined)
@@ -28,3 +30,11 @@ export class StatCollector implements Collector {
         .add(stat.procsBlocked);
   }
 }
+
+export const stat = defineCollector({
+  name: 'stat',
+  enabledByDefault: true,
+  settings: {},
+  create: (_, { host, platform }) =>
+    platform === 'linux' ? new StatCollector(host) : new PortableStatCollector(host),
+});

@@ -1,6 +1,7 @@
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
 import { sysPath, type Host } from '../host';
+import { defineCollector } from '../descriptor';
 
 /** The system clock, time zone and (on Linux) clock sources. */
 export class TimeCollector implements Collector {
@@ -44,3 +45,10 @@ export class TimeCollector implements Collector {
     }
   }
 }
+
+export const time = defineCollector({
+  name: 'time',
+  enabledByDefault: true,
+  settings: {},
+  create: (_, { host }) => new TimeCollector(host),
+});

@@ -1,6 +1,7 @@
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
 import { procPath, type Host } from '../host';
+import { defineCollector } from '../descriptor';
 
 /** node_uname_info: what uname(2) says, as the labels Grafana's node dashboards select hosts by. */
 export class UnameCollector implements Collector {
@@ -30,3 +31,10 @@ export class UnameCollector implements Collector {
     }
   }
 }
+
+export const uname = defineCollector({
+  name: 'uname',
+  enabledByDefault: true,
+  settings: {},
+  create: (_, { host }) => new UnameCollector(host),
+});

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { CPU_SECONDS } from '../families';
 
 /** node_cpu_seconds_total from the OS's cumulative per-CPU times (macOS: user, nice, system, idle). */
 export class PortableCpuCollector implements Collector {
@@ -9,10 +10,7 @@ export class PortableCpuCollector implements Collector {
   constructor(private readonly platform: NodeJS.Platform = process.platform) {}
 
   collect(sink: MetricSink): void {
-    const seconds = sink.counter('node_cpu_seconds_total', 'Seconds the CPUs spent in each mode.', [
-      'cpu',
-      'mode',
-    ]);
+    const seconds = sink.declared(CPU_SECONDS);
     os.cpus().forEach(({ times }, i) => {
       const cpu = String(i);
       seconds.add(times.user / 1000, cpu, 'user');

@@ -1,8 +1,7 @@
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { FILESYSTEM_FAMILIES } from '../families';
 import { systeminformation } from './si';
-
-const LABELS = ['device', 'fstype', 'mountpoint'];
 
 /** node_filesystem_* from systeminformation (df on macOS, WMI on Windows); no inode counts there. */
 export class PortableFilesystemCollector implements Collector {
@@ -14,14 +13,10 @@ export class PortableFilesystemCollector implements Collector {
     const filesystems = (await (await systeminformation()).fsSize()).filter(
       (fs) => !this.options.mountPointsExclude.test(fs.mount) && !this.options.fsTypesExclude.test(fs.type),
     );
-    const size = sink.gauge('node_filesystem_size_bytes', 'Filesystem size in bytes.', LABELS);
-    const free = sink.gauge('node_filesystem_free_bytes', 'Filesystem free space in bytes.', LABELS);
-    const avail = sink.gauge(
-      'node_filesystem_avail_bytes',
-      'Filesystem space available to non-root users in bytes.',
-      LABELS,
-    );
-    const readonly = sink.gauge('node_filesystem_readonly', 'Filesystem read-only status.', LABELS);
+    const size = sink.declared(FILESYSTEM_FAMILIES.size);
+    const free = sink.declared(FILESYSTEM_FAMILIES.free);
+    const avail = sink.declared(FILESYSTEM_FAMILIES.avail);
+    const readonly = sink.declared(FILESYSTEM_FAMILIES.readonly);
     for (const fs of filesystems) {
       const labels = [fs.fs, fs.type, fs.mount];
       size.add(fs.size, ...labels);

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Collector } from '../collector';
 import type { MetricSink } from '../exposition';
+import { BOOT_TIME } from '../families';
 import type { Host } from '../host';
 
 /** node_boot_time_seconds; the other /proc/stat counters have no portable source and are left out. */
@@ -18,6 +19,6 @@ export class PortableStatCollector implements Collector {
   }
 
   collect(sink: MetricSink): void {
-    sink.gauge('node_boot_time_seconds', 'Node boot time, in unixtime.').add(this.bootTime);
+    sink.declared(BOOT_TIME).add(this.bootTime);
   }
 }
