@@ -3,7 +3,7 @@ import { errorMessage, UserError } from '../common/errors';
 import { readUserFile } from '../common/files';
 import { startServiceServer, type ServiceServer } from '../common/http-server';
 import { parseListen } from '../common/listen';
-import { componentLogger } from '../common/logger';
+import { componentLogger, type Logger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
 import type { RunningService } from '../common/service';
 import type { BridgeConfig } from '../config/bridge';
@@ -51,10 +51,12 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       maxGraphs: config.graph.max_graphs,
       timeZone: config.timezone,
       renderConcurrency: config.graph.render_concurrency,
+      maxQueryBytes: config.graph.max_query_bytes,
     },
     {
       onRender: (seconds) => metrics.renderDuration.observe(seconds),
       onGraphError: () => metrics.graphErrors.inc(),
+      onQueryRefused: (reason) => metrics.queriesRefused.inc({ reason }),
     },
   );
 
@@ -117,6 +119,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
     await server.close();
     throw err;
   }
+  warnIfOpen(config, log);
   if (channels.size === 0) log.warn('no channels configured: notifications are accepted but go nowhere');
 
   const dispatcher = new Dispatcher(
@@ -182,6 +185,21 @@ function readFile(file: string, key: string): string {
   } catch (err) {
     throw new UserError(`${key}: ${errorMessage(err)}`);
   }
+}
+
+/** A webhook anyone can reach makes Prometheus run what they send: say so when there is no auth. */
+function warnIfOpen(config: BridgeConfig, log: Logger): void {
+  const { bearer_token, basic_auth } = config.auth;
+  if (bearer_token !== undefined || basic_auth !== undefined || isLoopback(parseListen(config.listen).host))
+    return;
+  log.warn(
+    { listen: config.listen },
+    'the webhook has no authentication and listens beyond loopback: set bridge.auth (see the security section of the README)',
+  );
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** With no external_url: this host's name and the port listened on. */

@@ -1,5 +1,5 @@
 import { errorMessage } from '../common/errors';
-import type { PrometheusClient, RangeSeries } from '../common/prometheus-client';
+import { PrometheusError, type PrometheusClient, type RangeSeries } from '../common/prometheus-client';
 import { promString } from '../common/promql';
 import { explainAnomaly } from './explain';
 import type { GraphStore } from './graphs';
@@ -26,6 +26,8 @@ export interface GraphSettings {
   timeZone: string;
   /** Graphs drawn at once: rendering is CPU work that must leave time for acknowledging webhooks. */
   renderConcurrency: number;
+  /** Longest query (bytes) sent to Prometheus on a payload's behalf; longer ones are not sent. */
+  maxQueryBytes: number;
 }
 
 export interface Graph {
@@ -65,6 +67,20 @@ export interface EnrichHooks {
   onRender?(seconds: number): void;
   /** An alert that should have had a graph goes without: query failed, Prometheus down, render error. */
   onGraphError?(): void;
+  /** A query not sent (too long) or refused by Prometheus (timed out, too expensive). */
+  onQueryRefused?(reason: QueryRefusal): void;
+}
+
+export type QueryRefusal = 'too_long' | 'timeout' | 'too_expensive';
+
+/** A query from a payload over `maxQueryBytes`: never sent, so it cannot cost Prometheus anything. */
+export class QueryTooLong extends Error {
+  constructor(bytes: number, limit: number) {
+    super(
+      `the query is ${bytes} bytes, over bridge.graph.max_query_bytes (${limit}): not sent to Prometheus`,
+    );
+    this.name = 'QueryTooLong';
+  }
 }
 
 export class Enricher {
@@ -115,7 +131,7 @@ export class Enricher {
       const key = `${expr}\n${start}\n${end}\n${step}`;
       let result = cache.get(key);
       if (result === undefined) {
-        result = this.prometheus.queryRange(expr, start, end, step);
+        result = this.boundedQuery(expr, start, end, step);
         cache.set(key, result);
       }
       return result;
@@ -132,6 +148,23 @@ export class Enricher {
       ),
     );
     return { notification, alerts };
+  }
+
+  /** Every query made for a payload passes here: the length cap, and counting what Prometheus refused. */
+  private async boundedQuery(expr: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
+    const bytes = Buffer.byteLength(expr);
+    if (bytes > this.settings.maxQueryBytes) {
+      this.hooks.onQueryRefused?.('too_long');
+      throw new QueryTooLong(bytes, this.settings.maxQueryBytes);
+    }
+    try {
+      return await this.prometheus.queryRange(expr, start, end, step);
+    } catch (err) {
+      if (err instanceof PrometheusError && (err.kind === 'timeout' || err.kind === 'too_expensive')) {
+        this.hooks.onQueryRefused?.(err.kind);
+      }
+      throw err;
+    }
   }
 
   private async evidence(

@@ -31,21 +31,40 @@ export interface IntakeOptions {
 }
 
 export function registerIntake(app: Express, options: IntakeOptions): void {
-  const { metrics, log } = options;
-  const checkAuth = authChecker(options.auth);
-  const reject = (
-    res: Response,
-    status: number,
-    reason: string,
-    label: string,
-    detail: Record<string, unknown> = {},
-  ): void => {
+  const reject = rejecter(options);
+  const guard = guardRoute(options, reject);
+  const body = express.text({ type: () => true, limit: options.maxBodyBytes });
+  const handle = handleNotification(options, reject);
+  const bodyErrors = bodyErrorHandler(options, reject);
+  for (const path of ['/webhook', '/webhook/:route']) {
+    app.post(path, guard, body, handle, bodyErrors);
+    app.all(path, (_req, res) => {
+      res.set('Allow', 'POST').status(405).type('text/plain').send('method not allowed: POST the webhook\n');
+    });
+  }
+}
+
+type Reject = (
+  res: Response,
+  status: number,
+  reason: string,
+  label: string,
+  detail?: Record<string, unknown>,
+) => void;
+
+/** Every refusal is answered with one line, logged and counted under its reason. */
+function rejecter({ metrics, log }: IntakeOptions): Reject {
+  return (res, status, reason, label, detail = {}) => {
     metrics.rejected.inc({ reason: label });
     log.warn({ status, reason, ...detail }, 'webhook rejected');
     res.status(status).type('text/plain').send(`${reason}\n`);
   };
+}
 
-  const guard = (req: Request, res: Response, next: NextFunction): void => {
+/** Authentication and the route, checked before the body is read. */
+function guardRoute(options: IntakeOptions, reject: Reject) {
+  const checkAuth = authChecker(options.auth);
+  return (req: Request, res: Response, next: NextFunction): void => {
     res.locals.started = performance.now();
     if (!checkAuth(req.get('authorization'))) {
       res.set('WWW-Authenticate', options.auth.basic_auth ? 'Basic realm="vigil"' : 'Bearer realm="vigil"');
@@ -61,10 +80,11 @@ export function registerIntake(app: Express, options: IntakeOptions): void {
     res.locals.route = route;
     next();
   };
+}
 
-  const body = express.text({ type: () => true, limit: options.maxBodyBytes });
-
-  const handle = async (req: Request, res: Response): Promise<void> => {
+/** Parses the body, takes out the Watchdog, and answers 200 once the spool holds the rest. */
+function handleNotification(options: IntakeOptions, reject: Reject) {
+  return async (req: Request, res: Response): Promise<void> => {
     const route = res.locals.route as string;
     const text = typeof req.body === 'string' ? req.body : '';
     const parsed = parseNotificationText(text);
@@ -84,16 +104,23 @@ export function registerIntake(app: Express, options: IntakeOptions): void {
         notification,
         channels.length > 0 ? channels : options.allChannels,
       );
-      metrics.ackDuration.observe((performance.now() - (res.locals.started as number)) / 1000);
+      options.metrics.ackDuration.observe((performance.now() - (res.locals.started as number)) / 1000);
       res.json(result);
     } catch (err) {
       reject(res, 503, `cannot store the notification: ${errorMessage(err)}`, 'spool_error', { route });
     }
   };
+}
 
-  const bodyErrors = (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.too.large') {
+/** Errors of reading the body: too large, aborted by the sender, or otherwise unreadable. */
+function bodyErrorHandler(options: IntakeOptions, reject: Reject) {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'request.aborted') {
+      // The sender went away: nobody is left to answer, and the payload was never bad.
+      options.metrics.rejected.inc({ reason: 'aborted' });
+      res.destroy();
+    } else if (e.type === 'entity.too.large') {
       reject(
         res,
         413,
@@ -106,26 +133,24 @@ export function registerIntake(app: Express, options: IntakeOptions): void {
       next(err);
     }
   };
-
-  for (const path of ['/webhook', '/webhook/:route']) {
-    app.post(path, guard, body, handle, bodyErrors);
-  }
 }
 
 /** Constant-time comparison of the Authorization header with what is configured. */
 function authChecker(auth: IntakeAuth): (header: string | undefined) => boolean {
   const expected: string[] = [];
-  if (auth.bearer_token !== undefined) expected.push(`Bearer ${auth.bearer_token}`);
+  if (auth.bearer_token !== undefined) expected.push(`bearer ${auth.bearer_token}`);
   if (auth.basic_auth !== undefined) {
     const { username, password } = auth.basic_auth;
-    expected.push(`Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`);
+    expected.push(`basic ${Buffer.from(`${username}:${password}`).toString('base64')}`);
   }
   if (expected.length === 0) return () => true;
   const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
   const wanted = expected.map(digest);
   return (header) => {
     if (header === undefined) return false;
-    const got = digest(header.trim());
+    // The scheme is case-insensitive (RFC 7235): `bearer x` is `Bearer x`.
+    const [, scheme = '', credentials = ''] = /^\s*(\S+)\s+(.*?)\s*$/.exec(header) ?? [];
+    const got = digest(`${scheme.toLowerCase()} ${credentials}`);
     let ok = false;
     for (const w of wanted) ok = timingSafeEqual(got, w) || ok;
     return ok;

@@ -13,7 +13,7 @@ export class BridgeMetrics {
   });
   readonly rejected = new Counter({
     name: 'vigil_bridge_notifications_rejected_total',
-    help: 'Webhook requests refused, by reason (bad_payload, too_large, unauthorized, unknown_route, spool_error).',
+    help: 'Webhook requests refused, by reason (bad_payload, too_large, unauthorized, unknown_route, spool_error, aborted: the sender closed the connection before the body arrived).',
     labelNames: ['reason'],
     registers: [this.registry],
   });
@@ -71,6 +71,12 @@ export class BridgeMetrics {
   readonly graphErrors = new Counter({
     name: 'vigil_bridge_graph_errors_total',
     help: 'Alerts left without a graph by a delivery attempt: the query failed, Prometheus was unreachable or the graph could not be rendered.',
+    registers: [this.registry],
+  });
+  readonly queriesRefused = new Counter({
+    name: 'vigil_bridge_queries_refused_total',
+    help: 'Queries for a graph not sent or not answered, by reason: too_long (over bridge.graph.max_query_bytes, never sent), timeout, too_expensive (refused by Prometheus).',
+    labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly watchdogLastSeen = new Gauge({

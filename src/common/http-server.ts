@@ -1,9 +1,12 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Express, NextFunction, Request, Response } from 'express';
+import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { componentLogger } from './logger';
+import { componentLogger, type Logger } from './logger';
 import { errorMessage, UserError } from './errors';
 import { parseListen, formatListen } from './listen';
 import {
@@ -33,7 +36,30 @@ export interface ServiceServerOptions {
   /** The service's own exposition text (e.g. the exporter's host metrics), rendered per scrape. */
   metrics?: (format: ExpositionFormat) => Promise<string>;
   tls?: TlsFiles;
+  /** Connection and timeout bounds; defaults in DEFAULT_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
 }
+
+export interface ConnectionLimits {
+  /** Open connections at most; more are closed at once. Default: 80% of the process' file limit. */
+  maxConnections: number;
+  /** A request's headers must arrive within this (an idle new connection is closed after it). */
+  headersTimeoutMs: number;
+  /** A whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** How often the timeouts above are checked. */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_LIMITS: Omit<ConnectionLimits, 'maxConnections'> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Longer than the 60 s idle timeout of common load balancers, so they close first.
+  keepAliveTimeoutMs: 65_000,
+  checkIntervalMs: 1_000,
+};
 
 export interface ServiceServer {
   /** Base URL with the real port, e.g. http://127.0.0.1:9110 */
@@ -83,6 +109,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     app = express();
     app.disable('x-powered-by');
     options.routes(app);
+    app.use((_req: Request, res: Response) => sendText(res, 404, 'not found\n'));
+    app.use(oneLineErrors(log));
   }
 
   const handler: http.RequestListener = (req, res) => {
@@ -102,9 +130,18 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     }
   };
 
-  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
-  // Keep-alive sockets from Prometheus would otherwise hold close() until they time out.
-  server.keepAliveTimeout = 65_000;
+  const limits = { ...DEFAULT_LIMITS, maxConnections: defaultMaxConnections(), ...options.limits };
+  const serverOptions: http.ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+  };
+  const server = options.tls
+    ? https.createServer({ ...serverOptions, ...options.tls }, handler)
+    : http.createServer(serverOptions, handler);
+  server.maxConnections = limits.maxConnections;
+  watchConnections(server, options.registry, log, limits.maxConnections);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = formatListen(address);
@@ -137,5 +174,78 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** 80% of the soft limit on open files (Linux), leaving the rest for the spool, peers and logs. */
+function defaultMaxConnections(): number {
+  try {
+    const limits = fs.readFileSync('/proc/self/limits', 'utf8');
+    const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+    if (soft !== undefined) return Math.max(64, Math.floor(Number(soft) * 0.8));
+  } catch {
+    // Not Linux: fall through to a bound that fits the usual limits elsewhere.
+  }
+  return 4096;
+}
+
+/**
+ * Counts and logs connections refused at the cap and requests cut by a timeout or unreadable
+ * framing, and answers those with one line. Logged at most once a minute, with the count since.
+ */
+function watchConnections(server: http.Server, registry: Registry, log: Logger, cap: number): void {
+  const refused = new Counter({
+    name: 'vigil_http_connections_refused_total',
+    help: 'Connections closed without an answer, by reason: limit (too many open), timeout (headers or body too slow), bad_request (unreadable HTTP).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  let lastLog = 0;
+  let unlogged = 0;
+  const note = (reason: string): void => {
+    refused.inc({ reason });
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLog < 60_000) return;
+    log.warn({ reason, count: unlogged, max_connections: cap }, 'connections refused or cut');
+    lastLog = now;
+    unlogged = 0;
+  };
+  server.on('drop', () => note('limit'));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    note(timeout ? 'timeout' : 'bad_request');
+    if (socket.writable && !(socket as Socket).bytesWritten) {
+      socket.end(
+        timeout
+          ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 16\r\n\r\nrequest timeout\n'
+          : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 12\r\n\r\nbad request\n',
+      );
+    }
+    socket.destroy();
+  });
+}
+
+/**
+ * The last Express handler: any error (a malformed percent-encoding in a path, a handler that
+ * threw) becomes one plain-text line for the client and one JSON log line, never a stack trace.
+ */
+function oneLineErrors(log: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const status = (err as { status?: unknown }).status;
+    const clientError = typeof status === 'number' && status >= 400 && status < 500;
+    if (clientError) {
+      sendText(
+        res,
+        status,
+        err instanceof URIError
+          ? 'bad request: malformed percent-encoding in the path\n'
+          : `bad request: ${errorMessage(err)}\n`,
+      );
+      return;
+    }
+    log.error({ method: req.method, path: req.path, err: errorMessage(err) }, 'request failed');
+    if (res.headersSent) res.destroy();
+    else sendText(res, 500, 'internal error\n');
   };
 }

@@ -3,6 +3,7 @@ import https from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { backoffDelay } from './backoff';
 import type { PrometheusConnection } from '../config/types';
+import { splitUserinfo } from './url';
 
 export interface RangeSeries {
   labels: Record<string, string>;
@@ -17,7 +18,11 @@ export interface InstantSample {
   value: number;
 }
 
-export type PrometheusErrorKind = 'bad_query' | 'unavailable' | 'timeout' | 'bad_response';
+/**
+ * `too_expensive`: Prometheus refused or cancelled the query (its own timeout, too many samples).
+ * `timeout`: no answer within the client's timeout.
+ */
+export type PrometheusErrorKind = 'bad_query' | 'too_expensive' | 'unavailable' | 'timeout' | 'bad_response';
 
 export class PrometheusError extends Error {
   constructor(
@@ -28,9 +33,12 @@ export class PrometheusError extends Error {
     this.name = 'PrometheusError';
   }
 
-  /** A bad query stays bad; everything else may pass. */
+  /**
+   * A bad query stays bad, and a query that took too long once costs as much again: asking again
+   * only multiplies the load. Unreachable servers and garbled answers may pass.
+   */
   get retryable(): boolean {
-    return this.kind !== 'bad_query';
+    return this.kind === 'unavailable' || this.kind === 'bad_response';
   }
 }
 
@@ -50,8 +58,21 @@ type VectorResult = {
   result: Array<{ metric: Record<string, string>; value: [number, string] }>;
 };
 
+/** Prometheus' words for a query over its sample, series or resolution limits. */
+const TOO_EXPENSIVE = /too many samples|exceeded maximum resolution|query processing would load|limit/i;
+
 /** Prometheus' limit on the points of one series in one query_range answer. */
 export const MAX_POINTS_PER_SERIES = 11_000;
+
+/**
+ * A sample value as Prometheus' API spells it: Go's float formatting, so `+Inf`, `-Inf` and `NaN`
+ * besides numbers (`Number('+Inf')` would be NaN).
+ */
+export function parseSampleValue(text: string): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  return Number(text);
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,7 +88,9 @@ export class PrometheusClient {
     private readonly connection: PrometheusConnection,
     private readonly backoffBaseMs = 500,
   ) {
-    this.url = connection.url.replace(/\/+$/, '');
+    // Credentials in the URL become basic auth, so `url` (printed in logs and errors) holds none.
+    const { url, auth } = splitUserinfo(connection.url);
+    this.url = url.replace(/\/+$/, '');
     const tls = connection.tls;
     const headers: Record<string, string> = { ...connection.headers };
     if (connection.bearer_token) headers.Authorization = `Bearer ${connection.bearer_token}`;
@@ -75,7 +98,7 @@ export class PrometheusClient {
       baseURL: this.url,
       timeout: connection.timeout,
       headers,
-      auth: connection.basic_auth,
+      auth: connection.basic_auth ?? auth,
       httpsAgent: new https.Agent({
         keepAlive: true,
         ca: tls.ca_file ? fs.readFileSync(tls.ca_file) : undefined,
@@ -100,7 +123,7 @@ export class PrometheusClient {
     return data.result.map((r) => ({
       labels: r.metric,
       timestamp: r.value[0] * 1000,
-      value: Number(r.value[1]),
+      value: parseSampleValue(r.value[1]),
     }));
   }
 
@@ -117,7 +140,7 @@ export class PrometheusClient {
     return data.result.map((r) => ({
       labels: r.metric,
       timestamps: r.values.map((v) => Math.round(v[0] * 1000)),
-      values: r.values.map((v) => Number(v[1])),
+      values: r.values.map((v) => parseSampleValue(v[1])),
     }));
   }
 
@@ -151,10 +174,16 @@ export class PrometheusClient {
   }
 
   private async callOnce<T>(path: string, params: Record<string, string>): Promise<T> {
+    // Prometheus' own evaluation timeout, a little shorter than ours, so it stops the work rather
+    // than finishing a query nobody waits for any more.
+    const evaluationTimeout = String(Math.max(0.001, (this.connection.timeout * 0.9) / 1000));
     let response;
     try {
       // POST with a form body: long PromQL does not fit in a URL.
-      response = await this.http.post<ApiEnvelope<T>>(path, new URLSearchParams(params));
+      response = await this.http.post<ApiEnvelope<T>>(
+        path,
+        new URLSearchParams({ ...params, timeout: evaluationTimeout }),
+      );
     } catch (err) {
       if (isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT')) {
         throw new PrometheusError(
@@ -173,6 +202,15 @@ export class PrometheusClient {
       throw new PrometheusError('unavailable', `${this.url}${path}: ${reason}`);
     }
     const body = response.data;
+    if (
+      body?.errorType === 'timeout' ||
+      (body?.errorType === 'execution' && TOO_EXPENSIVE.test(body.error ?? ''))
+    ) {
+      throw new PrometheusError(
+        'too_expensive',
+        `query refused as too expensive: ${body.error ?? body.errorType}`,
+      );
+    }
     if (response.status >= 500 || response.status === 429) {
       throw new PrometheusError(
         'unavailable',

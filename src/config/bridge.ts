@@ -127,6 +127,11 @@ export const bridgeSchema = z
         max_graphs: z.number().int().min(0).max(100).default(10),
         /** Graphs rendered at once (CPU work; the rest of delivery is I/O and runs retry.concurrency wide). */
         render_concurrency: z.number().int().min(1).max(64).default(2),
+        /**
+         * Longest query a payload may make the bridge run (its `query` annotation or generatorURL
+         * expression), in bytes: a longer one is not sent and the message says so.
+         */
+        max_query_bytes: z.number().int().min(64).max(1_048_576).default(4096),
         /** How long /graph/<id>.png links stay valid. */
         ttl: duration().default(7 * 86_400_000),
       })

@@ -4,6 +4,7 @@ import { componentLogger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
 import { selfMetricsRegistry } from '../common/self-metrics';
 import type { RunningService } from '../common/service';
+import { redactUrl } from '../common/url';
 import type { DetectorConfig } from '../config/detector';
 import { DetectorEngine, engineMetrics, type RangeSource, type RuleState } from './engine';
 import { parseShard } from './sharding';
@@ -82,7 +83,7 @@ export async function startDetector(
   };
   for (const state of engine.rules) schedule(state);
   logger.info(
-    { rules: engine.rules.map((r) => r.rule.name), prometheus: config.prometheus.url, shard: config.shard },
+    { rules: engine.rules.map((r) => r.rule.name), prometheus: redactUrl(config.prometheus.url), shard: config.shard },
     'detector started',
   );
 

@@ -13,6 +13,7 @@ const SETTINGS: GraphSettings = {
   maxGraphs: 5,
   timeZone: 'UTC',
   renderConcurrency: 1,
+  maxQueryBytes: 4096,
 };
 
 const NOW = Date.parse('2026-11-23T14:20:00.000Z');
