@@ -194,12 +194,16 @@ function defaultMaxConnections(): number {
  * framing, and answers those with one line. Logged at most once a minute, with the count since.
  */
 function watchConnections(server: http.Server, registry: Registry, log: Logger, cap: number): void {
-  const refused = new Counter({
-    name: 'vigil_http_connections_refused_total',
-    help: 'Connections closed without an answer, by reason: limit (too many open), timeout (headers or body too slow), bad_request (unreadable HTTP).',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
+  const name = 'vigil_http_connections_refused_total';
+  // Servers sharing a registry (tests, `vigil all` wiring) share the counter.
+  const refused =
+    (registry.getSingleMetric(name) as Counter<'reason'> | undefined) ??
+    new Counter({
+      name,
+      help: 'Connections closed without an answer, by reason: limit (too many open), timeout (headers or body too slow), bad_request (unreadable HTTP).',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
   let lastLog = 0;
   let unlogged = 0;
   const note = (reason: string): void => {

@@ -81,4 +81,36 @@ describe('enricher', () => {
     expect(graph?.csv.split('\r\n')).toHaveLength(1 + 2 * 10 + 1); // header, 2 series x 10 points, final CRLF
     expect(graph?.series).toHaveLength(2);
   });
+
+  it('never sends a payload query over max_query_bytes, says so in the alert and counts it', async () => {
+    const sent: string[] = [];
+    const refusals: string[] = [];
+    const enricher = new Enricher(
+      { url: 'http://127.0.0.1:9090', queryRange: async (expr: string) => (sent.push(expr), []) },
+      new GraphStore(60_000),
+      SETTINGS,
+      { onQueryRefused: (reason) => refusals.push(reason) },
+    );
+    const hostile = Array.from({ length: 2000 }, () => 'x').join(' + ');
+    const enriched = await enricher.enrich(notification({ annotations: { query: hostile } }), NOW);
+    expect(sent).toEqual([]);
+    expect(refusals).toEqual(['too_long']);
+    expect(enriched.alerts[0].graphError).toBe(
+      `graph unavailable: the query is ${hostile.length} bytes, over bridge.graph.max_query_bytes (4096): not sent to Prometheus`,
+    );
+  });
+
+  it('counts a query Prometheus refused as too expensive', async () => {
+    const refusals: string[] = [];
+    const enricher = new Enricher(
+      prometheus(() =>
+        Promise.reject(new PrometheusError('too_expensive', 'query refused as too expensive')),
+      ),
+      new GraphStore(60_000),
+      SETTINGS,
+      { onQueryRefused: (reason) => refusals.push(reason) },
+    );
+    await enricher.enrich(notification(), NOW);
+    expect(refusals).toEqual(['too_expensive']);
+  });
 });

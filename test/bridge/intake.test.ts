@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { AcceptResult } from '../../src/bridge/dispatcher';
@@ -5,6 +6,7 @@ import { registerIntake } from '../../src/bridge/intake';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import type { Notification } from '../../src/bridge/payload';
 import { rootLogger } from '../../src/common/logger';
+import { waitFor } from '../helpers/wait';
 import { alertmanagerPayload } from './fixtures';
 
 describe('webhook intake', () => {
@@ -54,5 +56,75 @@ describe('webhook intake', () => {
   it('routes a configured name to its channels', async () => {
     expect((await post('ops')).status).toBe(200);
     expect(accepted).toEqual([{ route: 'ops', channels: ['pager'] }]);
+  });
+
+  it('answers GET /webhook with 405 and the allowed method, in one line', async () => {
+    for (const path of ['/webhook', '/webhook/ops']) {
+      const response = await fetch(`${url}${path}`);
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+      expect(await response.text()).toBe('method not allowed: POST the webhook\n');
+    }
+  });
+});
+
+describe('webhook intake with authentication', () => {
+  const log = rootLogger.child({ component: 'test' });
+  log.level = 'silent';
+  const metrics = new BridgeMetrics();
+  let server: ReturnType<ReturnType<typeof express>['listen']>;
+  let url: string;
+
+  beforeAll(async () => {
+    const app = express();
+    registerIntake(app, {
+      maxBodyBytes: 1 << 20,
+      auth: { bearer_token: 'tok3n' },
+      routes: { default: [] },
+      allChannels: ['mail'],
+      accept: async (): Promise<AcceptResult> => ({ status: 'accepted', id: 'x' }),
+      metrics,
+      log,
+    });
+    await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const rejected = async (reason: string): Promise<number> =>
+    (await metrics.rejected.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+
+  it.each(['Bearer tok3n', 'bearer tok3n', 'BEARER  tok3n '])(
+    'accepts the auth scheme in any case (RFC 7235): %j',
+    async (authorization) => {
+      const response = await fetch(`${url}/webhook`, {
+        method: 'POST',
+        headers: { authorization },
+        body: JSON.stringify(alertmanagerPayload()),
+      });
+      expect(response.status).toBe(200);
+    },
+  );
+
+  it('still refuses a wrong token', async () => {
+    const response = await fetch(`${url}/webhook`, {
+      method: 'POST',
+      headers: { authorization: 'bearer tok3x' },
+      body: JSON.stringify(alertmanagerPayload()),
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it('counts a body the sender aborted as aborted, not as a bad payload', async () => {
+    const [badBefore, abortedBefore] = [await rejected('bad_payload'), await rejected('aborted')];
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /webhook HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok3n\r\nContent-Length: 500\r\n\r\n{"a":',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await waitFor(async () => (await rejected('aborted')) === abortedBefore + 1);
+    expect(await rejected('bad_payload')).toBe(badBefore);
   });
 });

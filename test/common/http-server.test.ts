@@ -1,6 +1,8 @@
+import net from 'node:net';
 import { Counter, Registry } from 'prom-client';
 import { startServiceServer, type ServiceServer } from '../../src/common/http-server';
 import { UserError } from '../../src/common/errors';
+import { waitFor } from '../helpers/wait';
 
 describe('startServiceServer', () => {
   let server: ServiceServer | undefined;
@@ -75,5 +77,102 @@ describe('startServiceServer', () => {
     await expect(attempt).rejects.toThrow(
       /^other: cannot listen on 127\.0\.0\.1:\d+: address already in use$/,
     );
+  });
+});
+
+describe('startServiceServer under hostile clients', () => {
+  const registry = new Registry();
+  let server: ServiceServer;
+
+  beforeAll(async () => {
+    server = await startServiceServer({
+      service: 'test',
+      listen: '127.0.0.1:0',
+      registry,
+      routes: (app) => {
+        app.get('/graph/:file', (req, res) => void res.send(req.params.file));
+        app.post('/upload', (req, res) => {
+          req.resume();
+          req.on('end', () => res.send('stored'));
+        });
+      },
+      limits: { maxConnections: 3, headersTimeoutMs: 300, requestTimeoutMs: 600, checkIntervalMs: 100 },
+    });
+  });
+  afterAll(async () => server.close());
+
+  const refused = async (reason: string): Promise<number> =>
+    (await registry.getSingleMetric('vigil_http_connections_refused_total')!.get()).values.find(
+      (v) => v.labels.reason === reason,
+    )?.value ?? 0;
+
+  /** A raw connection that writes `sent` and collects what comes back until the server closes it. */
+  function connect(sent = '', port = server.port): Promise<{ socket: net.Socket; answer: Promise<string> }> {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        if (sent) socket.write(sent);
+        const answer = new Promise<string>((done) => {
+          let text = '';
+          socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          socket.on('close', () => done(text));
+          socket.on('error', () => undefined);
+        });
+        resolve({ socket, answer });
+      });
+    });
+  }
+
+  it('answers a malformed percent-encoding in a path with one plain line, no stack trace', async () => {
+    const response = await fetch(`${server.url}/graph/%E0%A4%A.png`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    expect(await response.text()).toBe('bad request: malformed percent-encoding in the path\n');
+  });
+
+  it('answers unknown paths with one plain line, not an HTML page', async () => {
+    const response = await fetch(`${server.url}/nothing/here`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe('not found\n');
+  });
+
+  it('closes a connection that sends no request within the headers timeout, and counts it', async () => {
+    const before = await refused('timeout');
+    const { answer } = await connect();
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(await refused('timeout')).toBe(before + 1);
+  });
+
+  it('closes a body trickled slower than the request timeout', async () => {
+    const { socket, answer } = await connect(
+      'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n',
+    );
+    const trickle = setInterval(() => socket.writable && socket.write('x'), 50);
+    try {
+      expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
+  it('refuses connections over the cap, counts them, and serves again once they close', async () => {
+    // A server of its own: the other tests' keep-alive connections would count against the cap.
+    const own = new Registry();
+    const capped = await startServiceServer({
+      service: 'capped',
+      listen: '127.0.0.1:0',
+      registry: own,
+      limits: { maxConnections: 3 },
+    });
+    try {
+      const idle = await Promise.all([1, 2, 3].map(() => connect('', capped.port)));
+      const extra = await connect('', capped.port);
+      expect(await extra.answer).toBe('');
+      const counted = await own.getSingleMetric('vigil_http_connections_refused_total')!.get();
+      expect(counted.values).toEqual([expect.objectContaining({ labels: { reason: 'limit' }, value: 1 })]);
+      for (const c of idle) c.socket.destroy();
+      await waitFor(async () => (await fetch(`${capped.url}/-/healthy`).catch(() => undefined))?.ok);
+    } finally {
+      await capped.close();
+    }
   });
 });

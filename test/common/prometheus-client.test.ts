@@ -122,4 +122,91 @@ describe('PrometheusClient', () => {
     await expect(attempt).rejects.toMatchObject({ kind: 'unavailable' });
     await expect(attempt).rejects.toThrow(/ECONNREFUSED/);
   });
+
+  it('reads +Inf, -Inf and NaN as Prometheus spells them', async () => {
+    const infinite = {
+      status: 'success',
+      data: {
+        resultType: 'matrix',
+        result: [
+          {
+            metric: {},
+            values: [
+              [1700000000, '+Inf'],
+              [1700000060, '-Inf'],
+              [1700000120, 'NaN'],
+            ],
+          },
+        ],
+      },
+    };
+    const fake = await fakePrometheus([{ status: 200, body: infinite }]);
+    try {
+      const [series] = await client(fake.url).queryRange('x', 0, 120_000, 60_000);
+      expect(series.values).toEqual([Infinity, -Infinity, NaN]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("sends Prometheus' own evaluation timeout, shorter than the client's", async () => {
+    const fake = await fakePrometheus([
+      { status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } },
+    ]);
+    try {
+      await client(fake.url, { timeout: '10s' }).query('up');
+      expect(new URLSearchParams(fake.requests[0].body).get('timeout')).toBe('9');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it.each([
+    [503, 'timeout', 'query timed out in expression evaluation'],
+    [422, 'execution', 'query processing would load too many samples into memory in query execution'],
+  ])(
+    'does not retry a query Prometheus refused as too expensive (%i %s)',
+    async (status, errorType, error) => {
+      const fake = await fakePrometheus([{ status, body: { status: 'error', errorType, error } }]);
+      try {
+        const attempt = client(fake.url, { retries: 3 }).query('x + x + x');
+        await expect(attempt).rejects.toMatchObject({ kind: 'too_expensive' });
+        await expect(attempt).rejects.toThrow(`query refused as too expensive: ${error}`);
+        expect(fake.requests).toHaveLength(1);
+      } finally {
+        await fake.close();
+      }
+    },
+  );
+
+  it('does not retry a query that timed out', async () => {
+    const requests: string[] = [];
+    const silent = http.createServer((req) => requests.push(req.url ?? ''));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const attempt = client(`http://127.0.0.1:${port}`, { timeout: '200ms', retries: 3 }).query('up');
+      await expect(attempt).rejects.toMatchObject({ kind: 'timeout' });
+      expect(requests).toHaveLength(1);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('sends credentials of the URL as basic auth and never prints them', async () => {
+    const fake = await fakePrometheus([{ status: 500, body: { status: 'error', error: 'down' } }]);
+    try {
+      const withCredentials = fake.url.replace('http://', 'http://admin:s3cr%40t@');
+      const prometheus = client(withCredentials, { retries: 0 });
+      expect(prometheus.url).toBe(fake.url);
+      const attempt = prometheus.query('up');
+      await expect(attempt).rejects.toThrow(`${fake.url}/api/v1/query: HTTP 500: down`);
+      expect(fake.requests[0].headers.authorization).toBe(
+        `Basic ${Buffer.from('admin:s3cr@t').toString('base64')}`,
+      );
+    } finally {
+      await fake.close();
+    }
+  });
 });
