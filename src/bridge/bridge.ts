@@ -27,8 +27,8 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const { spool, contents } = await Spool.open(config.spool_dir).catch((err: unknown) => {
     throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
   });
-  if (contents.corrupt.length > 0) {
-    log.warn({ files: contents.corrupt }, 'unreadable spool files moved to corrupt/');
+  for (const { file, reason } of contents.corrupt) {
+    log.warn({ file, reason }, 'spool file moved to corrupt/');
   }
   const tls = config.tls
     ? {

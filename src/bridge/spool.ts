@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
+import { errorMessage } from '../common/errors';
+import { formatPath } from '../common/key-path';
 import type { Notification } from './payload';
 
 /**
@@ -43,9 +46,55 @@ export interface SpoolContents {
   pending: SpoolEntry[];
   /** Finished entries, oldest first. */
   finished: SpoolEntry[];
-  /** Files that could not be read, moved aside to corrupt/. */
-  corrupt: string[];
+  /** Files that could not be read or are not spool entries, moved aside to corrupt/, with why. */
+  corrupt: Array<{ file: string; reason: string }>;
 }
+
+/** What newEntryId() makes: arrival time, part of the de-duplication key, a random part. */
+const ENTRY_ID = /^\d{13}-[0-9a-f]{1,12}-[0-9a-f]{6}$/;
+
+const labelSet = z.record(z.string(), z.string());
+const alertStatus = z.enum(['firing', 'resolved']);
+
+/** A spool file is read back as untrusted input: anything else than what add() wrote goes to corrupt/. */
+const entrySchema = z.object({
+  id: z.string(),
+  dedupKey: z.string(),
+  receivedAt: z.number(),
+  route: z.string(),
+  notification: z.object({
+    receiver: z.string(),
+    status: alertStatus,
+    alerts: z.array(
+      z.object({
+        status: alertStatus,
+        labels: labelSet,
+        annotations: labelSet,
+        startsAt: z.number(),
+        endsAt: z.number().nullable(),
+        generatorURL: z.string(),
+        fingerprint: z.string(),
+      }),
+    ),
+    groupLabels: labelSet,
+    commonLabels: labelSet,
+    commonAnnotations: labelSet,
+    externalURL: z.string(),
+    groupKey: z.string(),
+    truncatedAlerts: z.number(),
+  }),
+  deliveries: z.array(
+    z.object({
+      channel: z.string(),
+      state: z.enum(['pending', 'delivered', 'dead']),
+      attempts: z.number().int().min(0),
+      nextAttemptAt: z.number(),
+      lastError: z.string().optional(),
+      detail: z.string().optional(),
+      finishedAt: z.number().optional(),
+    }),
+  ),
+}) satisfies z.ZodType<SpoolEntry>;
 
 const DIRS = ['pending', 'done', 'dead', 'corrupt'] as const;
 type Dir = (typeof DIRS)[number];
@@ -87,16 +136,13 @@ export class Spool {
           continue;
         }
         if (!file.endsWith('.json')) continue;
-        let entry: SpoolEntry;
-        try {
-          entry = JSON.parse(await fs.readFile(full, 'utf8')) as SpoolEntry;
-          if (typeof entry.id !== 'string' || !Array.isArray(entry.deliveries))
-            throw new Error('not a spool entry');
-        } catch {
+        const read = await readEntry(full, file);
+        if (typeof read === 'string') {
           await fs.rename(full, path.join(dir, 'corrupt', file));
-          contents.corrupt.push(file);
+          contents.corrupt.push({ file: path.join(d, file), reason: read });
           continue;
         }
+        const entry = read;
         if (d === 'pending' && isFinished(entry)) {
           // Crashed between the last state write and the move: finish the move now.
           await spool.finish(entry);
@@ -174,6 +220,28 @@ export class Spool {
     await fs.rename(tmp, target);
     await this.syncers.get(dir)!.sync();
   }
+}
+
+/**
+ * The entry in a spool file, or why it is not one. Its id, from which every later path is made,
+ * must be the file's own name: content can never point a write or a delete elsewhere.
+ */
+async function readEntry(full: string, file: string): Promise<SpoolEntry | string> {
+  const id = file.slice(0, -'.json'.length);
+  if (!ENTRY_ID.test(id)) return 'the file name is not an entry id';
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.readFile(full, 'utf8'));
+  } catch (err) {
+    return `unreadable: ${errorMessage(err)}`;
+  }
+  const parsed = entrySchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return `not a spool entry: ${formatPath(issue.path)}: ${issue.message}`;
+  }
+  if (parsed.data.id !== id) return `the entry's id ${JSON.stringify(parsed.data.id)} is not its file name`;
+  return parsed.data;
 }
 
 /**

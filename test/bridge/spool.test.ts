@@ -63,7 +63,7 @@ describe('spool', () => {
     fs.writeFileSync(path.join(dir.path, 'pending', 'bad.json'), 'not json');
     const { contents } = await Spool.open(dir.path);
     expect(contents.pending).toEqual([]);
-    expect(contents.corrupt).toEqual(['bad.json']);
+    expect(contents.corrupt.map((c) => c.file)).toEqual([path.join('pending', 'bad.json')]);
     expect(contents.finished.map((e) => e.id)).toEqual([finished.id]);
     expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
     expect(fs.readdirSync(path.join(dir.path, 'corrupt'))).toEqual(['bad.json']);
@@ -104,5 +104,64 @@ describe('spool', () => {
       [dead.id, 'dead'],
     ]);
     expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
+  });
+
+  describe('reads spool files as untrusted input', () => {
+    const name = `${newEntryId(1000, 'abcdef0123456789')}.json`;
+
+    it.each([
+      ['a null delivery', { deliveries: [null] }, 'not a spool entry: id: '],
+      [
+        'no notification',
+        { ...entry(notification, 1000), notification: undefined },
+        'not a spool entry: notification: ',
+      ],
+      [
+        'an alert without labels',
+        (() => {
+          const e = entry(notification, 1000);
+          return { ...e, notification: { ...e.notification, alerts: [{ status: 'firing' }] } };
+        })(),
+        'not a spool entry: notification.alerts[0].labels: ',
+      ],
+    ])('moves a file with %s to corrupt/ with the reason, and opens', async (_what, content, reason) => {
+      const e = content as Record<string, unknown>;
+      const text = JSON.stringify('id' in e ? { ...e, id: name.slice(0, -5) } : e);
+      await Spool.open(dir.path);
+      fs.writeFileSync(path.join(dir.path, 'pending', name), text);
+      const { contents } = await Spool.open(dir.path);
+      expect(contents.pending).toEqual([]);
+      expect(contents.corrupt).toEqual([
+        { file: path.join('pending', name), reason: expect.stringContaining(reason) },
+      ]);
+      expect(fs.readdirSync(path.join(dir.path, 'corrupt'))).toEqual([name]);
+    });
+
+    it('never builds a path from the content: an id of ../../victim touches nothing outside', async () => {
+      const spoolDir = path.join(dir.path, 'spool');
+      await Spool.open(spoolDir);
+      const victim = path.join(dir.path, 'victim.json');
+      fs.writeFileSync(victim, 'precious');
+      const hostile = { ...entry(notification, 1000), id: '../../victim' };
+      hostile.deliveries[0].state = 'delivered';
+      fs.writeFileSync(path.join(spoolDir, 'pending', name), JSON.stringify(hostile));
+      const { contents } = await Spool.open(spoolDir);
+      expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
+      expect(contents.finished).toEqual([]);
+      expect(contents.corrupt).toEqual([
+        { file: path.join('pending', name), reason: 'the entry\'s id "../../victim" is not its file name' },
+      ]);
+    });
+
+    it('sets aside a file whose name is not an entry id', async () => {
+      const e = entry(notification, 1000);
+      await Spool.open(dir.path);
+      fs.writeFileSync(path.join(dir.path, 'done', 'x.json'), JSON.stringify({ ...e, id: 'x' }));
+      const { contents } = await Spool.open(dir.path);
+      expect(contents.finished).toEqual([]);
+      expect(contents.corrupt).toEqual([
+        { file: path.join('done', 'x.json'), reason: 'the file name is not an entry id' },
+      ]);
+    });
   });
 });
