@@ -57,6 +57,7 @@ const GRAPH_SETTINGS: GraphSettings = {
   maxGraphs: 5,
   timeZone: 'UTC',
   renderConcurrency: 1,
+  maxQueryBytes: 4096,
 };
 
 describe('dispatcher', () => {
