@@ -102,28 +102,45 @@ const ruleSchema = z
 export type RuleOverrides = z.infer<typeof ruleSchema>;
 
 /**
+ * A recording rule of prometheus/rules/recording.yml, or the expression it records where it has
+ * no samples (not loaded, or before it was): history older than the recording rule still feeds
+ * the models. The recorded side loses its metric name so both sides are one series.
+ */
+const recordedOr = (record: string, expr: string): string => `max without () (${record}) or (${expr})`;
+
+/**
  * Shipped rules on node_exporter's metric names (and the exporter's, which uses the same),
  * used when the config has no `detector.rules`. Host load follows the clock, so these let the
  * seasonal detector decide once it has two days of history (`combine: last`): a 3 am burst
- * counts even when the week has seen higher values by day.
+ * counts even when the week has seen higher values by day. Aggregations keep job and instance,
+ * so anomaly alerts name the host.
  */
 export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   {
     name: 'cpu_busy',
     combine: 'last',
-    query: '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
+    query: recordedOr(
+      'instance:node_cpu_busy:ratio',
+      '1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
+    ),
     floor: 0.02,
   },
   {
     name: 'memory_used',
-    query: '1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes',
+    query: recordedOr(
+      'instance:node_memory_used:ratio',
+      '1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes',
+    ),
     direction: 'high',
     floor: 0.01,
   },
   {
     name: 'disk_io_busy',
     combine: 'last',
-    query: 'rate(node_disk_io_time_seconds_total[5m])',
+    query: recordedOr(
+      'instance_device:node_disk_io_time_seconds:rate5m',
+      'rate(node_disk_io_time_seconds_total[5m])',
+    ),
     floor: 0.02,
   },
   {
@@ -136,13 +153,19 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   {
     name: 'network_receive',
     combine: 'last',
-    query: 'sum by (instance) (rate(node_network_receive_bytes_total{device!="lo"}[5m]))',
+    query: recordedOr(
+      'instance:node_network_receive_bytes_excluding_lo:rate5m',
+      'sum without (device) (rate(node_network_receive_bytes_total{device!="lo"}[5m]))',
+    ),
     floor: 10_000,
   },
   {
     name: 'network_transmit',
     combine: 'last',
-    query: 'sum by (instance) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',
+    query: recordedOr(
+      'instance:node_network_transmit_bytes_excluding_lo:rate5m',
+      'sum without (device) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',
+    ),
     floor: 10_000,
   },
 ];
