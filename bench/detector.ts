@@ -26,9 +26,9 @@ import { PrometheusClient, type RangeSeries } from '../src/common/prometheus-cli
 import { parseConfig } from '../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../src/detector/engine';
 import { rollingZScore } from '../src/detector/algorithms/zscore';
-import { parseShard } from '../src/detector/sharding';
 import { loadSnapshot, saveSnapshot } from '../src/detector/snapshot';
 import { startPrometheus } from '../test/helpers/prometheus';
+import { runEveryRule } from '../test/helpers/detector';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -74,7 +74,6 @@ function newEngine(source: RangeSource, config = detectorConfig(), now: () => nu
   return new DetectorEngine({
     config,
     source,
-    shard: parseShard('0/1'),
     metrics: engineMetrics(new Registry()),
     logger,
     now,
@@ -102,7 +101,7 @@ async function inProcess(count: number) {
   let clock = end;
   const warm = newEngine(new SyntheticSource(count), warmConfig, () => end);
   warm.rules[0].fetchedUntil = undefined;
-  await warm.runAll();
+  await runEveryRule(warm);
   // Move the warmed models into the 1m engine: same settings but the step.
   for (const [key, state] of warm.rules[0].series) engine.rules[0].series.set(key, state);
   warm.rules.length = 0;
@@ -113,7 +112,7 @@ async function inProcess(count: number) {
   const start = process.cpuUsage();
   for (let c = 1; c <= cycles; c++) {
     clock = end + c * MINUTE + 30_000;
-    await engine.runAll();
+    await runEveryRule(engine);
   }
   const cycle = cpuMs(start) / cycles;
 
@@ -195,7 +194,6 @@ async function againstPrometheus(count: number) {
     const engine = new DetectorEngine({
       config,
       source: client,
-      shard: parseShard('0/1'),
       metrics: engineMetrics(registry),
       logger,
       now: () => clock,
@@ -203,7 +201,7 @@ async function againstPrometheus(count: number) {
     const fetched = async () =>
       (await registry.getSingleMetric('vigil_detector_samples_fetched_total')!.get()).values[0]?.value ?? 0;
     const t0 = performance.now();
-    await engine.runAll();
+    await runEveryRule(engine);
     const backfillMs = performance.now() - t0;
     const backfillSamples = await fetched();
     const cycles = 10;
@@ -212,7 +210,7 @@ async function againstPrometheus(count: number) {
     for (let c = 0; c < cycles; c++) {
       clock += MINUTE;
       const t = performance.now();
-      await engine.runAll();
+      await runEveryRule(engine);
       wall += performance.now() - t;
     }
     const steady = ((await fetched()) - before) / cycles;
@@ -224,7 +222,7 @@ async function againstPrometheus(count: number) {
       clock += MINUTE;
       engine.rules[0].fetchedUntil = undefined;
       const t = performance.now();
-      await engine.runAll();
+      await runEveryRule(engine);
       wall += performance.now() - t;
     }
     const full = ((await fetched()) - before) / cycles;

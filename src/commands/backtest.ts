@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { UserError } from '../common/errors';
 import { setLogLevel } from '../common/logger';
 import { loadConfig } from '../config/load';
-import { resolveRule } from '../config/detector';
+import { resolveRule } from '../detector/rules';
 import type { DetectorChoice } from '../detector/backtest/run';
 
 interface BacktestFlags {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { parseShard } from '../detector/sharding';
+import { UserError } from '../common/errors';
+import { shardSchema } from '../config/detector';
 import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
 
 interface DetectorFlags extends CommonOptions {
@@ -21,10 +22,7 @@ export function registerDetector(program: Command): void {
   command.action(async (flags: DetectorFlags) => {
     const detector = prepare(flags).detector;
     if (flags.listen) detector.listen = flags.listen;
-    if (flags.shard) {
-      parseShard(flags.shard);
-      detector.shard = flags.shard;
-    }
+    if (flags.shard) detector.shard = shardFlag(flags.shard);
     if (flags.checkConfig) {
       reportConfigOk(flags);
       return;
@@ -32,4 +30,11 @@ export function registerDetector(program: Command): void {
     const { startDetector } = await import('../detector/detector');
     runUntilSignal([await startDetector(detector)]);
   });
+}
+
+/** `--shard`, checked by the same schema as `detector.shard`. */
+function shardFlag(text: string) {
+  const parsed = shardSchema.safeParse(text);
+  if (!parsed.success) throw new UserError(`invalid shard "${text}": ${parsed.error.issues[0].message}`);
+  return parsed.data;
 }

@@ -2,8 +2,31 @@ import fs from 'node:fs';
 import https from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { backoffDelay } from './backoff';
-import type { PrometheusConnection } from '../config/types';
 import { splitUserinfo } from './url';
+
+/**
+ * How to reach a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics), as the
+ * configuration's `prometheus:` sections spell it (their schema produces this, defaults filled in).
+ */
+export interface PrometheusConnection {
+  url: string;
+  /** Of one request, in ms. */
+  timeout: number;
+  /** Larger answers fail as a bad query. */
+  max_response_bytes: number;
+  /** Attempts after the first for errors that retrying can fix. */
+  retries: number;
+  headers: Record<string, string>;
+  bearer_token?: string;
+  basic_auth?: { username: string; password: string };
+  tls: {
+    ca_file?: string;
+    cert_file?: string;
+    key_file?: string;
+    server_name?: string;
+    insecure_skip_verify: boolean;
+  };
+}
 
 export interface RangeSeries {
   labels: Record<string, string>;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ModelSettings } from '../detector/algorithms/model';
 import { duration, listenAddress, prometheusConnectionSchema } from './types';
 
 const positiveInt = () => z.number().int().min(1);
@@ -170,6 +169,22 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   },
 ];
 
+/** This replica's part of the series: those whose label hash modulo `count` is `index`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** `i/N` with 0 <= i < N (`detector.shard`, `vigil detector --shard`). */
+export const shardSchema = z
+  .string()
+  .regex(/^\d+\/[1-9]\d*$/, 'expected i/N such as 0/3')
+  .refine((s) => Number(s.split('/')[0]) < Number(s.split('/')[1]), 'expected i < N')
+  .transform((s): Shard => {
+    const [index, count] = s.split('/').map(Number);
+    return { index, count };
+  });
+
 /** `detector:` section. */
 export const detectorSchema = z
   .object({
@@ -189,12 +204,7 @@ export const detectorSchema = z
     state_file: z.string().min(1).optional(),
     /** How often the state file is written (and once more at shutdown). */
     snapshot_interval: duration().default(5 * 60_000),
-    /** `i/N`: this replica handles the series whose label hash modulo N is i. */
-    shard: z
-      .string()
-      .regex(/^\d+\/[1-9]\d*$/, 'expected i/N such as 0/3')
-      .refine((s) => Number(s.split('/')[0]) < Number(s.split('/')[1]), 'expected i < N')
-      .default('0/1'),
+    shard: shardSchema.prefault('0/1'),
     backtest: z
       .object({
         /** A point scores only if it is the strongest of this period (one report per episode). */
@@ -221,61 +231,3 @@ export const detectorSchema = z
   });
 
 export type DetectorConfig = z.infer<typeof detectorSchema>;
-
-export interface ResolvedRule extends RuleSettings {
-  name: string;
-  query: string;
-}
-
-/** A rule with every unset key taken from the defaults. */
-export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): ResolvedRule {
-  const { zscore, seasonal, ...flat } = rule;
-  const defined = <T extends object>(o: T | undefined) =>
-    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
-  return {
-    ...defaults,
-    ...defined(flat),
-    zscore: { ...defaults.zscore, ...defined(zscore) },
-    seasonal: { ...defaults.seasonal, ...defined(seasonal) },
-    name: rule.name,
-    query: rule.query,
-  };
-}
-
-/** The algorithms' settings (milliseconds) from a rule's. */
-export function modelSettings(settings: RuleSettings): ModelSettings {
-  const { zscore, seasonal } = settings;
-  return {
-    stepMs: settings.step,
-    direction: settings.direction,
-    combine: settings.combine,
-    forPoints: settings.for_points,
-    clearPoints: settings.clear_points,
-    floor: settings.floor,
-    relativeFloor: settings.relative_floor,
-    zscore: {
-      enabled: zscore.enabled,
-      windowMs: zscore.window,
-      robust: zscore.robust,
-      buckets: zscore.buckets,
-      threshold: zscore.threshold,
-      minPoints: zscore.min_points,
-    },
-    seasonal: {
-      enabled: seasonal.enabled,
-      periodMs: seasonal.period,
-      seasons: seasonal.seasons,
-      resolutionMs: seasonal.resolution,
-      minSeasons: seasonal.min_seasons,
-      threshold: seasonal.threshold,
-      levelHalfLifeMs: seasonal.level_half_life,
-    },
-  };
-}
-
-/** How much history a rule's model needs at start. */
-export function historyNeeded(settings: RuleSettings): number {
-  const zscore = settings.zscore.enabled ? settings.zscore.window : 0;
-  const seasonal = settings.seasonal.enabled ? settings.seasonal.period * settings.seasonal.seasons : 0;
-  return Math.max(zscore, seasonal, settings.step);
-}

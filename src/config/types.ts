@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from '../common/duration';
 import { parseListen } from '../common/listen';
+import type { PrometheusConnection } from '../common/prometheus-client';
 
 /** A duration such as `30s`, `5m`, `1h30m`, `1d` (a bare number is seconds), parsed to ms. */
 export function duration() {
@@ -97,6 +98,4 @@ export const prometheusConnectionSchema = z
       .optional(),
     tls: tlsClientSchema.prefault({}),
   })
-  .strict();
-
-export type PrometheusConnection = z.infer<typeof prometheusConnectionSchema>;
+  .strict() satisfies z.ZodType<PrometheusConnection>;

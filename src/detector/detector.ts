@@ -7,7 +7,6 @@ import type { RunningService } from '../common/service';
 import { redactUrl } from '../common/url';
 import type { DetectorConfig } from '../config/detector';
 import { DetectorEngine, engineMetrics, type RangeSource, type RuleState } from './engine';
-import { parseShard } from './sharding';
 import { loadSnapshot, saveSnapshot } from './snapshot';
 
 export interface DetectorDeps {
@@ -29,7 +28,6 @@ export async function startDetector(
   const engine = new DetectorEngine({
     config,
     source: deps.source ?? new PrometheusClient(config.prometheus),
-    shard: parseShard(config.shard),
     metrics: engineMetrics(registry),
     logger,
   });
@@ -83,7 +81,11 @@ export async function startDetector(
   };
   for (const state of engine.rules) schedule(state);
   logger.info(
-    { rules: engine.rules.map((r) => r.rule.name), prometheus: redactUrl(config.prometheus.url), shard: config.shard },
+    {
+      rules: engine.rules.map((r) => r.rule.name),
+      prometheus: redactUrl(config.prometheus.url),
+      shard: `${config.shard.index}/${config.shard.count}`,
+    },
     'detector started',
   );
 

@@ -3,15 +3,10 @@ import { errorMessage } from '../common/errors';
 import { formatLabels, formatValue } from '../common/exposition';
 import type { Logger } from '../common/logger';
 import { PrometheusError, type RangeSeries } from '../common/prometheus-client';
-import {
-  historyNeeded,
-  modelSettings,
-  resolveRule,
-  type DetectorConfig,
-  type ResolvedRule,
-} from '../config/detector';
+import type { DetectorConfig } from '../config/detector';
 import { SeriesModel, type DetectorName, type ModelSettings, type Verdict } from './algorithms/model';
-import { inShard, seriesKey, seriesLabels, type Shard } from './sharding';
+import { historyNeeded, modelSettings, resolveRule, type ResolvedRule } from './rules';
+import { inShard, seriesKey, seriesLabels } from './sharding';
 
 /** What the engine needs from a Prometheus client (PrometheusClient, or a fake in benchmarks). */
 export interface RangeSource {
@@ -104,7 +99,6 @@ export function engineMetrics(registry: Registry): EngineMetrics {
 export interface EngineOptions {
   config: DetectorConfig;
   source: RangeSource;
-  shard: Shard;
   metrics: EngineMetrics;
   logger: Logger;
   now?: () => number;
@@ -203,11 +197,6 @@ export class DetectorEngine {
     }
   }
 
-  /** One cycle of every rule, concurrently. */
-  async runAll(): Promise<void> {
-    await Promise.all(this.rules.map((rule) => this.runRule(rule)));
-  }
-
   private ingest(state: RuleState, chunk: RangeSeries[]): void {
     const now = this.now();
     let samples = 0;
@@ -216,7 +205,7 @@ export class DetectorEngine {
       samples += series.values.length;
       const labels = seriesLabels(series.labels);
       const key = seriesKey(labels);
-      if (!inShard(key, this.options.shard)) continue;
+      if (!inShard(key, this.options.config.shard)) continue;
       let entry = state.series.get(key);
       if (!entry) {
         const labelText = formatLabels(outputLabels(labels, state.rule.name)).slice(1, -1);

@@ -1,9 +1,4 @@
-import { UserError } from '../common/errors';
-
-export interface Shard {
-  index: number;
-  count: number;
-}
+import type { Shard } from '../config/detector';
 
 /** The source labels that identify a series: all but `__name__`, in a fixed order. */
 export function seriesLabels(metric: Record<string, string>): Record<string, string> {
@@ -31,15 +26,4 @@ export function stableHash(text: string): number {
 
 export function inShard(key: string, shard: Shard): boolean {
   return shard.count === 1 || stableHash(key) % shard.count === shard.index;
-}
-
-/** `i/N` with 0 <= i < N. */
-export function parseShard(text: string): Shard {
-  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = match ? Number(match[1]) : NaN;
-  const count = match ? Number(match[2]) : NaN;
-  if (!match || count < 1 || index >= count) {
-    throw new UserError(`invalid shard "${text}": expected i/N with 0 <= i < N, such as 0/3`);
-  }
-  return { index, count };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load';
-import { resolveRule } from '../../src/config/detector';
+import { resolveRule } from '../../src/detector/rules';
 import { runVigil } from '../helpers/vigil';
 import { tempDir } from '../helpers/tmp';
 

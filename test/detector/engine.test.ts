@@ -6,10 +6,11 @@ import { rootLogger } from '../../src/common/logger';
 import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
 import { parseConfig } from '../../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../../src/detector/engine';
-import { parseShard, seriesKey, seriesLabels, stableHash } from '../../src/detector/sharding';
+import { seriesKey, seriesLabels, stableHash } from '../../src/detector/sharding';
 import { loadSnapshot, saveSnapshot } from '../../src/detector/snapshot';
 import { tempDir } from '../helpers/tmp';
 import { MINUTE } from './series';
+import { runEveryRule } from '../helpers/detector';
 
 /** Both detectors on: a 10-minute season so the seasonal state is exercised too. */
 const seasonalDefaults = {
@@ -59,7 +60,6 @@ function engine(source: RangeSource, detector: object, clock: { now: number }) {
     engine: new DetectorEngine({
       config,
       source,
-      shard: parseShard(config.shard),
       metrics,
       logger,
       now: () => clock.now,
@@ -74,7 +74,7 @@ describe('detector engine', () => {
     const source = new FakeSource();
     const clock = { now: T0 };
     const { engine: e, registry } = engine(source, {}, clock);
-    await e.runAll();
+    await runEveryRule(e);
     // 2 h of history at 1 m: one step to learn the series count, then 1 h chunks.
     expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([
       [-120, -120],
@@ -83,7 +83,7 @@ describe('detector engine', () => {
     ]);
     source.calls = [];
     clock.now = T0 + 2 * MINUTE + 10_000;
-    await e.runAll();
+    await runEveryRule(e);
     expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([[-3, 2]]);
     const samples = await registry.getSingleMetric('vigil_detector_samples_fetched_total')!.get();
     expect(samples.values[0].value).toBe(8 * (121 + 6));
@@ -91,7 +91,7 @@ describe('detector engine', () => {
 
   test('outputs keep source labels (clashing ones as exported_*), drop __name__, add rule and detector', async () => {
     const { engine: e } = engine(new FakeSource(), {}, { now: T0 });
-    await e.runAll();
+    await runEveryRule(e);
     const lines = e.renderOutputs().split('\n');
     expect(lines.filter((l) => l.startsWith('vigil_anomaly_score{'))).toHaveLength(8);
     expect(lines).toContain('# TYPE vigil_anomaly_score gauge');
@@ -107,19 +107,19 @@ describe('detector engine', () => {
   test('requests are sized to max_samples_per_query from the series count', async () => {
     const source = new FakeSource();
     const { engine: e } = engine(source, { max_samples_per_query: 1000 }, { now: T0 });
-    await e.runAll();
+    await runEveryRule(e);
     // 8 series: 125 steps per request at most; 121 steps of history after the first probe step.
     expect(source.calls.map((c) => (c.end - c.start) / MINUTE + 1)).toEqual([1, 60, 60]);
     const tight = new FakeSource();
     tight.hosts = Array.from({ length: 100 }, (_, i) => `h${i}`);
     const { engine: t } = engine(tight, { max_samples_per_query: 1000 }, { now: T0 });
-    await t.runAll();
+    await runEveryRule(t);
     // 100 series: 10 steps per request.
     expect(tight.calls.map((c) => (c.end - c.start) / MINUTE + 1)).toEqual([1, ...new Array(12).fill(10)]);
     // A query that returns nothing is not fetched one step at a time.
     const empty = new FakeSource();
     empty.hosts = [];
-    await engine(empty, {}, { now: T0 }).engine.runAll();
+    await runEveryRule(engine(empty, {}, { now: T0 }).engine);
     expect(empty.calls.map((c) => (c.end - c.start) / MINUTE + 1)).toEqual([1, 60, 60]);
   });
 
@@ -127,13 +127,13 @@ describe('detector engine', () => {
     const source = new FakeSource();
     const clock = { now: T0 };
     const { engine: e } = engine(source, {}, clock);
-    await e.runAll();
+    await runEveryRule(e);
     source.hosts = ['a'];
     clock.now += 4 * MINUTE;
-    await e.runAll();
+    await runEveryRule(e);
     expect(e.rules[0].series.size).toBe(8);
     clock.now += 2 * MINUTE;
-    await e.runAll();
+    await runEveryRule(e);
     expect(e.rules[0].series.size).toBe(1);
     expect(e.renderOutputs().match(/^vigil_anomaly\{/gm)).toHaveLength(1);
   });
@@ -143,7 +143,7 @@ describe('detector engine', () => {
     const sizes: number[] = [];
     for (let i = 0; i < 3; i++) {
       const { engine: e } = engine(new FakeSource(), { shard: `${i}/3` }, { now: T0 });
-      await e.runAll();
+      await runEveryRule(e);
       seen.push(...[...e.rules[0].series.values()].map((s) => /host="(\w)"/.exec(s.labelText)![1]));
       sizes.push(e.rules[0].series.size);
     }
@@ -167,9 +167,9 @@ describe('state snapshot', () => {
       const file = path.join(dir.path, 'state.json');
       const clock = { now: T0 };
       const first = engine(new FakeSource(), { defaults: seasonalDefaults }, clock).engine;
-      await first.runAll();
+      await runEveryRule(first);
       clock.now += 5 * MINUTE;
-      await first.runAll();
+      await runEveryRule(first);
       await saveSnapshot(file, first.rules);
 
       const source = new FakeSource();
@@ -179,8 +179,8 @@ describe('state snapshot', () => {
       // The outputs are back before the first cycle (the latest verdicts are in the snapshot).
       expect(restarted.renderOutputs()).toBe(first.renderOutputs());
       clock.now += 3 * MINUTE;
-      await first.runAll();
-      await restarted.runAll();
+      await runEveryRule(first);
+      await runEveryRule(restarted);
       // Only the new steps and the overlap were fetched, not the 2 h history.
       expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([[2, 8]]);
       expect(restarted.renderOutputs()).toBe(first.renderOutputs());
@@ -196,7 +196,7 @@ describe('state snapshot', () => {
       const file = path.join(dir.path, 'state.json');
       const clock = { now: T0 };
       const first = engine(new FakeSource(), {}, clock).engine;
-      await first.runAll();
+      await runEveryRule(first);
       await saveSnapshot(file, first.rules);
       const changed = engine(
         new FakeSource(),
@@ -233,14 +233,13 @@ describe('state snapshot', () => {
     const e = new DetectorEngine({
       config,
       source: down,
-      shard: parseShard(config.shard),
       metrics: engineMetrics(registry),
       logger,
       now: () => T0,
     });
-    for (let cycle = 0; cycle < 3; cycle++) await e.runAll();
+    for (let cycle = 0; cycle < 3; cycle++) await runEveryRule(e);
     message = 'timeout';
-    await e.runAll();
+    await runEveryRule(e);
     const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 50);
     expect(errors.map((entry) => entry.err)).toEqual(['ECONNREFUSED', 'timeout']);
     const failures = await registry.getSingleMetric('vigil_detector_query_errors_total')!.get();

@@ -1,5 +1,6 @@
 import { SeriesModel } from '../../src/detector/algorithms/model';
-import { modelSettings, ruleSettingsSchema } from '../../src/config/detector';
+import { ruleSettingsSchema } from '../../src/config/detector';
+import { modelSettings } from '../../src/detector/rules';
 import { DAY, HOUR, MINUTE, START, dailyLoad, noise, times } from './series';
 
 /** The shipped defaults, at a 5-minute step. */

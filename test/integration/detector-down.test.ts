@@ -5,8 +5,8 @@ import { rootLogger } from '../../src/common/logger';
 import { PrometheusClient } from '../../src/common/prometheus-client';
 import { parseConfig } from '../../src/config/load';
 import { DetectorEngine, engineMetrics } from '../../src/detector/engine';
-import { parseShard } from '../../src/detector/sharding';
 import { freePort } from '../helpers/net';
+import { runEveryRule } from '../helpers/detector';
 
 /** A Prometheus stand-in over real HTTP that answers 503 while `down`, else one series. */
 async function flakyPrometheus() {
@@ -54,7 +54,6 @@ function detectorFor(url: string) {
     config,
     // A short backoff base keeps the retries quick.
     source: new PrometheusClient(config.prometheus, 5),
-    shard: parseShard(config.shard),
     metrics: engineMetrics(registry),
     logger,
   });
@@ -68,7 +67,7 @@ function detectorFor(url: string) {
 describe('detector when Prometheus is down', () => {
   test('nothing listening: up = 0, an unavailable error counted, no throw', async () => {
     const { engine, metric } = detectorFor(`http://127.0.0.1:${await freePort()}`);
-    await expect(engine.runAll()).resolves.toBeUndefined();
+    await expect(runEveryRule(engine)).resolves.toBeUndefined();
     expect(await metric('vigil_detector_up')).toBe(0);
     expect(await metric('vigil_detector_rule_up', { rule: 'load' })).toBe(0);
     expect(await metric('vigil_detector_query_errors_total', { rule: 'load', kind: 'unavailable' })).toBe(1);
@@ -79,12 +78,12 @@ describe('detector when Prometheus is down', () => {
     const prometheus = await flakyPrometheus();
     try {
       const { engine, metric } = detectorFor(prometheus.url);
-      await engine.runAll();
+      await runEveryRule(engine);
       expect(prometheus.state.requests).toBe(3);
       expect(await metric('vigil_detector_up')).toBe(0);
       expect(engine.rules[0].fetchedUntil).toBeUndefined();
       prometheus.state.down = false;
-      await engine.runAll();
+      await runEveryRule(engine);
       expect(await metric('vigil_detector_up')).toBe(1);
       expect(await metric('vigil_detector_rule_up', { rule: 'load' })).toBe(1);
       expect(engine.rules[0].series.size).toBe(1);

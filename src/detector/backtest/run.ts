@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../common/errors';
-import { modelSettings, type RuleSettings } from '../../config/detector';
+import type { RuleSettings } from '../../config/detector';
+import { modelSettings } from '../rules';
 import { SeriesModel } from '../algorithms/model';
 import { onsetScores } from './anomaly-score';
 import { readSeriesCsv, readWindows, type Series } from './csv';
