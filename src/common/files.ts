@@ -11,3 +11,19 @@ export function readUserFile(file: string): string {
     throw new UserError(`${file}: cannot read: ${reason}`);
   }
 }
+
+/**
+ * Replaces `file` atomically: a temporary file beside it, synced before the rename, so that after
+ * a crash the file holds the old content or the new, never a torn mix.
+ */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  const handle = await fs.promises.open(temporary, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.promises.rename(temporary, file);
+}

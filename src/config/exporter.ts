@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logsSchema } from './logs';
 import { duration, listenAddress } from './types';
 
 /** The `exporter:` section. */
@@ -22,6 +23,8 @@ export const exporterSchema = z
      * starts and on `--check-config`: the config layer cannot import the exporter.
      */
     collectors: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()).default({}),
+    /** Log files to follow and the rules that turn their lines into metrics. */
+    logs: logsSchema,
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { errorMessage } from '../common/errors';
+import { writeFileAtomic } from '../common/files';
 import type { Logger } from '../common/logger';
 import type { Estimate } from './algorithms/estimate';
 import { SeriesModel, type Verdict } from './algorithms/model';
@@ -25,7 +26,7 @@ interface SnapshotFile {
 
 const fingerprint = (state: RuleState) => JSON.stringify(state.rule);
 
-/** Writes atomically (temporary file, then rename): a crash mid-write leaves the old snapshot. */
+/** Writes atomically: a crash mid-write leaves the old snapshot. */
 export async function saveSnapshot(
   file: string,
   rules: readonly RuleState[],
@@ -49,17 +50,7 @@ export async function saveSnapshot(
         ]),
       })),
   };
-  // Synced before the rename: after a crash the file is the old snapshot or the new one, never
-  // a torn one.
-  const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await fs.promises.open(temporary, 'w');
-  try {
-    await handle.writeFile(JSON.stringify(snapshot));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.promises.rename(temporary, file);
+  await writeFileAtomic(file, JSON.stringify(snapshot));
 }
 
 /**
