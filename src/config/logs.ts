@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { duration } from './types';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -127,16 +126,3 @@ export const logsSchema = z
       }),
     );
   });
-
-/** `exporter.collectors.logs`: how the log collector follows its files. */
-export const logSettingsSchema = z
-  .object({
-    /** Read positions, so a restart neither rereads nor skips lines; written atomically. */
-    state_file: z.string().min(1).default('./data/log-positions.json'),
-    poll_interval: duration().default(1000),
-    /** New label sets past this many per metric are counted in vigil_log_series_dropped_total. */
-    max_series_per_metric: z.number().int().min(1).default(1000),
-  })
-  .strict();
-
-export type LogSettings = z.infer<typeof logSettingsSchema>;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MetricFamily } from '../../src/common/exposition';
-import { logSettingsSchema, logsSchema } from '../../src/config/logs';
+import { logsSchema } from '../../src/config/logs';
 import { MetricSink } from '../../src/exporter/exposition';
-import { LogCollector } from '../../src/exporter/logs/collector';
+import { LogCollector } from '../../src/exporter/collectors/logs';
 import { LOG_WRITER, type WriterStep } from '../helpers/log-writer';
 import { startProcess } from '../helpers/process';
 import { tempDir } from '../helpers/tmp';
@@ -30,11 +30,7 @@ afterEach(async () => {
   dir.remove();
 });
 
-function startCollector(
-  files: string[],
-  group: Record<string, unknown> = {},
-  settings: Record<string, unknown> = {},
-) {
+function startCollector(files: string[], group: Record<string, unknown> = {}) {
   const groups = logsSchema.parse([
     {
       files,
@@ -44,11 +40,7 @@ function startCollector(
   ]);
   const collector = new LogCollector(
     groups,
-    logSettingsSchema.parse({
-      state_file: path.join(dir.path, 'state.json'),
-      poll_interval: `${POLL_MS}ms`,
-      ...settings,
-    }),
+    { stateFile: path.join(dir.path, 'state.json'), pollIntervalMs: POLL_MS, maxSeriesPerMetric: 1000 },
     quiet,
   );
   collector.start();

@@ -4,6 +4,7 @@ import { diskstats } from './diskstats';
 import { filesystem } from './filesystem';
 import { hostinfo } from './hostinfo';
 import { loadavg } from './loadavg';
+import { logs } from './logs';
 import { meminfo } from './meminfo';
 import { netclass } from './netclass';
 import { netdev } from './netdev';
@@ -31,6 +32,7 @@ export const COLLECTORS: readonly CollectorDescriptor[] = [
   time,
   os,
   hostinfo,
+  logs,
 ];
 
 export const COLLECTOR_NAMES: readonly string[] = COLLECTORS.map((descriptor) => descriptor.name);

@@ -1,6 +1,6 @@
 import { glob } from 'tinyglobby';
 import { errorMessage } from '../../common/errors';
-import type { LogGroupConfig, LogSettings } from '../../config/logs';
+import type { LogGroupConfig } from '../../config/logs';
 import { FileFollower, type FollowerStats } from './follower';
 import type { RuleSet } from './rules';
 import { readPositions, writePositions, type FilePosition } from './state';
@@ -9,6 +9,12 @@ import { readPositions, writePositions, type FilePosition } from './state';
 const ROUND_BUDGET = 4 * 1024 * 1024;
 /** Positions are written at most this often while reading, and always at close. */
 const SAVE_INTERVAL_MS = 5_000;
+
+export interface TailSettings {
+  /** Where positions are saved across restarts. */
+  readonly stateFile: string;
+  readonly pollIntervalMs: number;
+}
 
 export interface TailerLogger {
   warn(fields: object, msg: string): void;
@@ -38,7 +44,7 @@ export class LogTailer {
 
   constructor(
     private readonly groups: ReadonlyArray<{ config: LogGroupConfig; ruleSets: RuleSet }>,
-    private readonly settings: LogSettings,
+    private readonly settings: TailSettings,
     private readonly logger: TailerLogger,
   ) {
     const longest = Math.max(...groups.map((group) => group.config.max_line_bytes));
@@ -48,10 +54,10 @@ export class LogTailer {
   /** Reads the saved positions and starts the first round. */
   start(): void {
     try {
-      this.positions = readPositions(this.settings.state_file);
+      this.positions = readPositions(this.settings.stateFile);
     } catch (err) {
       this.logger.warn(
-        { file: this.settings.state_file, err: errorMessage(err) },
+        { file: this.settings.stateFile, err: errorMessage(err) },
         'ignoring unreadable log position file; files start at their end',
       );
     }
@@ -76,7 +82,7 @@ export class LogTailer {
     this.timer = setTimeout(() => {
       this.round = this.runRound()
         .catch((err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'log round failed'))
-        .then((more) => this.schedule(more === true ? 0 : this.settings.poll_interval));
+        .then((more) => this.schedule(more === true ? 0 : this.settings.pollIntervalMs));
     }, delayMs);
     this.timer.unref();
   }
@@ -146,10 +152,10 @@ export class LogTailer {
     }
     this.positions = positions;
     try {
-      await writePositions(this.settings.state_file, positions);
+      await writePositions(this.settings.stateFile, positions);
     } catch (err) {
       this.logger.warn(
-        { file: this.settings.state_file, err: errorMessage(err) },
+        { file: this.settings.stateFile, err: errorMessage(err) },
         'cannot save log positions',
       );
     }

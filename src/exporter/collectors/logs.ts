@@ -1,8 +1,11 @@
-import type { LogGroupConfig, LogSettings } from '../../config/logs';
+import { z } from 'zod';
+import type { LogGroupConfig } from '../../config/logs';
+import { duration } from '../../config/types';
 import type { Collector } from '../collector';
+import { defineCollector } from '../descriptor';
 import type { MetricSink } from '../exposition';
-import { compileRules, type LogMetric, type LogRule } from './rules';
-import { LogTailer, type TailerLogger } from './tailer';
+import { compileRules, type LogMetric, type LogRule } from '../logs/rules';
+import { LogTailer, type TailerLogger, type TailSettings } from '../logs/tailer';
 
 /**
  * Numbers parsed from log files (`exporter.logs`). Files are followed in the background from
@@ -14,8 +17,12 @@ export class LogCollector implements Collector {
   private readonly metrics: LogMetric[];
   private readonly rules: LogRule[];
 
-  constructor(groups: readonly LogGroupConfig[], settings: LogSettings, logger: TailerLogger) {
-    const { ruleSets, metrics } = compileRules(groups, settings.max_series_per_metric);
+  constructor(
+    groups: readonly LogGroupConfig[],
+    settings: TailSettings & { maxSeriesPerMetric: number },
+    logger: TailerLogger,
+  ) {
+    const { ruleSets, metrics } = compileRules(groups, settings.maxSeriesPerMetric);
     this.metrics = metrics;
     this.rules = ruleSets.flatMap((set) => set.rules);
     this.tailer = new LogTailer(
@@ -95,3 +102,31 @@ export class LogCollector implements Collector {
     for (const metric of this.metrics) dropped.add(metric.dropped, metric.name);
   }
 }
+
+const settings = {
+  /** Read positions, so a restart neither rereads nor skips lines; written atomically. */
+  state_file: z.string().min(1).default('./data/log-positions.json'),
+  /** How often files are checked for new lines, new files and rotation. */
+  poll_interval: duration().default(1000),
+  /** New label sets past this many per metric are counted in vigil_log_series_dropped_total. */
+  max_series_per_metric: z.number().int().min(1).default(1000),
+};
+
+/** On when `exporter.logs` lists files; its settings say how they are followed. */
+export const logs = defineCollector({
+  name: 'logs',
+  enabledByDefault: true,
+  settings,
+  create: (own: z.output<z.ZodObject<typeof settings>>, { config, logger }) =>
+    config.logs.length === 0
+      ? undefined
+      : new LogCollector(
+          config.logs,
+          {
+            stateFile: own.state_file,
+            pollIntervalMs: own.poll_interval,
+            maxSeriesPerMetric: own.max_series_per_metric,
+          },
+          logger ?? { warn: () => undefined },
+        ),
+});
