@@ -40,6 +40,15 @@ export class MetricSink {
     return this.family(name, help, 'gauge', labelNames);
   }
 
+  untyped(name: string, help: string, labelNames: readonly string[] = []): FamilyBuilder {
+    return this.family(name, help, 'untyped', labelNames);
+  }
+
+  /** A family read whole from elsewhere (a text file). */
+  addFamily(family: MetricFamily): void {
+    this.families.push(family);
+  }
+
   /** A family declared once as a constant, for collectors that share it (Linux and portable). */
   declared(spec: FamilySpec): FamilyBuilder {
     return this.family(spec.name, spec.help, spec.type, spec.labels ?? []);

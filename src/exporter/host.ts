@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { adjtimex, pageSize, type ClockState } from './libc';
 
 /** Where the host's filesystems are: `/proc`, `/sys`, `/` normally; elsewhere in a container. */
 export interface HostPaths {
@@ -43,6 +44,10 @@ export interface Host {
   now(): number;
   timeZone(): { name: string; offsetSeconds: number };
   uname(): Uname;
+  /** adjtimex(2) read-only: the kernel clock's synchronisation state (Linux). */
+  clock(): Promise<ClockState>;
+  /** The kernel's page size in bytes (Linux). */
+  pageSize(): Promise<number>;
 }
 
 export function procPath(host: Host, ...parts: string[]): string {
@@ -51,6 +56,15 @@ export function procPath(host: Host, ...parts: string[]): string {
 
 export function sysPath(host: Host, ...parts: string[]): string {
   return path.join(host.paths.sysfs, ...parts);
+}
+
+/** A /proc or /sys file holding one number (`nf_conntrack_max`, `entropy_avail`). */
+export function readNumber(host: Host, file: string): number {
+  const text = host.readText(file).trim();
+  const value = Number(text);
+  if (text === '' || Number.isNaN(value))
+    throw new Error(`${file}: expected a number, got ${JSON.stringify(text)}`);
+  return value;
 }
 
 export function rootfsPath(host: Host, ...parts: string[]): string {
@@ -92,6 +106,8 @@ export function realHost(paths: HostPaths = DEFAULT_PATHS): Host {
       version: os.version(),
       machine: os.machine(),
     }),
+    clock: adjtimex,
+    pageSize,
   };
 }
 

@@ -25,6 +25,26 @@ export function fakeStatfs(mountPoint: string): FsStats {
   };
 }
 
+/** adjtimex(2) as recorded on an unsynchronised VM. */
+export const FIXTURE_TIMEX = {
+  offset: 0,
+  freq: 0,
+  maxerror: 16_000_000,
+  esterror: 16_000_000,
+  status: 64,
+  constant: 2,
+  tick: 10_000,
+  ppsfreq: 0,
+  jitter: 0,
+  shift: 0,
+  stabil: 0,
+  jitcnt: 0,
+  calcnt: 0,
+  errcnt: 0,
+  stbcnt: 0,
+  tai: 0,
+};
+
 /** The recorded /proc, /sys and / trees, with a fixed clock, uname and statfs. */
 export function fixtureHost(overrides: Partial<Host> = {}): Host {
   const real = realHost({
@@ -44,6 +64,8 @@ export function fixtureHost(overrides: Partial<Host> = {}): Host {
       version: '#1 SMP PREEMPT_DYNAMIC @0',
       machine: 'x86_64',
     }),
+    clock: async () => ({ state: 5, timex: FIXTURE_TIMEX }),
+    pageSize: async () => 4096,
     ...overrides,
   };
 }

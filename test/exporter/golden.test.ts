@@ -13,16 +13,20 @@ const GOLDEN = path.join(FIXTURES, 'golden.prom');
  */
 describe('golden /metrics over the fixture tree', () => {
   it('matches test/fixtures/exporter/golden.prom', async () => {
-    const config = exporterSchema.parse({ paths: FIXTURE_PATHS });
+    const config = exporterSchema.parse({
+      paths: FIXTURE_PATHS,
+      collectors: { textfile: { directory: path.join(FIXTURES, 'textfile') } },
+    });
     const metrics = createHostMetrics(config, {
       host: fixtureHost(),
       inventory: async () => FIXTURE_INVENTORY,
       platform: 'linux',
     });
-    const text = (await metrics.render('text')).replace(
-      /^(node_scrape_collector_duration_seconds\{[^}]*\}) .*$/gm,
-      '$1 0',
-    );
+    // Durations, and the checkout's path and file times, differ from run to run.
+    const text = (await metrics.render('text'))
+      .replace(/^(node_scrape_collector_duration_seconds\{[^}]*\}) .*$/gm, '$1 0')
+      .replaceAll(FIXTURES, '<fixtures>')
+      .replace(/^(node_textfile_mtime_seconds\{[^}]*\}) .*$/gm, '$1 0');
     if (process.env.UPDATE_GOLDEN) fs.writeFileSync(GOLDEN, text);
     expect(text).toBe(fs.readFileSync(GOLDEN, 'utf8'));
   });

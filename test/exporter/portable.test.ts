@@ -38,6 +38,7 @@ describe('macOS and Windows collectors', () => {
       'stat',
       'uname',
       'time',
+      'textfile',
       'hostinfo',
     ]);
     const families = new Map(sink.families.map((f) => [f.name, f]));
