@@ -8,7 +8,7 @@ import { PrometheusClient } from '../common/prometheus-client';
 import type { RunningService } from '../common/service';
 import type { BridgeConfig } from '../config/bridge';
 import type { Channel } from './channels/channel';
-import { createChannel } from './channels';
+import { createChannel, parseChannels } from './channels';
 import { Dispatcher } from './dispatcher';
 import { Enricher } from './enrich';
 import { GraphStore } from './graphs';
@@ -23,6 +23,7 @@ const GRAPH_ID = /^([A-Za-z0-9_-]{22})\.png$/;
 /** Starts `vigil bridge`: webhook intake, spool, dispatcher, status page, graphs, watchdog. */
 export async function startBridge(config: BridgeConfig): Promise<RunningService> {
   const log = componentLogger('bridge');
+  const channelConfigs = parseChannels(config.channels);
   const metrics = new BridgeMetrics();
   const { spool, contents } = await Spool.open(config.spool_dir).catch((err: unknown) => {
     throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
@@ -32,8 +33,8 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   }
   const tls = config.tls
     ? {
-        cert: readFile(config.tls.cert_file, 'bridge.tls.cert_file'),
-        key: readFile(config.tls.key_file, 'bridge.tls.key_file'),
+        cert: readUserFile(config.tls.cert_file, 'bridge.tls.cert_file'),
+        key: readUserFile(config.tls.key_file, 'bridge.tls.key_file'),
       }
     : undefined;
 
@@ -112,8 +113,11 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
 
   const bridgeUrl = config.external_url ?? defaultExternalUrl(config.listen, server.url, Boolean(tls));
   try {
-    config.channels.forEach((c, i) =>
-      channels.set(c.name, createChannel(c, i, { timeZone: config.timezone, bridgeUrl })),
+    channelConfigs.forEach((c, i) =>
+      channels.set(
+        c.name,
+        createChannel(c, { timeZone: config.timezone, bridgeUrl, where: `bridge.channels[${i}]` }),
+      ),
     );
   } catch (err) {
     await server.close();
@@ -177,14 +181,6 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       await Promise.all([...channels.values()].map((c) => c.close()));
     },
   };
-}
-
-function readFile(file: string, key: string): string {
-  try {
-    return readUserFile(file);
-  } catch (err) {
-    throw new UserError(`${key}: ${errorMessage(err)}`);
-  }
 }
 
 /** A webhook anyone can reach makes Prometheus run what they send: say so when there is no auth. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { RunningService } from '../common/service';
 import { checkExporterConfig } from './exporter';
 import {
+  checkChannels,
   prepare,
   reportConfigOk,
   runUntilSignal,
@@ -20,6 +21,7 @@ export function registerAll(program: Command): void {
   ).action(async (flags: CommonOptions) => {
     const config = prepare(flags);
     checkExporterConfig(config.exporter, flags.config);
+    await checkChannels(flags, config);
     if (flags.checkConfig) {
       reportConfigOk(flags);
       return;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  checkChannels,
   prepare,
   reportConfigOk,
   runUntilSignal,
@@ -16,7 +17,9 @@ export function registerBridge(program: Command): void {
         'receive Alertmanager webhooks and deliver notifications with graphs and data (default :9112)',
       ),
   ).action(async (flags: CommonOptions) => {
-    const config = prepare(flags).bridge;
+    const whole = prepare(flags);
+    await checkChannels(flags, whole);
+    const config = whole.bridge;
     if (flags.listen !== undefined) config.listen = flags.listen;
     if (flags.checkConfig) {
       reportConfigOk(flags);

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { UserError } from '../common/errors';
 import { LOG_LEVELS, setLogLevel, type LogLevel } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import type { RunningService } from '../common/service';
@@ -30,6 +31,20 @@ export function withCommonOptions(command: Command, { listen = true } = {}): Com
 export function prepare(options: CommonOptions): Config {
   setLogLevel(options.logLevel);
   return loadConfig(options.config);
+}
+
+/**
+ * Checks each bridge channel against its type's schema (kept in the channel's file, so only the
+ * commands that run the bridge load them), naming the file as configuration errors do.
+ */
+export async function checkChannels(options: CommonOptions, config: Config): Promise<void> {
+  const { parseChannels } = await import('../bridge/channels');
+  try {
+    parseChannels(config.bridge.channels);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`${options.config ?? 'config'}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Prints the verdict of `--check-config` on stdout, as `promtool check config` does. */

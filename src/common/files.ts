@@ -1,14 +1,17 @@
 import fs from 'node:fs';
 import { UserError } from './errors';
 
-/** A file the user named (data, labels, secrets), or a one-line error that names it. */
-export function readUserFile(file: string): string {
+/**
+ * A file the user named (data, labels, secrets), or a one-line error that names it, after the
+ * configuration key that named it when there is one.
+ */
+export function readUserFile(file: string, key?: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message);
-    throw new UserError(`${file}: cannot read: ${reason}`);
+    throw new UserError(`${key === undefined ? '' : `${key}: `}${file}: cannot read: ${reason}`);
   }
 }
 

@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import https from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { backoffDelay } from './backoff';
 import { splitUserinfo } from './url';
+import { tlsConnectOptions } from './tls';
 
 /**
  * How to reach a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics), as the
@@ -114,7 +114,6 @@ export class PrometheusClient {
     // Credentials in the URL become basic auth, so `url` (printed in logs and errors) holds none.
     const { url, auth } = splitUserinfo(connection.url);
     this.url = url.replace(/\/+$/, '');
-    const tls = connection.tls;
     const headers: Record<string, string> = { ...connection.headers };
     if (connection.bearer_token) headers.Authorization = `Bearer ${connection.bearer_token}`;
     this.http = axios.create({
@@ -122,14 +121,7 @@ export class PrometheusClient {
       timeout: connection.timeout,
       headers,
       auth: connection.basic_auth ?? auth,
-      httpsAgent: new https.Agent({
-        keepAlive: true,
-        ca: tls.ca_file ? fs.readFileSync(tls.ca_file) : undefined,
-        cert: tls.cert_file ? fs.readFileSync(tls.cert_file) : undefined,
-        key: tls.key_file ? fs.readFileSync(tls.key_file) : undefined,
-        servername: tls.server_name,
-        rejectUnauthorized: !tls.insecure_skip_verify,
-      }),
+      httpsAgent: new https.Agent({ keepAlive: true, ...tlsConnectOptions(connection.tls) }),
       // Prometheus answers 400/422 with a JSON error body worth reading.
       validateStatus: () => true,
       maxContentLength: connection.max_response_bytes,

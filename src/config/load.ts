@@ -64,16 +64,17 @@ function resolve(node: unknown, path: Path, env: NodeJS.ProcessEnv): unknown {
   return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const where = formatPath(issue.path);
+/** One schema problem as `key.path: reason`; `prefix` is where the checked value sits in the file. */
+export function describeIssue(issue: z.core.$ZodIssue, prefix: ReadonlyArray<PropertyKey> = []): string {
+  const path = [...prefix, ...issue.path];
   if (issue.code === 'unrecognized_keys') {
-    return `${formatPath([...issue.path, issue.keys[0]])}: unknown key`;
+    return `${formatPath([...path, issue.keys[0]])}: unknown key`;
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     const first = issue.errors.flat()[0];
-    if (first) return describeIssue({ ...first, path: [...issue.path, ...first.path] });
+    if (first) return describeIssue({ ...first, path: [...issue.path, ...first.path] }, prefix);
   }
-  return `${where}: ${issue.message}`;
+  return `${formatPath(path)}: ${issue.message}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseDuration } from '../common/duration';
 import { parseListen } from '../common/listen';
 import type { PrometheusConnection } from '../common/prometheus-client';
+import { parseMatcher, type Matcher } from '../common/matchers';
 
 /** A duration such as `30s`, `5m`, `1h30m`, `1d` (a bare number is seconds), parsed to ms. */
 export function duration() {
@@ -76,6 +77,31 @@ export const tlsClientSchema = z
     insecure_skip_verify: z.boolean().default(false),
   })
   .strict();
+
+/** How an HTTP channel reaches its peer: the one schema the HTTP delivery helper takes. */
+export const httpClientSchema = z
+  .object({
+    /** Whole request, connection to the last byte of the answer. */
+    timeout: duration().default(10_000),
+    /** Forward proxy (https targets are tunnelled with CONNECT). */
+    proxy_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    tls: tlsClientSchema.prefault({}),
+  })
+  .strict();
+
+export type HttpClientSettings = z.infer<typeof httpClientSchema>;
+
+/** A label matcher in Alertmanager's syntax (`severity="critical"`), parsed at load time. */
+export function matcher() {
+  return z.string().transform((text, ctx): Matcher => {
+    try {
+      return parseMatcher(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+}
 
 /** How to reach a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics). */
 export const prometheusConnectionSchema = z

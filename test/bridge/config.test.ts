@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { parseChannels } from '../../src/bridge/channels';
 import { parseConfig } from '../../src/config/load';
 import { tempDir } from '../helpers/tmp';
 import { runVigil } from '../helpers/vigil';
@@ -26,7 +27,9 @@ describe('bridge configuration', () => {
     const bridge = parseConfig({
       bridge: { channels: [mail], dedup_window: '5m', watchdog: { enabled: true, timeout: '2m' } },
     }).bridge;
-    expect(bridge.channels[0]).toMatchObject({
+    expect(parseChannels(bridge.channels)[0]).toMatchObject({
+      send_resolved: true,
+      matchers: [],
       cc: [],
       attach_csv: true,
       smtp: { host: 'localhost', port: 587, secure: false },
@@ -36,14 +39,33 @@ describe('bridge configuration', () => {
   });
 
   it.each([
+    [{ ...mail, smtp: { port: 'abc' } }, 'bridge.channels[0].smtp.port: expected integer 1-65535, got "abc"'],
     [
-      { channels: [{ ...mail, smtp: { port: 'abc' } }] },
-      'bridge.channels[0].smtp.port: expected integer 1-65535, got "abc"',
+      { ...mail, type: 'pager' },
+      'bridge.channels[0].type: unknown channel type "pager" (expected one of email',
     ],
+    [{ ...mail, to: [] }, 'bridge.channels[0].to: expected at least one recipient'],
+    [
+      { ...mail, matchers: ['severity=~"(crit"'] },
+      'bridge.channels[0].matchers[0]: invalid regular expression',
+    ],
+    [{ ...mail, matchers: ['severity'] }, 'bridge.channels[0].matchers[0]: expected a matcher such as'],
+    [
+      { ...mail, templates: { subject: 'x', subject_file: '/etc/hostname' } },
+      'bridge.channels[0].templates.subject: set either subject or subject_file',
+    ],
+    [{ ...mail, templates: { title: 'x' } }, 'bridge.channels[0].templates.title: unknown key'],
+    [{ ...mail, rate_limit: { per_second: -1 } }, 'bridge.channels[0].rate_limit.per_second: '],
+  ])('rejects the channel %j with its key path', (channel, message) => {
+    expect(() => parseChannels(parseConfig({ bridge: { channels: [channel] } }).bridge.channels)).toThrow(
+      message,
+    );
+  });
+
+  it.each([
     [{ channels: [mail], routes: { default: ['nope'] } }, 'bridge.routes.default[0]: unknown channel "nope"'],
     [{ channels: [mail, mail] }, 'bridge.channels[1].name: duplicate channel "ops-mail"'],
-    [{ channels: [{ ...mail, type: 'pager' }] }, 'bridge.channels[0].type: '],
-    [{ channels: [{ ...mail, to: [] }] }, 'bridge.channels[0].to: expected at least one recipient'],
+    [{ channels: [{ ...mail, name: 'a b' }] }, 'bridge.channels[0].name: expected letters'],
     [{ timezone: 'Mars/Olympus' }, 'bridge.timezone: unknown time zone "Mars/Olympus"'],
     [{ retry: { max_age: 'forever' } }, 'bridge.retry.max_age: expected a duration'],
     [{ spool: './x' }, 'bridge.spool: unknown key'],
@@ -58,7 +80,7 @@ describe('bridge configuration', () => {
       const bridge = parseConfig({
         bridge: { channels: [{ ...mail, smtp: { password_file: path.join(dir.path, 'smtp') } }] },
       }).bridge;
-      expect(bridge.channels[0].smtp.password).toBe('s3cret');
+      expect(parseChannels(bridge.channels)[0]).toMatchObject({ smtp: { password: 's3cret' } });
     } finally {
       dir.remove();
     }

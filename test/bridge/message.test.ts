@@ -42,7 +42,7 @@ describe('subject', () => {
 });
 
 describe('message templates', () => {
-  const templates = loadTemplates();
+  const templates = loadTemplates('email');
 
   it('escapes hostile label and annotation values in HTML and links only http(s)', () => {
     const n = notification({
@@ -55,7 +55,7 @@ describe('message templates', () => {
       generatorURL: 'javascript:alert(2)',
     });
     const view = buildView(enriched(n), { route: 'default', timeZone: 'UTC', now: NOW });
-    const html = templates.html(view);
+    const html = templates.render('html', view);
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<img src=x');
     expect(html).not.toContain('href="http://evil"');
@@ -73,7 +73,7 @@ describe('message templates', () => {
       now: NOW,
       bridgeUrl: 'http://bridge:9112',
     });
-    const text = templates.text(view);
+    const text = templates.render('text', view);
     expect(text).toContain('== FIRING: HostHighCpu - CPU busy on web-1');
     expect(text).toContain('instance = web-1');
     expect(text).toContain('Started: 23 Nov 2026, 15:02:00 CET');
@@ -83,7 +83,7 @@ describe('message templates', () => {
       `Silence: http://alertmanager.example:9093/#/silences/new?filter=${encodeURIComponent('{alertname="HostHighCpu", instance="web-1", job="node", severity="critical"}')}`,
     );
     expect(text).toContain('Source: http://prometheus.example:9090/graph?g0.expr=');
-    const html = templates.html(view);
+    const html = templates.render('html', view);
     expect(html).toContain('href="https://runbooks.example/cpu"');
     expect(html).toContain('#c53a32'); // the firing colour
   });
@@ -94,11 +94,11 @@ describe('message templates', () => {
       timeZone: 'UTC',
       now: NOW,
     });
-    const html = templates.html(view);
+    const html = templates.render('html', view);
     expect(view.headline).toBe('Resolved: HostHighCpu');
     expect(html).toContain('#2e8b3e');
     expect(html).not.toContain('background:#c53a32');
-    expect(templates.text(view)).toContain('Ended:   23 Nov 2026, 14:30:00 UTC (28m)');
+    expect(templates.render('text', view)).toContain('Ended:   23 Nov 2026, 14:30:00 UTC (28m)');
   });
 
   it('takes user templates from files and fails early on broken ones', () => {
@@ -106,16 +106,16 @@ describe('message templates', () => {
     try {
       const file = path.join(dir.path, 'mail.txt');
       fs.writeFileSync(file, 'Custom: {{#each alerts}}{{name}}@{{labels.0.value}}{{/each}}');
-      const custom = loadTemplates({ text_file: file, subject: 'ALERT {{headline}}\nBcc: x' });
+      const custom = loadTemplates('email', { text_file: file, subject: 'ALERT {{headline}}\nBcc: x' });
       const view = buildView(enriched(notification()), { route: 'default', timeZone: 'UTC', now: NOW });
-      expect(custom.text(view)).toBe('Custom: HostHighCpu@web-1');
-      expect(custom.subject(view)).toBe('ALERT 1 alert firing: HostHighCpu Bcc: x');
+      expect(custom.render('text', view)).toBe('Custom: HostHighCpu@web-1');
+      expect(custom.render('subject', view)).toBe('ALERT 1 alert firing: HostHighCpu Bcc: x');
       const broken = path.join(dir.path, 'broken.html');
       fs.writeFileSync(broken, '{{#each alerts}}');
-      expect(() => loadTemplates({ html_file: broken }, 'bridge.channels[0].templates')).toThrow(
+      expect(() => loadTemplates('email', { html_file: broken }, 'bridge.channels[0].templates')).toThrow(
         /^bridge\.channels\[0\]\.templates\.html_file: invalid template: /,
       );
-      expect(() => loadTemplates({ text_file: path.join(dir.path, 'missing') })).toThrow(
+      expect(() => loadTemplates('email', { text_file: path.join(dir.path, 'missing') })).toThrow(
         /^templates\.text_file: .*missing: cannot read: no such file$/,
       );
     } finally {

@@ -79,7 +79,7 @@ describe('config', () => {
       smtp: { host: 'localhost', username: 'vigil', password_file: secret },
     };
     const config = parseConfig({ bridge: { channels: [channel] } }, {});
-    expect(config.bridge.channels[0].smtp.password).toBe('s3cret');
+    expect(config.bridge.channels[0]).toMatchObject({ smtp: { password: 's3cret' } });
     const missing = { ...channel, smtp: { ...channel.smtp, password_file: '/nonexistent/pw' } };
     expect(() => parseConfig({ bridge: { channels: [missing] } }, {})).toThrow(
       'bridge.channels[0].smtp.password_file: /nonexistent/pw: cannot read: no such file',

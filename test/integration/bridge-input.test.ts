@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -11,6 +10,7 @@ import { freePort } from '../helpers/net';
 import { startProcess, type StartedProcess } from '../helpers/process';
 import { startPrometheus, type StartedPrometheus } from '../helpers/prometheus';
 import { tempDir } from '../helpers/tmp';
+import { selfSignedCert } from '../helpers/tls';
 import { startVigil, VIGIL_CLI, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
 
@@ -256,29 +256,7 @@ describe('bridge TLS listener and basic auth', () => {
   });
 
   it('serves the webhook over HTTPS with basic auth, as Alertmanager http_config sends it', async () => {
-    const cert = path.join(dir.path, 'cert.pem');
-    const key = path.join(dir.path, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=localhost',
-        '-days',
-        '1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const { cert, key } = selfSignedCert(dir.path);
     const port = await freePort();
     const configFile = path.join(dir.path, 'vigil.yml');
     fs.writeFileSync(

@@ -1,43 +1,76 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { tlsConnectOptions } from '../../common/tls';
 import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { Attachment } from 'nodemailer/lib/mailer';
-import type { EmailChannelConfig } from '../../config/bridge';
+import { z } from 'zod';
+import { channelSchema } from '../../config/bridge';
+import { duration, port, tlsClientSchema } from '../../config/types';
 import { buildView } from '../render/message';
-import { loadTemplates, type MessageTemplates } from '../render/templates';
-import { DeliveryError, type Channel, type DeliveryReceipt, type OutgoingMessage } from './channel';
+import { loadTemplates, templateParts, type Templates } from '../render/templates';
+import {
+  defineChannel,
+  DeliveryError,
+  type ChannelContext,
+  type DeliveryReceipt,
+  type Notifier,
+  type OutgoingMessage,
+} from './channel';
 
-export interface EmailChannelOptions {
-  /** Bridge time zone, unless the channel sets its own. */
-  timeZone: string;
-  /** Base URL of the bridge as people reach it (graph links, status page). */
-  bridgeUrl?: string;
-  now?: () => number;
-}
+export const emailSchema = channelSchema(
+  'email',
+  { templates: templateParts('email'), rateLimit: { per_second: 0, burst: 1 } },
+  {
+    from: z.string().min(3),
+    to: z.array(z.string().min(3)).min(1, 'expected at least one recipient'),
+    cc: z.array(z.string().min(3)).default([]),
+    smtp: z
+      .object({
+        host: z.string().default('localhost'),
+        port: port().default(587),
+        /** Implicit TLS (port 465). Otherwise STARTTLS is used when the server offers it. */
+        secure: z.boolean().default(false),
+        /** Refuse to send unless STARTTLS succeeds. */
+        require_tls: z.boolean().default(false),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        /** Name sent in EHLO; default: the host name. */
+        hello: z.string().optional(),
+        timeout: duration().default(30_000),
+        tls: tlsClientSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** Attach the plotted data of each graph as CSV. */
+    attach_csv: z.boolean().default(true),
+  },
+);
+
+export type EmailChannelConfig = z.infer<typeof emailSchema>;
+
+export const email = defineChannel({
+  type: 'email',
+  schema: emailSchema,
+  create: (config, context) => new EmailChannel(config, context),
+});
 
 /**
  * E-mail over SMTP (nodemailer): implicit TLS or STARTTLS, optional auth. HTML and text parts, each
  * graph inline by cid, the plotted data as CSV attachments. All mails about one alert group thread
  * together (References/In-Reply-To), so the resolved mail lands under the firing one.
  */
-export class EmailChannel implements Channel {
-  readonly type = 'email';
-  readonly name: string;
+export class EmailChannel implements Notifier {
   private readonly transport: Transporter<SMTPPool.SentMessageInfo>;
-  private readonly templates: MessageTemplates;
+  private readonly templates: Templates<'email'>;
   private readonly domain: string;
 
   constructor(
     private readonly config: EmailChannelConfig,
-    private readonly options: EmailChannelOptions,
-    where = `bridge.channels.${config.name}`,
+    private readonly options: ChannelContext,
   ) {
-    this.name = config.name;
-    this.templates = loadTemplates(config.templates, `${where}.templates`);
+    this.templates = loadTemplates('email', config.templates, `${options.where}.templates`);
     this.domain = /@([^>\s]+)>?\s*$/.exec(config.from)?.[1] ?? 'vigil.invalid';
     const smtp = config.smtp;
-    const tls = smtp.tls;
     // Pooled: a new SMTP connection costs a greeting delay (100 ms at smtp-server, more at MTAs that
     // guard against early talkers); a burst of notifications reuses a few open connections instead.
     this.transport = nodemailer.createTransport({
@@ -52,13 +85,7 @@ export class EmailChannel implements Channel {
       connectionTimeout: smtp.timeout,
       greetingTimeout: smtp.timeout,
       socketTimeout: smtp.timeout,
-      tls: {
-        ca: tls.ca_file ? fs.readFileSync(tls.ca_file) : undefined,
-        cert: tls.cert_file ? fs.readFileSync(tls.cert_file) : undefined,
-        key: tls.key_file ? fs.readFileSync(tls.key_file) : undefined,
-        servername: tls.server_name,
-        rejectUnauthorized: !tls.insecure_skip_verify,
-      },
+      tls: tlsConnectOptions(smtp.tls),
     });
   }
 
@@ -103,11 +130,11 @@ export class EmailChannel implements Channel {
         from: this.config.from,
         to: this.config.to,
         cc: this.config.cc.length > 0 ? this.config.cc : undefined,
-        subject: this.templates.subject(view),
-        text: this.templates.text(view),
-        html: this.templates.html(view),
+        subject: this.templates.render('subject', view),
+        text: this.templates.render('text', view),
+        html: this.templates.render('html', view),
         attachments,
-        messageId: `<${message.id}.${this.name}@${this.domain}>`,
+        messageId: `<${message.id}.${this.config.name}@${this.domain}>`,
         // Every mail of the group refers to one thread id; the resolved one replies to it.
         references: thread,
         inReplyTo: n.status === 'resolved' ? thread : undefined,
@@ -122,7 +149,7 @@ export class EmailChannel implements Channel {
   /** The same group and alert start give the same id, whoever sends it and however often. */
   private threadKey(groupKey: string, starts: number[]): string {
     const first = Math.min(...starts);
-    return `thread.${createHash('sha256').update(`${this.name}\n${groupKey}\n${first}`).digest('hex').slice(0, 24)}`;
+    return `thread.${createHash('sha256').update(`${this.config.name}\n${groupKey}\n${first}`).digest('hex').slice(0, 24)}`;
   }
 
   async close(): Promise<void> {

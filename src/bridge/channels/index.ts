@@ -1,17 +1,52 @@
-import type { ChannelConfig } from '../../config/bridge';
-import type { Channel } from './channel';
-import { EmailChannel } from './email';
+import { UserError } from '../../common/errors';
+import { formatPath } from '../../common/key-path';
+import type { ChannelBaseConfig } from '../../config/bridge';
+import { describeIssue } from '../../config/load';
+import { ConfiguredChannel, type ChannelContext, type ChannelDefinition } from './channel';
+import { email } from './email';
 
-export interface ChannelOptions {
-  timeZone: string;
-  bridgeUrl?: string;
+/** Every channel type: a new one is a file exporting its definition, and its line here. */
+const CHANNELS: readonly ChannelDefinition[] = [email];
+
+const BY_TYPE = new Map(CHANNELS.map((definition) => [definition.type, definition]));
+
+export const CHANNEL_TYPES: readonly string[] = CHANNELS.map((definition) => definition.type);
+
+/**
+ * Checks each entry of `bridge.channels` against its type's schema; the first problem becomes a
+ * one-line UserError with its key path (`bridge.channels[2].smtp.port: expected integer 1-65535`).
+ */
+export function parseChannels(
+  entries: ReadonlyArray<{ type: string; [key: string]: unknown }>,
+  path: ReadonlyArray<string | number> = ['bridge', 'channels'],
+): ChannelBaseConfig[] {
+  return entries.map((entry, index) => {
+    const definition = BY_TYPE.get(entry.type);
+    if (definition === undefined) {
+      throw new UserError(
+        `${formatPath([...path, index, 'type'])}: unknown channel type ${JSON.stringify(entry.type)} (expected one of ${CHANNEL_TYPES.join(', ')})`,
+      );
+    }
+    const result = definition.schema.safeParse(entry);
+    if (!result.success) {
+      const issues = result.error.issues;
+      const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+      throw new UserError(`${describeIssue(issues[0], [...path, index])}${more}`);
+    }
+    return result.data;
+  });
 }
 
-/** The one place a channel type becomes a Channel. */
-export function createChannel(config: ChannelConfig, index: number, options: ChannelOptions): Channel {
-  const where = `bridge.channels[${index}]`;
-  switch (config.type) {
-    case 'email':
-      return new EmailChannel(config, options, where);
-  }
+/** The one place a checked channel configuration becomes a Channel. */
+export function createChannel(
+  config: ChannelBaseConfig,
+  context: Omit<ChannelContext, 'where'> & { where?: string },
+): ConfiguredChannel {
+  const definition = BY_TYPE.get(config.type);
+  if (definition === undefined) throw new UserError(`${context.where}: unknown channel type ${config.type}`);
+  const notifier = definition.create(config, {
+    ...context,
+    where: context.where ?? `channel ${config.name}`,
+  });
+  return new ConfiguredChannel(config, notifier, (context.now ?? Date.now)());
 }

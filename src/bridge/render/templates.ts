@@ -1,56 +1,120 @@
 import Handlebars from 'handlebars';
-import { errorMessage, UserError } from '../../common/errors';
+import { UserError } from '../../common/errors';
 import { readUserFile } from '../../common/files';
-import { headerSafe, type MessageView } from './message';
+import { ESCAPERS, escapeDeep, type Markup } from './escape';
+import { headerSafe, type AlertView, type MessageView } from './message';
 
 /**
- * Message templates (Handlebars). The HTML template escapes every {{value}}; the text and subject
- * templates do not need to, and the subject is forced onto one line afterwards. Users replace any of
- * the three from files; the built-in ones are below.
+ * The template sets of every channel type, with their built-in defaults, in one place. Every part
+ * renders the one message view (a `message` part the whole view, an `alert` part one alert of it,
+ * the whole view as @root). Values reach a part already escaped for its markup, so `{{value}}` and
+ * `{{{value}}}` are equally safe in user templates; one-line parts (subjects, titles) are also
+ * forced onto one line. Users replace any part in the channel's `templates:` (`<part>: inline` or
+ * `<part>_file: path`); a broken template fails at start, not at 3 a.m.
  */
 
-export interface MessageTemplates {
-  subject(view: MessageView): string;
-  html(view: MessageView): string;
-  text(view: MessageView): string;
-}
-
-export interface TemplateSources {
-  subject?: string;
-  html_file?: string;
-  text_file?: string;
+interface PartSpec {
+  scope: 'message' | 'alert';
+  markup: Markup;
+  oneLine?: boolean;
+  source: string;
 }
 
 const hb = Handlebars.create();
+hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 
-export function loadTemplates(sources: TemplateSources = {}, where = 'templates'): MessageTemplates {
-  const read = (file: string | undefined, key: string): string | undefined => {
-    if (file === undefined) return undefined;
-    try {
-      return readUserFile(file);
-    } catch (err) {
-      throw new UserError(`${where}.${key}: ${errorMessage(err)}`);
-    }
-  };
-  const compile = (source: string, key: string, escape: boolean): HandlebarsTemplateDelegate<MessageView> => {
-    try {
-      const template = hb.compile<MessageView>(source, { noEscape: !escape, strict: false });
-      // Compile now: a broken user template fails at start, not at 3 a.m.
-      template(SAMPLE_VIEW);
-      return template;
-    } catch (err) {
-      throw new UserError(`${where}.${key}: invalid template: ${(err as Error).message.split('\n')[0]}`);
-    }
-  };
-  const subject = compile(sources.subject ?? '{{subject}}', 'subject', false);
-  const html = compile(read(sources.html_file, 'html_file') ?? DEFAULT_HTML, 'html_file', true);
-  const text = compile(read(sources.text_file, 'text_file') ?? DEFAULT_TEXT, 'text_file', false);
+export const TEMPLATE_SETS = {
+  email: {
+    subject: { scope: 'message', markup: 'text', oneLine: true, source: '{{subject}}' },
+    html: { scope: 'message', markup: 'html', source: EMAIL_HTML() },
+    text: { scope: 'message', markup: 'text', source: EMAIL_TEXT() },
+  },
+  slack: {
+    title: { scope: 'message', markup: 'text', oneLine: true, source: '{{subject}}' },
+    alert: { scope: 'alert', markup: 'mrkdwn', source: SLACK_ALERT() },
+  },
+  teams: {
+    title: { scope: 'message', markup: 'text', oneLine: true, source: '{{subject}}' },
+    alert: { scope: 'alert', markup: 'teams', source: TEAMS_ALERT() },
+  },
+  twilio: {
+    text: { scope: 'message', markup: 'text', source: SMS_TEXT() },
+  },
+  webhook: {
+    body: { scope: 'message', markup: 'json', source: WEBHOOK_BODY() },
+  },
+} as const satisfies Record<string, Record<string, PartSpec>>;
+
+export type TemplateSetName = keyof typeof TEMPLATE_SETS;
+type PartsOf<T extends TemplateSetName> = (typeof TEMPLATE_SETS)[T];
+type PartName<T extends TemplateSetName, S extends PartSpec['scope']> = {
+  [K in keyof PartsOf<T>]: PartsOf<T>[K] extends { scope: S } ? K : never;
+}[keyof PartsOf<T>] &
+  string;
+
+/** The part names of a set: the keys its channel's `templates:` takes. */
+export function templateParts(set: TemplateSetName): string[] {
+  return Object.keys(TEMPLATE_SETS[set]);
+}
+
+export interface Templates<T extends TemplateSetName> {
+  render(part: PartName<T, 'message'>, view: MessageView): string;
+  /** One alert of the view (by index), with the view as @root. */
+  renderAlert(part: PartName<T, 'alert'>, view: MessageView, index: number): string;
+}
+
+/** The set for a channel type, with the user's parts (inline or `_file`) in place of the defaults. */
+export function loadTemplates<T extends TemplateSetName>(
+  set: T,
+  sources: Readonly<Record<string, string | undefined>> = {},
+  where = 'templates',
+): Templates<T> {
+  const compiled = new Map<string, { spec: PartSpec; template: HandlebarsTemplateDelegate }>();
+  for (const [part, spec] of Object.entries(TEMPLATE_SETS[set]) as Array<[string, PartSpec]>) {
+    const file = sources[`${part}_file`];
+    const key = file === undefined ? part : `${part}_file`;
+    const source =
+      file !== undefined ? readUserFile(file, `${where}.${key}`) : (sources[part] ?? spec.source);
+    compiled.set(part, { spec, template: compile(source, spec, `${where}.${key}`) });
+  }
+  const escaped = (view: MessageView, spec: PartSpec): MessageView => escapeDeep(view, ESCAPERS[spec.markup]);
+  const finish = (text: string, spec: PartSpec): string => (spec.oneLine ? headerSafe(text) : text);
   return {
-    subject: (view) => headerSafe(subject(view)),
-    html: (view) => html(view),
-    text: (view) => text(view),
+    render(part, view) {
+      const { spec, template } = compiled.get(part)!;
+      return finish(template(escaped(view, spec)), spec);
+    },
+    renderAlert(part, view, index) {
+      const { spec, template } = compiled.get(part)!;
+      const root = escaped(view, spec);
+      return finish(template(root.alerts[index], { data: { root } }), spec);
+    },
   };
 }
+
+function compile(source: string, spec: PartSpec, key: string): HandlebarsTemplateDelegate {
+  try {
+    // Values are escaped before they reach the template, for its markup rather than always for HTML.
+    const template = hb.compile(source, { noEscape: true, strict: false });
+    // Run now on a sample: a broken template fails at start.
+    if (spec.scope === 'alert') template(SAMPLE_ALERT, { data: { root: SAMPLE_VIEW } });
+    else template(SAMPLE_VIEW);
+    return template;
+  } catch (err) {
+    throw new UserError(`${key}: invalid template: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const SAMPLE_ALERT: AlertView = {
+  name: 'Sample',
+  status: 'FIRING',
+  firing: true,
+  labels: [{ name: 'instance', value: 'web-1' }],
+  annotations: [],
+  startsAt: '1 Jan 2026, 00:00:00 UTC',
+  duration: '5m',
+  links: {},
+};
 
 const SAMPLE_VIEW: MessageView = {
   status: 'FIRING',
@@ -61,14 +125,17 @@ const SAMPLE_VIEW: MessageView = {
   route: 'default',
   groupLabels: [],
   commonLabels: [],
-  alerts: [],
+  alerts: [SAMPLE_ALERT],
   firingCount: 1,
   resolvedCount: 0,
   truncatedAlerts: 0,
   timeZone: 'UTC',
 };
 
-const DEFAULT_TEXT = `{{headline}}
+// The defaults: functions (hoisted) so the table above reads first.
+
+function EMAIL_TEXT(): string {
+  return `{{headline}}
 {{#each alerts}}
 
 == {{status}}: {{name}}{{#if summary}} - {{summary}}{{/if}}
@@ -91,8 +158,10 @@ Labels:
 --
 Sent by vigil bridge, route {{route}}, times in {{timeZone}}.{{#if statusPageUrl}} Status: {{statusPageUrl}}{{/if}}
 `;
+}
 
-const DEFAULT_HTML = `<!DOCTYPE html>
+function EMAIL_HTML(): string {
+  return `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{subject}}</title></head>
 <body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:16px 8px">
@@ -127,3 +196,69 @@ const DEFAULT_HTML = `<!DOCTYPE html>
 <tr><td style="padding:10px 20px;font-size:11px;color:#999">Sent by vigil bridge &middot; route {{route}} &middot; times in {{timeZone}}{{#if statusPageUrl}} &middot; <a href="{{statusPageUrl}}" style="color:#999">status</a>{{/if}}</td></tr>
 </table></td></tr></table></body></html>
 `;
+}
+
+/** One section per alert, Slack mrkdwn. */
+function SLACK_ALERT(): string {
+  return `*{{status}}: {{name}}*{{#if summary}} - {{summary}}{{/if}}
+{{#if description}}{{description}}
+{{/if}}{{#if explanation}}_Why unusual:_ {{explanation}}
+{{/if}}Started {{startsAt}}{{#if endsAt}}, ended {{endsAt}}{{/if}} ({{duration}})
+{{#each labels}}\`{{name}}={{value}}\` {{/each}}
+{{#each annotations}}*{{name}}:* {{value}}
+{{/each}}{{#if graphError}}_{{graphError}}_
+{{/if}}{{#if links.source}}<{{links.source}}|Source> {{/if}}{{#if links.silence}}<{{links.silence}}|Silence> {{/if}}{{#if links.runbook}}<{{links.runbook}}|Runbook>{{/if}}`;
+}
+
+/** One container per alert, Adaptive Card Markdown (paragraphs need a blank line). */
+function TEAMS_ALERT(): string {
+  return `**{{status}}: {{name}}**{{#if summary}} - {{summary}}{{/if}}
+{{#if description}}
+
+{{description}}{{/if}}{{#if explanation}}
+
+Why unusual: **{{explanation}}**{{/if}}
+
+Started {{startsAt}}{{#if endsAt}}, ended {{endsAt}}{{/if}} ({{duration}})
+
+{{#each labels}}{{name}}={{value}}{{#unless @last}}, {{/unless}}{{/each}}{{#each annotations}}
+
+{{name}}: {{value}}{{/each}}{{#if graphError}}
+
+_{{graphError}}_{{/if}}`;
+}
+
+/** What matters first: status, name, where, summary; the rest only if the segment has room. */
+function SMS_TEXT(): string {
+  return `{{#if firing}}FIRING{{else}}RESOLVED{{/if}}{{#if alerts.1}} {{alerts.length}}x{{/if}} {{#with alerts.[0]}}{{name}}{{#each labels}}{{#if (eq name "instance")}} {{value}}{{/if}}{{/each}}{{#if summary}}: {{summary}}{{/if}}{{/with}}`;
+}
+
+/** A JSON document; every value is escaped for a JSON string, so write them in quotes. */
+function WEBHOOK_BODY(): string {
+  return `{
+  "version": "1",
+  "status": "{{#if firing}}firing{{else}}resolved{{/if}}",
+  "subject": "{{subject}}",
+  "receiver": "{{receiver}}",
+  "route": "{{route}}",
+  "externalURL": "{{externalURL}}",
+  "groupLabels": { {{#each groupLabels}}{{#unless @first}}, {{/unless}}"{{name}}": "{{value}}"{{/each}} },
+  "commonLabels": { {{#each commonLabels}}{{#unless @first}}, {{/unless}}"{{name}}": "{{value}}"{{/each}} },
+  "alerts": [{{#each alerts}}{{#unless @first}},{{/unless}}
+    {
+      "status": "{{#if firing}}firing{{else}}resolved{{/if}}",
+      "name": "{{name}}",
+      "labels": { {{#each labels}}{{#unless @first}}, {{/unless}}"{{name}}": "{{value}}"{{/each}} },
+      "summary": "{{summary}}",
+      "description": "{{description}}",
+      "startsAt": "{{startsAt}}",
+      "endsAt": "{{endsAt}}",
+      "graphURL": "{{graph.url}}",
+      "sourceURL": "{{links.source}}",
+      "silenceURL": "{{links.silence}}",
+      "runbookURL": "{{links.runbook}}"
+    }{{/each}}
+  ]
+}
+`;
+}
