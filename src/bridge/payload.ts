@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { errorMessage } from '../common/errors';
 import { formatPath } from '../common/key-path';
 
 /**
@@ -117,7 +118,7 @@ export function parseNotificationText(text: string): ParseResult {
   try {
     body = JSON.parse(text);
   } catch (err) {
-    return { ok: false, reason: `invalid JSON: ${(err as Error).message.replace(/[\r\n]+/g, ' ')}` };
+    return { ok: false, reason: `invalid JSON: ${errorMessage(err)}` };
   }
   return parseNotification(body);
 }

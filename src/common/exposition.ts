@@ -34,6 +34,7 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return accept?.includes('application/openmetrics-text') ? 'openmetrics' : 'text';
 }
 
+/** Prometheus' own spelling of a sample value (NaN, +Inf, -Inf, shortest round-trip decimal). */
 export function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return '+Inf';

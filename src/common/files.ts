@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { UserError } from './errors';
+import { errorMessage, UserError } from './errors';
 
 /**
  * A file the user named (data, labels, secrets), or a one-line error that names it, after the
@@ -10,7 +10,7 @@ export function readUserFile(file: string, key?: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message);
+    const reason = code === 'ENOENT' ? 'no such file' : (code ?? errorMessage(err));
     throw new UserError(`${key === undefined ? '' : `${key}: `}${file}: cannot read: ${reason}`);
   }
 }

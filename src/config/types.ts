@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from '../common/duration';
+import { errorMessage } from '../common/errors';
 import { parseListen } from '../common/listen';
 import type { PrometheusConnection } from '../common/prometheus-client';
 import { parseMatcher, type Matcher } from '../common/matchers';
@@ -45,7 +46,7 @@ export function regex() {
     try {
       new RegExp(value);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${errorMessage(err)}` });
     }
   });
 }

@@ -1,5 +1,6 @@
 import { renderChartSvg, type ChartSpec } from '../../src/bridge/render/chart';
-import { promValue, seriesToCsv } from '../../src/bridge/render/csv';
+import { seriesToCsv } from '../../src/bridge/render/csv';
+import { formatValue as promValue } from '../../src/common/exposition';
 import zlib from 'node:zlib';
 import { encodePng, svgToPng } from '../../src/bridge/render/png';
 import { newTextPen } from '../../src/bridge/render/text';

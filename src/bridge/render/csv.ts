@@ -1,4 +1,9 @@
-/** The plotted data as CSV (timestamp, series, value): what a person opens in a spreadsheet. */
+import { formatValue } from '../../common/exposition';
+
+/**
+ * The plotted data as CSV (timestamp, series, value): what a person opens in a spreadsheet. Values
+ * are spelled as Prometheus spells them, so rows compare equal to its API output.
+ */
 
 export interface CsvSeries {
   name: string;
@@ -11,18 +16,10 @@ export function seriesToCsv(series: CsvSeries[]): string {
   for (const s of series) {
     const name = field(s.name);
     for (let i = 0; i < s.timestamps.length; i++) {
-      rows.push(`${new Date(s.timestamps[i]).toISOString()},${name},${promValue(s.values[i])}`);
+      rows.push(`${new Date(s.timestamps[i]).toISOString()},${name},${formatValue(s.values[i])}`);
     }
   }
   return rows.join('\r\n') + '\r\n';
-}
-
-/** Prometheus' own spelling of sample values, so rows compare equal to its API output. */
-export function promValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
 }
 
 /** RFC 4180 quoting; a leading formula character is neutralised so a spreadsheet never runs a label. */

@@ -27,6 +27,18 @@ let scratch = new Float64Array(64);
 /** Mean absolute deviation to σ for normal data (√(π/2)). */
 const MEAN_ABS_TO_SIGMA = 1.2533;
 
+/** The scalar state, in the order the state file holds it. */
+const SAVED_SCALARS = [
+  'currentBucket',
+  'center',
+  'seasonalSpread',
+  'bucketSum',
+  'bucketCount',
+  'level',
+  'residualScale',
+  'lastTimeMs',
+] as const;
+
 /**
  * Seasonal baseline: the value at the same phase in the past K seasons. The baseline is their
  * median, the spread the MAD of the past values at this phase and its two neighbouring phases
@@ -80,33 +92,16 @@ export class SeasonalBaseline {
   }
 
   save(): Uint8Array {
-    const scalars = Float64Array.of(
-      this.currentBucket,
-      this.center,
-      this.seasonalSpread,
-      this.bucketSum,
-      this.bucketCount,
-      this.level,
-      this.residualScale,
-      this.lastTimeMs,
-    );
+    const scalars = Float64Array.from(SAVED_SCALARS, (field) => this[field]);
     return concatBytes([bytesOf(scalars), bytesOf(this.rowSeason), bytesOf(this.history)]);
   }
 
   restore(bytes: Uint8Array): void {
-    const scalars = float64s(bytes, 0, 8);
-    [
-      this.currentBucket,
-      this.center,
-      this.seasonalSpread,
-      this.bucketSum,
-      this.bucketCount,
-      this.level,
-      this.residualScale,
-      this.lastTimeMs,
-    ] = scalars;
-    this.rowSeason.set(float64s(bytes, 64, this.rows));
-    this.history.set(float32s(bytes, 64 + 8 * this.rows, this.history.length));
+    const scalars = float64s(bytes, 0, SAVED_SCALARS.length);
+    SAVED_SCALARS.forEach((field, i) => (this[field] = scalars[i]));
+    const rowsAt = 8 * SAVED_SCALARS.length;
+    this.rowSeason.set(float64s(bytes, rowsAt, this.rows));
+    this.history.set(float32s(bytes, rowsAt + 8 * this.rows, this.history.length));
   }
 
   private score(value: number): Estimate | undefined {

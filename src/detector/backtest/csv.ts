@@ -1,4 +1,4 @@
-import { UserError } from '../../common/errors';
+import { errorMessage, UserError } from '../../common/errors';
 import { readUserFile } from '../../common/files';
 
 export interface Series {
@@ -64,7 +64,7 @@ export function parseWindows(text: string, file: string): Windows {
   try {
     document = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file}: invalid JSON: ${(err as Error).message}`);
+    throw new UserError(`${file}: invalid JSON: ${errorMessage(err)}`);
   }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw new UserError(`${file}: expected an object of "<category>/<file>.csv": [[start, end], ...]`);
