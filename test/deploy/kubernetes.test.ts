@@ -134,6 +134,27 @@ describe('deploy/kubernetes', () => {
     findObject(manifests, 'Service', statefulSet.spec.serviceName);
   });
 
+  it('the ServiceMonitors give the job names the PrometheusRule selects the services by', () => {
+    // The Operator names the job after the Service unless a relabeling sets it.
+    const jobs = objects
+      .filter((o) => o.kind === 'ServiceMonitor')
+      .map((monitor) => {
+        const relabel = (monitor.spec.endpoints[0].relabelings ?? []).find(
+          (r: any) => r.targetLabel === 'job',
+        );
+        return relabel
+          ? relabel.replacement
+          : monitor.spec.selector.matchLabels &&
+              objects.find(
+                (o) => o.kind === 'Service' && matches(monitor.spec.selector.matchLabels, o.metadata.labels),
+              )!.metadata.name;
+      });
+    const rules = fs.readFileSync(path.join(KUBERNETES_DIR, 'prometheus-rule.yaml'), 'utf8');
+    const selected = new Set([...rules.matchAll(/job="([^"]+)"/g)].map((m) => m[1]));
+    expect(selected.size).toBeGreaterThan(0);
+    for (const job of selected) expect(jobs).toContain(job);
+  });
+
   it('the exporter runs on every node like node_exporter: host namespaces, host filesystems read-only, unprivileged', () => {
     const pod = findObject(manifests, 'DaemonSet', 'vigil-exporter').spec.template.spec;
     expect(pod.hostPID).toBe(true);
