@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MetricFamily } from '../../src/common/exposition';
 import type { Collector } from '../../src/exporter/collector';
+import { NoDataError } from '../../src/exporter/collector';
+import { ConntrackCollector } from '../../src/exporter/collectors/conntrack';
 import { CpuCollector } from '../../src/exporter/collectors/cpu';
 import { DISK_DEVICE_EXCLUDE, DiskstatsCollector } from '../../src/exporter/collectors/diskstats';
 import {
@@ -12,10 +14,13 @@ import {
 } from '../../src/exporter/collectors/filesystem';
 import { NetdevCollector } from '../../src/exporter/collectors/netdev';
 import { PressureCollector } from '../../src/exporter/collectors/pressure';
+import { SelinuxCollector } from '../../src/exporter/collectors/selinux';
+import { TimexCollector } from '../../src/exporter/collectors/timex';
+import { VMSTAT_FIELDS, VmstatCollector } from '../../src/exporter/collectors/vmstat';
 import { deviceFilter } from '../../src/exporter/device-filter';
 import { MetricSink } from '../../src/exporter/exposition';
 import type { FsStats, Host } from '../../src/exporter/host';
-import { FIXTURES, FIXTURE_PATHS, fakeStatfs, fixtureHost } from './fixture-host';
+import { FIXTURES, FIXTURE_PATHS, FIXTURE_TIMEX, fakeStatfs, fixtureHost } from './fixture-host';
 
 async function collect(collector: Collector): Promise<MetricFamily[]> {
   const sink = new MetricSink();
@@ -223,5 +228,72 @@ describe('pressure collector', () => {
   it('fails with no data where PSI is missing', async () => {
     const host = { ...fixtureHost(), paths: { ...FIXTURE_PATHS, procfs: '/nonexistent' } };
     await expect(collect(new PressureCollector(host))).rejects.toThrow(/pressure information is unavailable/);
+  });
+});
+
+describe('timex collector', () => {
+  const timexOf = async (state: number, timex: Partial<typeof FIXTURE_TIMEX>) => {
+    const host = fixtureHost({ clock: async () => ({ state, timex: { ...FIXTURE_TIMEX, ...timex } }) });
+    const families = await collect(new TimexCollector(host));
+    return (name: string) => series(families, `node_timex_${name}`)[0]?.value;
+  };
+
+  it("converts adjtimex(2)'s units as node_exporter does, in micro- or nanoseconds by STA_NANO", async () => {
+    const micro = await timexOf(0, { offset: -1500, freq: 65_536 * 12, tick: 10_000, jitter: 20 });
+    expect(micro('sync_status')).toBe(1);
+    expect(micro('offset_seconds')).toBe(-0.0015);
+    expect(micro('frequency_adjustment_ratio')).toBeCloseTo(1.000012, 9);
+    expect(micro('tick_seconds')).toBe(0.01);
+    expect(micro('pps_jitter_seconds')).toBe(0.00002);
+    const nano = await timexOf(5, { offset: -1500, status: 0x2000 });
+    expect(nano('sync_status')).toBe(0);
+    expect(nano('offset_seconds')).toBe(-0.0000015);
+    expect(nano('status')).toBe(0x2000);
+  });
+
+  it('reports no data where adjtimex is not permitted', async () => {
+    const host = fixtureHost({
+      clock: async () => Promise.reject(Object.assign(new Error('denied'), { code: 'EPERM' })),
+    });
+    await expect(collect(new TimexCollector(host))).rejects.toBeInstanceOf(NoDataError);
+  });
+});
+
+describe('selinux, conntrack and vmstat collectors', () => {
+  it('selinux: enabled with selinuxfs mounted, modes from the config file and enforce', async () => {
+    const base = fixtureHost();
+    const files: Record<string, string> = {
+      [path.join(FIXTURE_PATHS.sysfs, 'fs', 'selinux', 'enforce')]: '0\n',
+      [path.join(FIXTURE_PATHS.procfs, 'self', 'attr', 'current')]: 'system_u:system_r:unconfined_t:s0\0',
+      [path.join(FIXTURE_PATHS.rootfs, 'etc', 'selinux', 'config')]:
+        '# comment\nSELINUX=enforcing\nSELINUXTYPE=targeted\n',
+    };
+    const host = { ...base, readText: (file: string) => files[file] ?? base.readText(file) };
+    const families = await collect(new SelinuxCollector(host));
+    expect(series(families, 'node_selinux_enabled')[0].value).toBe(1);
+    expect(series(families, 'node_selinux_config_mode')[0].value).toBe(1);
+    expect(series(families, 'node_selinux_current_mode')[0].value).toBe(0);
+    const off = await collect(new SelinuxCollector(base));
+    expect(off.map((f) => f.name)).toEqual(['node_selinux_enabled']);
+    expect(series(off, 'node_selinux_enabled')[0].value).toBe(0);
+  });
+
+  it('conntrack: no data, not a failure, where the module is not loaded', async () => {
+    const host = { ...fixtureHost(), paths: { ...FIXTURE_PATHS, procfs: os.tmpdir() } };
+    await expect(collect(new ConntrackCollector(host))).rejects.toBeInstanceOf(NoDataError);
+  });
+
+  it('vmstat: only the fields matching the pattern, oom_kill among the defaults', async () => {
+    const families = await collect(new VmstatCollector(fixtureHost(), new RegExp(VMSTAT_FIELDS)));
+    expect(families.map((f) => f.name)).toEqual([
+      'node_vmstat_pgpgin',
+      'node_vmstat_pgpgout',
+      'node_vmstat_pswpin',
+      'node_vmstat_pswpout',
+      'node_vmstat_pgfault',
+      'node_vmstat_pgmajfault',
+      'node_vmstat_oom_kill',
+    ]);
+    expect(families.every((f) => f.type === 'untyped')).toBe(true);
   });
 });

@@ -1,15 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArpEntries } from '../../src/exporter/procfs/arp';
+import { parseConntrackStat } from '../../src/exporter/procfs/conntrack';
 import { parseDiskstats } from '../../src/exporter/procfs/diskstats';
+import { parseFileNr } from '../../src/exporter/procfs/filefd';
 import { parseLoadavg } from '../../src/exporter/procfs/loadavg';
 import { parseMeminfo } from '../../src/exporter/procfs/meminfo';
 import { parseMounts } from '../../src/exporter/procfs/mounts';
 import { readNetClassDevice } from '../../src/exporter/procfs/netclass';
 import { NET_DEV_COLUMNS, parseNetDev } from '../../src/exporter/procfs/netdev';
+import { parseNetstat, parseSnmp6 } from '../../src/exporter/procfs/netstat';
 import { osVersionNumber, parseOsRelease } from '../../src/exporter/procfs/osrelease';
 import { parsePressure } from '../../src/exporter/procfs/pressure';
+import { parseSockstat } from '../../src/exporter/procfs/sockstat';
+import { parseSoftnetStat } from '../../src/exporter/procfs/softnet';
 import { parseProcStat } from '../../src/exporter/procfs/stat';
 import { parseUdevProperties } from '../../src/exporter/procfs/udev';
+import { parseVmstat } from '../../src/exporter/procfs/vmstat';
 import { FIXTURES, HOST_TREE } from './fixture-host';
 
 const read = (...parts: string[]): string => fs.readFileSync(path.join(HOST_TREE, ...parts), 'latin1');
@@ -134,6 +141,86 @@ describe('procfs parsers (recorded files)', () => {
     const ifb0 = device('ifb0');
     expect(ifb0.values.carrier).toBeUndefined(); // EINVAL while the link is down
     expect(ifb0.values.iface_id).toBe(2);
+  });
+});
+
+describe('procfs parsers of the network and kernel tables (recorded files)', () => {
+  it('/proc/net/snmp and netstat: header and value line pairs become Protocol_Field', () => {
+    const stats = parseNetstat(read('proc', 'net', 'snmp'), parseNetstat(read('proc', 'net', 'netstat')));
+    // Tcp: 1 200 120000 -1 1769 444 1196 38 15 2154235 ...
+    expect(stats.get('Tcp_ActiveOpens')).toBe(1769);
+    expect(stats.get('Tcp_CurrEstab')).toBe(15);
+    expect(stats.get('Tcp_MaxConn')).toBe(-1);
+    expect(stats.get('TcpExt_SyncookiesSent')).toBe(0);
+    expect(stats.get('IpExt_InOctets')).toBe(2389478512);
+    expect(() => parseNetstat('Tcp: A B\nTcp: 1\n')).toThrow(/mismatched field count for Tcp/);
+  });
+
+  it('/proc/net/snmp6: the protocol is the name up to its 6', () => {
+    const stats = parseSnmp6(read('proc', 'net', 'snmp6'));
+    expect(stats.get('Ip6_InOctets')).toBe(128);
+    expect(stats.get('Icmp6_InErrors')).toBe(1);
+    expect(stats.get('UdpLite6_InErrors')).toBe(0);
+  });
+
+  it('/proc/net/sockstat and sockstat6: sockets used, and each protocol with the states it has', () => {
+    const ipv4 = parseSockstat(read('proc', 'net', 'sockstat'));
+    expect(ipv4.used).toBe(46);
+    expect(ipv4.protocols.find((p) => p.protocol === 'TCP')?.fields).toEqual([
+      ['inuse', 17],
+      ['orphan', 0],
+      ['tw', 0],
+      ['alloc', 17],
+      ['mem', 266],
+    ]);
+    const ipv6 = parseSockstat(read('proc', 'net', 'sockstat6'));
+    expect(ipv6.used).toBeUndefined();
+    expect(ipv6.protocols.map((p) => p.protocol)).toEqual(['TCP6', 'UDP6', 'UDPLITE6', 'RAW6', 'FRAG6']);
+  });
+
+  it('/proc/net/softnet_stat: hexadecimal, one line per CPU', () => {
+    expect(parseSoftnetStat(read('proc', 'net', 'softnet_stat'))).toEqual([
+      { processed: 0x108d22, dropped: 0, timeSqueezed: 2 },
+      { processed: 0x1052eb, dropped: 0, timeSqueezed: 7 },
+    ]);
+  });
+
+  it('/proc/net/stat/nf_conntrack: hexadecimal columns by header name, summed over CPUs', () => {
+    expect(parseConntrackStat(read('proc', 'net', 'stat', 'nf_conntrack')).get('found')).toBe(0);
+    const busy = parseConntrackStat(
+      'entries found invalid insert_failed drop\n0000000a 00000010 00000001 00000000 000000ff\n0000000a 00000001 00000002 00000003 00000001\n',
+    );
+    expect(Object.fromEntries(busy)).toEqual({
+      entries: 20,
+      found: 17,
+      invalid: 3,
+      insert_failed: 3,
+      drop: 256,
+    });
+  });
+
+  it('/proc/net/arp: entries counted per device, header skipped', () => {
+    expect(parseArpEntries(read('proc', 'net', 'arp'))).toEqual(new Map([['eth0', 1]]));
+    const table = [
+      'IP address       HW type     Flags       HW address            Mask     Device',
+      '10.0.0.1         0x1         0x2         52:54:00:12:35:02     *        eth0',
+      '10.0.0.2         0x1         0x2         52:54:00:12:35:03     *        eth0',
+      '10.1.0.1         0x1         0x2         52:54:00:12:35:04     *        br-lan',
+    ].join('\n');
+    expect(parseArpEntries(table)).toEqual(
+      new Map([
+        ['eth0', 2],
+        ['br-lan', 1],
+      ]),
+    );
+  });
+
+  it('/proc/vmstat and /proc/sys/fs/file-nr', () => {
+    const vmstat = new Map(parseVmstat(read('proc', 'vmstat')));
+    expect(vmstat.get('oom_kill')).toBe(0);
+    expect(vmstat.get('pgmajfault')).toBe(1328);
+    expect(parseFileNr(read('proc', 'sys', 'fs', 'file-nr'))).toEqual({ allocated: 1431, maximum: 2466112 });
+    expect(() => parseFileNr('12\n')).toThrow(/expected 3 values/);
   });
 });
 

@@ -132,7 +132,7 @@ function conflict(file: ReadFile, series: Set<string>, types: Map<string, string
   for (const family of file.families) {
     const type = types.get(family.name);
     if (type !== undefined && type !== family.type) {
-      return `${family.name} is a ${family.type} here but a ${type} in an earlier file`;
+      return `${family.name} has type ${family.type} here but ${type} in an earlier file`;
     }
     for (const sample of family.samples) {
       const key = seriesKey(family, sample);
