@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import { z } from 'zod';
 import { errorMessage } from '../common/errors';
 import { writeFileAtomic } from '../common/files';
+import { formatPath } from '../common/key-path';
 import type { Logger } from '../common/logger';
 import type { Estimate } from './algorithms/estimate';
 import { SeriesModel, type Verdict } from './algorithms/model';
@@ -12,17 +14,20 @@ import type { RuleState } from './engine';
  * resumes from where the last run stopped instead of refetching weeks of history. A rule's
  * state is restored only if the rule (query and every setting) is unchanged.
  */
-interface SnapshotFile {
-  version: 1;
-  saved_at: number;
-  rules: Array<{
-    name: string;
-    fingerprint: string;
-    fetched_until: number;
-    /** [key, label text, last seen (ms), model state, latest verdict (both base64)] */
-    series: Array<[string, string, number, string, string]>;
-  }>;
-}
+const snapshotSchema = z.object({
+  version: z.literal(1),
+  saved_at: z.number(),
+  rules: z.array(
+    z.object({
+      name: z.string(),
+      fingerprint: z.string(),
+      fetched_until: z.number(),
+      /** [key, label text, last seen (ms), model state, latest verdict (both base64)] */
+      series: z.array(z.tuple([z.string(), z.string(), z.number(), z.string(), z.string()])),
+    }),
+  ),
+});
+type SnapshotFile = z.infer<typeof snapshotSchema>;
 
 const fingerprint = (state: RuleState) => JSON.stringify(state.rule);
 
@@ -54,19 +59,23 @@ export async function saveSnapshot(
 }
 
 /**
- * Restores what the snapshot holds for unchanged rules. A missing file is a first start; an
- * unreadable one is logged and ignored (the rules then backfill as on a first start).
+ * Restores what the snapshot holds for unchanged rules. A missing file is a first start; a file
+ * that is not a snapshot, or one from the future (the clock was ahead when it was saved), is one
+ * warning and the rules backfill as on a first start.
  */
-export function loadSnapshot(file: string, rules: readonly RuleState[], logger: Logger): void {
-  let snapshot: SnapshotFile;
-  try {
-    snapshot = JSON.parse(fs.readFileSync(file, 'utf8')) as SnapshotFile;
-    if (snapshot.version !== 1 || !Array.isArray(snapshot.rules))
-      throw new Error('not a vigil detector snapshot');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      logger.warn({ file, err: errorMessage(err) }, 'ignoring unreadable state snapshot');
-    }
+export function loadSnapshot(
+  file: string,
+  rules: readonly RuleState[],
+  logger: Logger,
+  now = Date.now(),
+): void {
+  const snapshot = readSnapshot(file, logger);
+  if (snapshot === undefined) return;
+  if (snapshot.saved_at > now) {
+    logger.warn(
+      { file, saved_at: new Date(snapshot.saved_at).toISOString() },
+      'ignoring state snapshot saved in the future (the clock was ahead): history is fetched again',
+    );
     return;
   }
   for (const saved of snapshot.rules) {
@@ -75,22 +84,62 @@ export function loadSnapshot(file: string, rules: readonly RuleState[], logger: 
       logger.info({ rule: saved.name }, 'rule changed since the snapshot: its history is fetched again');
       continue;
     }
-    try {
-      for (const [key, labelText, seenAt, encoded, latest] of saved.series) {
-        const model = new SeriesModel(state.settings);
-        model.restore(new Uint8Array(Buffer.from(encoded, 'base64')));
-        const verdict = decodeVerdict(new Uint8Array(Buffer.from(latest, 'base64')));
-        state.series.set(key, { labelText, model, latest: verdict, seenAt });
-      }
-      state.fetchedUntil = saved.fetched_until;
-      logger.info({ rule: saved.name, series: state.series.size }, 'state restored from snapshot');
-    } catch (err) {
-      state.series.clear();
-      logger.warn(
-        { rule: saved.name, err: errorMessage(err) },
-        'snapshot of rule unusable: its history is fetched again',
-      );
+    restoreRule(state, saved, now, logger);
+  }
+}
+
+function readSnapshot(file: string, logger: Logger): SnapshotFile | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      logger.warn({ file, err: errorMessage(err) }, 'ignoring unreadable state snapshot');
     }
+    return undefined;
+  }
+  let parsed;
+  try {
+    parsed = snapshotSchema.safeParse(JSON.parse(text));
+  } catch (err) {
+    logger.warn({ file, err: errorMessage(err) }, 'ignoring unreadable state snapshot');
+    return undefined;
+  }
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    logger.warn(
+      { file, err: `${formatPath(issue.path)}: ${issue.message}` },
+      'ignoring a state snapshot that is not a vigil detector snapshot',
+    );
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** One rule's series; a series seen "after now" cannot come from this clock, so the rule starts over. */
+function restoreRule(
+  state: RuleState,
+  saved: SnapshotFile['rules'][number],
+  now: number,
+  logger: Logger,
+): void {
+  try {
+    if (saved.fetched_until > now) throw new Error('fetched_until lies in the future');
+    for (const [key, labelText, seenAt, encoded, latest] of saved.series) {
+      if (seenAt > now) throw new Error('a series was seen in the future');
+      const model = new SeriesModel(state.settings);
+      model.restore(new Uint8Array(Buffer.from(encoded, 'base64')));
+      const verdict = decodeVerdict(new Uint8Array(Buffer.from(latest, 'base64')));
+      state.series.set(key, { labelText, model, latest: verdict, seenAt });
+    }
+    state.fetchedUntil = saved.fetched_until;
+    logger.info({ rule: saved.name, series: state.series.size }, 'state restored from snapshot');
+  } catch (err) {
+    state.series.clear();
+    logger.warn(
+      { rule: saved.name, err: errorMessage(err) },
+      'snapshot of rule unusable: its history is fetched again',
+    );
   }
 }
 

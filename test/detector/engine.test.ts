@@ -216,6 +216,54 @@ describe('state snapshot', () => {
     }
   });
 
+  test.each([
+    ['a null rule', '{"version":1,"saved_at":0,"rules":[null]}', 'rules[0]: '],
+    [
+      'series that are not tuples',
+      '{"version":1,"saved_at":0,"rules":[{"name":"load","fingerprint":"x","fetched_until":0,"series":[5]}]}',
+      'rules[0].series[0]: ',
+    ],
+    ['another version', '{"version":2,"rules":[]}', 'version: '],
+  ])('a snapshot with %s is one warning and a fresh backfill', (_what, text, where) => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir.path, 'state.json');
+      fs.writeFileSync(file, text);
+      const lines: string[] = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+      const fresh = engine(new FakeSource(), {}, { now: T0 }).engine;
+      loadSnapshot(file, fresh.rules, logger);
+      expect(fresh.rules[0].fetchedUntil).toBeUndefined();
+      const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 40);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].err).toMatch(new RegExp(`^${where.replace(/[[\]]/g, '\\$&')}`));
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('a snapshot from the future (the clock was ahead) is ignored, and the rule backfills and scores', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir.path, 'state.json');
+      const ahead = { now: T0 + 30 * 86_400_000 };
+      const first = engine(new FakeSource(), {}, ahead).engine;
+      await first.runAll();
+      await saveSnapshot(file, first.rules, ahead.now);
+
+      const clock = { now: T0 };
+      const source = new FakeSource();
+      const restarted = engine(source, {}, clock).engine;
+      loadSnapshot(file, restarted.rules, silent, clock.now);
+      expect(restarted.rules[0].fetchedUntil).toBeUndefined();
+      await restarted.runAll();
+      expect(source.calls.length).toBeGreaterThan(0);
+      expect(restarted.rules[0].fetchedUntil).toBe(T0);
+    } finally {
+      dir.remove();
+    }
+  });
+
   test('logs a failing rule once per distinct error, not once per cycle, while counting every failure', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
