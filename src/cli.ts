@@ -27,16 +27,24 @@ export async function main(argv: string[]): Promise<void> {
     .configureOutput({ writeErr: (text) => process.stderr.write(text.replace(/^error: /, 'vigil: ')) });
   // Subcommands inherit exitOverride and the output settings because they are added after them.
   for (const register of commands) register(program);
+  // The Nagios plugin: 2 would read as CRITICAL, so bad usage is UNKNOWN (3), and said on stdout
+  // too, the only stream Nagios and Icinga show.
+  const plugin = argv[2] === 'check';
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version exit 0; usage errors (already printed) exit 2 like other Prometheus tools,
-      // except for the Nagios plugin, where 2 would read as CRITICAL and bad usage is UNKNOWN (3).
-      process.exit(err.exitCode === 0 ? 0 : argv[2] === 'check' ? 3 : 2);
+      // Help and version exit 0; usage errors (already printed) exit 2 like other Prometheus tools.
+      if (err.exitCode === 0) process.exit(0);
+      if (plugin) process.stdout.write(`UNKNOWN - ${err.message.replace(/^error: /, '')}\n`);
+      process.exit(plugin ? 3 : 2);
     }
-    if (err instanceof UserError) fail(err.message, err.exitCode);
-    fail(`internal error: ${errorMessage(err)}`, 1);
+    if (err instanceof UserError) {
+      if (plugin) process.stdout.write(`UNKNOWN - ${err.message}\n`);
+      fail(err.message, err.exitCode);
+    }
+    if (plugin) process.stdout.write(`UNKNOWN - internal error: ${errorMessage(err)}\n`);
+    fail(`internal error: ${errorMessage(err)}`, plugin ? 3 : 1);
   }
 }
 

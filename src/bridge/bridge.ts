@@ -1,4 +1,7 @@
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { errorMessage, UserError } from '../common/errors';
 import { readUserFile } from '../common/files';
 import { startServiceServer, type ServiceServer } from '../common/http-server';
@@ -113,12 +116,8 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
 
   const bridgeUrl = config.external_url ?? defaultExternalUrl(config.listen, server.url, Boolean(tls));
   try {
-    channelConfigs.forEach((c, i) =>
-      channels.set(
-        c.name,
-        createChannel(c, { timeZone: config.timezone, bridgeUrl, where: `bridge.channels[${i}]` }),
-      ),
-    );
+    for (const [name, channel] of buildChannels(channelConfigs, config.timezone, bridgeUrl))
+      channels.set(name, channel);
   } catch (err) {
     await server.close();
     throw err;
@@ -181,6 +180,60 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       await Promise.all([...channels.values()].map((c) => c.close()));
     },
   };
+}
+
+/**
+ * What `--check-config` adds to the schema: everything the start checks before it serves, without
+ * listening, writing or sending anything.
+ */
+export async function checkBridge(config: BridgeConfig): Promise<void> {
+  await checkSpoolDir(config.spool_dir);
+  if (config.tls) {
+    readUserFile(config.tls.cert_file, 'bridge.tls.cert_file');
+    readUserFile(config.tls.key_file, 'bridge.tls.key_file');
+  }
+  const channels = buildChannels(
+    parseChannels(config.channels),
+    config.timezone,
+    config.external_url ?? 'http://localhost',
+  );
+  await Promise.all([...channels.values()].map((c) => c.close()));
+}
+
+/** Each configured channel, made once: templates compiled, settings checked. */
+function buildChannels(
+  configs: ReturnType<typeof parseChannels>,
+  timeZone: string,
+  bridgeUrl: string,
+): Map<string, Channel> {
+  const channels = new Map<string, Channel>();
+  configs.forEach((c, i) =>
+    channels.set(c.name, createChannel(c, { timeZone, bridgeUrl, where: `bridge.channels[${i}]` })),
+  );
+  return channels;
+}
+
+/** The spool directory exists and is writable, or its nearest existing parent is (it is created). */
+async function checkSpoolDir(dir: string): Promise<void> {
+  let at = path.resolve(dir);
+  for (;;) {
+    try {
+      const stat = await fs.stat(at);
+      if (!stat.isDirectory())
+        throw new UserError(`bridge.spool_dir: cannot use ${dir}: ${at} is not a directory`);
+      await fs.access(at, fsConstants.W_OK);
+      return;
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' || path.dirname(at) === at) {
+        throw new UserError(
+          `bridge.spool_dir: cannot use ${dir}: ${at}: ${code === 'EACCES' ? 'not writable' : errorMessage(err)}`,
+        );
+      }
+      at = path.dirname(at);
+    }
+  }
 }
 
 /** A webhook anyone can reach makes Prometheus run what they send: say so when there is no auth. */

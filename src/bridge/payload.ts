@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { errorMessage } from '../common/errors';
-import { formatPath } from '../common/key-path';
+import { describeIssue } from '../common/issues';
 
 /**
  * Alertmanager's webhook payload (version 4), normalised. Strict on the types of the fields the
@@ -37,7 +37,25 @@ export interface Notification {
 
 export type ParseResult = { ok: true; notification: Notification } | { ok: false; reason: string };
 
-const labelSet = z.record(z.string(), z.string());
+/**
+ * Label and annotation sets, kept in objects without a prototype: a label named `__proto__` or
+ * `constructor` is a label like any other, never lost to (or confused with) Object.prototype.
+ */
+export const labelSet = z.unknown().transform((input, ctx): Record<string, string> => {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a mapping of names to text' });
+    return z.NEVER;
+  }
+  const out = Object.create(null) as Record<string, string>;
+  for (const [key, value] of Object.entries(input)) {
+    if (typeof value !== 'string') {
+      ctx.addIssue({ code: 'custom', path: [key], message: `expected text, got ${typeof value}` });
+      return z.NEVER;
+    }
+    out[key] = value;
+  }
+  return out;
+});
 
 // Go's zero time, and anything before 1971, means "no end": Alertmanager serialises a firing alert's
 // unset EndsAt as 0001-01-01T00:00:00Z.
@@ -80,12 +98,8 @@ export function parseNotification(body: unknown): ParseResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, reason: 'expected a JSON object (Alertmanager webhook payload)' };
   }
-  const parsed = notificationSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.length > 0 ? formatPath(issue.path) : 'payload';
-    return { ok: false, reason: `${where}: ${issue.message.replace(/[\r\n]+/g, ' ')}` };
-  }
+  const parsed = notificationSchema.safeParse(body, { reportInput: true });
+  if (!parsed.success) return { ok: false, reason: describeIssue(parsed.error.issues[0]) };
   const p = parsed.data;
   const alerts: Alert[] = p.alerts.map((a) => ({
     status: a.status,

@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../common/errors';
-import { formatPath } from '../common/key-path';
-import type { Notification } from './payload';
+import { describeIssue } from '../common/issues';
+import { labelSet, type Notification } from './payload';
 
 /**
  * The durable spool: one JSON file per accepted notification with the state of each delivery.
@@ -53,7 +53,6 @@ export interface SpoolContents {
 /** What newEntryId() makes: arrival time, part of the de-duplication key, a random part. */
 const ENTRY_ID = /^\d{13}-[0-9a-f]{1,12}-[0-9a-f]{6}$/;
 
-const labelSet = z.record(z.string(), z.string());
 const alertStatus = z.enum(['firing', 'resolved']);
 
 /** A spool file is read back as untrusted input: anything else than what add() wrote goes to corrupt/. */
@@ -235,10 +234,10 @@ async function readEntry(full: string, file: string): Promise<SpoolEntry | strin
   } catch (err) {
     return `unreadable: ${errorMessage(err)}`;
   }
-  const parsed = entrySchema.safeParse(json);
+  const parsed = entrySchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return `not a spool entry: ${formatPath(issue.path)}: ${issue.message}`;
+    return `not a spool entry: ${describeIssue(issue)}`;
   }
   if (parsed.data.id !== id) return `the entry's id ${JSON.stringify(parsed.data.id)} is not its file name`;
   return parsed.data;

@@ -7,6 +7,7 @@ import {
   reportConfigOk,
   runUntilSignal,
   widenThreadPoolForSpool,
+  withConfigFile,
   withCommonOptions,
   type CommonOptions,
 } from './common';
@@ -23,6 +24,8 @@ export function registerAll(program: Command): void {
     checkExporterConfig(config.exporter, flags.config);
     await checkChannels(flags, config);
     if (flags.checkConfig) {
+      const { checkBridge } = await import('../bridge/bridge');
+      await withConfigFile(flags, () => checkBridge(config.bridge));
       reportConfigOk(flags);
       return;
     }
@@ -36,7 +39,7 @@ export function registerAll(program: Command): void {
     try {
       started.push(await startExporter(config.exporter));
       started.push(await startDetector(config.detector));
-      started.push(await startBridge(config.bridge));
+      started.push(await withConfigFile(flags, () => startBridge(config.bridge)));
     } catch (err) {
       // One service that cannot start (a taken port) must not leave the others half running.
       await Promise.allSettled(started.map((service) => service.close()));

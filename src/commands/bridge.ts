@@ -5,6 +5,7 @@ import {
   reportConfigOk,
   runUntilSignal,
   widenThreadPoolForSpool,
+  withConfigFile,
   withCommonOptions,
   type CommonOptions,
 } from './common';
@@ -21,13 +22,15 @@ export function registerBridge(program: Command): void {
     await checkChannels(flags, whole);
     const config = whole.bridge;
     if (flags.listen !== undefined) config.listen = flags.listen;
+    // Loaded here, not at the top: the other commands need none of nodemailer, resvg or handlebars.
     if (flags.checkConfig) {
+      const { checkBridge } = await import('../bridge/bridge');
+      await withConfigFile(flags, () => checkBridge(config));
       reportConfigOk(flags);
       return;
     }
     widenThreadPoolForSpool();
-    // Loaded here, not at the top: the other commands need none of nodemailer, resvg or handlebars.
     const { startBridge } = await import('../bridge/bridge');
-    runUntilSignal([await startBridge(config)]);
+    runUntilSignal([await withConfigFile(flags, () => startBridge(config))]);
   });
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../common/errors';
+import { parseListen } from '../common/listen';
 import { LOG_LEVELS, setLogLevel, type LogLevel } from '../common/logger';
 import { onShutdown } from '../common/shutdown';
 import type { RunningService } from '../common/service';
@@ -27,9 +28,16 @@ export function withCommonOptions(command: Command, { listen = true } = {}): Com
   return command;
 }
 
-/** Applies the log level and loads the configuration named by the common options. */
+/** Applies the log level, checks `--listen` as the start would, and loads the configuration. */
 export function prepare(options: CommonOptions): Config {
   setLogLevel(options.logLevel);
+  if (options.listen !== undefined) {
+    try {
+      parseListen(options.listen);
+    } catch {
+      throw new UserError(`--listen: expected HOST:PORT or :PORT, got ${JSON.stringify(options.listen)}`);
+    }
+  }
   return loadConfig(options.config);
 }
 
@@ -39,10 +47,23 @@ export function prepare(options: CommonOptions): Config {
  */
 export async function checkChannels(options: CommonOptions, config: Config): Promise<void> {
   const { parseChannels } = await import('../bridge/channels');
+  await withConfigFile(options, () => parseChannels(config.bridge.channels));
+}
+
+const KEY_PATH_FIRST = /^(exporter|detector|bridge)[.[]/;
+
+/**
+ * Runs what checks or starts the services. A problem found there with a configured value (a
+ * template that does not compile, a spool directory that cannot be used) is reported by its key
+ * path; the configuration file goes in front, so every error line reads `<file>: <key path>: <reason>`.
+ */
+export async function withConfigFile<T>(options: CommonOptions, run: () => Promise<T> | T): Promise<T> {
   try {
-    parseChannels(config.bridge.channels);
+    return await run();
   } catch (err) {
-    if (err instanceof UserError) throw new UserError(`${options.config ?? 'config'}: ${err.message}`);
+    if (err instanceof UserError && KEY_PATH_FIRST.test(err.message)) {
+      throw new UserError(`${options.config ?? 'config'}: ${err.message}`, err.exitCode);
+    }
     throw err;
   }
 }

@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { UserError } from '../common/errors';
 import { shardSchema } from '../config/detector';
-import { prepare, reportConfigOk, runUntilSignal, withCommonOptions, type CommonOptions } from './common';
+import {
+  prepare,
+  reportConfigOk,
+  runUntilSignal,
+  withCommonOptions,
+  withConfigFile,
+  type CommonOptions,
+} from './common';
 
 interface DetectorFlags extends CommonOptions {
   shard?: string;
@@ -28,13 +35,14 @@ export function registerDetector(program: Command): void {
       return;
     }
     const { startDetector } = await import('../detector/detector');
-    runUntilSignal([await startDetector(detector)]);
+    runUntilSignal([await withConfigFile(flags, () => startDetector(detector))]);
   });
 }
 
 /** `--shard`, checked by the same schema as `detector.shard`. */
 function shardFlag(text: string) {
   const parsed = shardSchema.safeParse(text);
-  if (!parsed.success) throw new UserError(`invalid shard "${text}": ${parsed.error.issues[0].message}`);
+  if (!parsed.success)
+    throw new UserError(`--shard: ${parsed.error.issues[0].message}, got ${JSON.stringify(text)}`);
   return parsed.data;
 }

@@ -2,6 +2,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { errorMessage, UserError } from '../common/errors';
 import { readUserFile } from '../common/files';
+import { describeIssue } from '../common/issues';
 import { formatPath } from '../common/key-path';
 import { configSchema, type Config } from './schema';
 
@@ -64,18 +65,8 @@ function resolve(node: unknown, path: Path, env: NodeJS.ProcessEnv): unknown {
   return out;
 }
 
-/** One schema problem as `key.path: reason`; `prefix` is where the checked value sits in the file. */
-export function describeIssue(issue: z.core.$ZodIssue, prefix: ReadonlyArray<PropertyKey> = []): string {
-  const path = [...prefix, ...issue.path];
-  if (issue.code === 'unrecognized_keys') {
-    return `${formatPath([...path, issue.keys[0]])}: unknown key`;
-  }
-  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const first = issue.errors.flat()[0];
-    if (first) return describeIssue({ ...first, path: [...issue.path, ...first.path] }, prefix);
-  }
-  return `${formatPath(path)}: ${issue.message}`;
-}
+/** One schema problem as `key.path: reason`, in words for people (also for channel schemas). */
+export { describeIssue };
 
 /**
  * Validates one part of the configuration found at `path`; the first problem becomes a one-line
@@ -87,7 +78,7 @@ export function parseSection<T extends z.ZodType>(
   path: Path,
   source = 'config',
 ): z.output<T> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) {
     const issues = result.error.issues;
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
@@ -103,7 +94,15 @@ export function parseConfig(
   env: NodeJS.ProcessEnv = process.env,
   source = 'config',
 ): Config {
-  return parseSection(configSchema, resolve(document ?? {}, [], env), [], source);
+  let resolved: unknown;
+  try {
+    resolved = resolve(document ?? {}, [], env);
+  } catch (err) {
+    // Problems of ${ENV} and *_file keys name their key path; the file goes in front, as for the rest.
+    if (err instanceof UserError) throw new UserError(`${source}: ${err.message}`);
+    throw err;
+  }
+  return parseSection(configSchema, resolved, [], source);
 }
 
 /** Loads the YAML file (or only defaults when there is none). */
@@ -119,5 +118,12 @@ export function loadConfig(file?: string, env: NodeJS.ProcessEnv = process.env):
       `${where}: invalid YAML: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
     );
   }
-  return parseConfig(document.toJS(), env, file);
+  let data: unknown;
+  try {
+    // yaml refuses aliases that expand exponentially (a "billion laughs" file) with an exception.
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new UserError(`${file}: invalid YAML: ${errorMessage(err)}`);
+  }
+  return parseConfig(data, env, file);
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { errorMessage } from '../common/errors';
 import { writeFileAtomic } from '../common/files';
-import { formatPath } from '../common/key-path';
+import { describeIssue } from '../common/issues';
 import type { Logger } from '../common/logger';
 import type { Estimate } from './algorithms/estimate';
 import { SeriesModel, type Verdict } from './algorithms/model';
@@ -100,7 +100,7 @@ function readSnapshot(file: string, logger: Logger): SnapshotFile | undefined {
   }
   let parsed;
   try {
-    parsed = snapshotSchema.safeParse(JSON.parse(text));
+    parsed = snapshotSchema.safeParse(JSON.parse(text), { reportInput: true });
   } catch (err) {
     logger.warn({ file, err: errorMessage(err) }, 'ignoring unreadable state snapshot');
     return undefined;
@@ -108,7 +108,7 @@ function readSnapshot(file: string, logger: Logger): SnapshotFile | undefined {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     logger.warn(
-      { file, err: `${formatPath(issue.path)}: ${issue.message}` },
+      { file, err: describeIssue(issue) },
       'ignoring a state snapshot that is not a vigil detector snapshot',
     );
     return undefined;

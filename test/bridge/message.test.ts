@@ -32,6 +32,25 @@ describe('subject', () => {
     );
   });
 
+  it('keeps labels named like Object.prototype members: constructor in the Subject, __proto__ in links', () => {
+    const payload = alertmanagerPayload();
+    const text = JSON.stringify(payload)
+      .replace('"commonLabels":{', '"commonLabels":{"constructor":"ctor-value",')
+      .replace('"labels":{', '"labels":{"__proto__":"proto-value",');
+    const parsed = parseNotification(JSON.parse(text));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(subjectLine(parsed.notification)).toContain('constructor=ctor-value');
+    const view = buildView(enriched(parsed.notification), { route: 'default', timeZone: 'UTC', now: NOW });
+    expect(view.alerts[0].labels).toContainEqual({ name: '__proto__', value: 'proto-value' });
+    expect(decodeURIComponent(view.alerts[0].links.silence ?? '')).toContain('__proto__="proto-value"');
+  });
+
+  it('takes bidirectional overrides out of the Subject', () => {
+    const subject = subjectLine(notification({ instances: ['web-1\u202Egnp.exe'] }));
+    expect(subject).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200e\u200f]/);
+    expect(subject).toContain('web-1 gnp.exe');
+  });
+
   it('never carries CR/LF into a header', () => {
     const n = notification({ instances: ['web-1\r\nBcc: victim@example.com'] });
     const subject = subjectLine(n);

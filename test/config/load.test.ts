@@ -35,7 +35,9 @@ describe('config', () => {
 
   it('names an unset variable and where it is used', () => {
     const file = write('unset.yml', 'detector:\n  listen: "${NOPE}"\n');
-    expect(() => loadConfig(file, {})).toThrow('detector.listen: environment variable NOPE is not set');
+    expect(() => loadConfig(file, {})).toThrow(
+      `${file}: detector.listen: environment variable NOPE is not set`,
+    );
   });
 
   it('names the key path and the reason of a bad value', () => {
@@ -48,7 +50,7 @@ describe('config', () => {
     }
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).exitCode).toBe(2);
-    expect((error as Error).message).toMatch(/^.*bad\.yml: bridge\.listen: .*expected string.*$/);
+    expect((error as Error).message).toMatch(/^.*bad\.yml: bridge\.listen: expected text, got 12$/);
   });
 
   it('rejects unknown keys by their path, catching typos', () => {
@@ -82,7 +84,7 @@ describe('config', () => {
     expect(config.bridge.channels[0]).toMatchObject({ smtp: { password: 's3cret' } });
     const missing = { ...channel, smtp: { ...channel.smtp, password_file: '/nonexistent/pw' } };
     expect(() => parseConfig({ bridge: { channels: [missing] } }, {})).toThrow(
-      'bridge.channels[0].smtp.password_file: /nonexistent/pw: cannot read: no such file',
+      'config: bridge.channels[0].smtp.password_file: /nonexistent/pw: cannot read: no such file',
     );
     const both = { ...channel, smtp: { ...channel.smtp, password: 'x' } };
     expect(() => parseConfig({ bridge: { channels: [both] } }, {})).toThrow(

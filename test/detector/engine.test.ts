@@ -248,7 +248,7 @@ describe('state snapshot', () => {
       const file = path.join(dir.path, 'state.json');
       const ahead = { now: T0 + 30 * 86_400_000 };
       const first = engine(new FakeSource(), {}, ahead).engine;
-      await first.runAll();
+      await runEveryRule(first);
       await saveSnapshot(file, first.rules, ahead.now);
 
       const clock = { now: T0 };
@@ -256,7 +256,7 @@ describe('state snapshot', () => {
       const restarted = engine(source, {}, clock).engine;
       loadSnapshot(file, restarted.rules, silent, clock.now);
       expect(restarted.rules[0].fetchedUntil).toBeUndefined();
-      await restarted.runAll();
+      await runEveryRule(restarted);
       expect(source.calls.length).toBeGreaterThan(0);
       expect(restarted.rules[0].fetchedUntil).toBe(T0);
     } finally {

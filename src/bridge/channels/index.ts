@@ -27,7 +27,7 @@ export function parseChannels(
         `${formatPath([...path, index, 'type'])}: unknown channel type ${JSON.stringify(entry.type)} (expected one of ${CHANNEL_TYPES.join(', ')})`,
       );
     }
-    const result = definition.schema.safeParse(entry);
+    const result = definition.schema.safeParse(entry, { reportInput: true });
     if (!result.success) {
       const issues = result.error.issues;
       const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';

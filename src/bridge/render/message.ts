@@ -144,18 +144,21 @@ export function subjectLine(n: Notification): string {
     .filter((v) => v !== '')
     .join(' ');
   const extra = Object.keys(n.commonLabels)
-    .filter((k) => !(k in group))
+    .filter((k) => !Object.hasOwn(group, k))
     .sort()
     .map((k) => `${k}=${n.commonLabels[k]}`)
     .join(' ');
   return headerSafe(`${head} ${names}${extra ? ` (${extra})` : ''}`);
 }
 
-/** One line, no control characters, bounded: label values must never add or split mail headers. */
+/**
+ * One line, no control characters, bounded: label values must never add or split mail headers,
+ * nor reorder what a reader sees (bidirectional overrides such as U+202E).
+ */
 export function headerSafe(text: string, max = 250): string {
   const line = text
     // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-    .replace(/[\r\n\t\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .replace(/[\r\n\t\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]+/g, ' ')
     .replace(/\s{2,}/g, ' ')
     .trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
