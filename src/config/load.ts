@@ -13,6 +13,7 @@ import { configSchema, type Config } from './schema';
 export const SECRET_KEYS = [
   'password',
   'bearer_token',
+  'bot_token',
   'token',
   'auth_token',
   'api_key',

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { matchesAll } from '../../common/matchers';
 import type { ChannelBaseConfig } from '../../config/bridge';
 import type { EnrichedNotification } from '../enrich';
+import { buildView, type MessageView, type ViewOptions } from '../render/message';
 import type { Alert, Notification } from '../payload';
 import { TokenBucket } from '../rate-limit';
 
@@ -59,6 +60,22 @@ export function defineChannel<S extends z.ZodType<ChannelBaseConfig>>(
   definition: ChannelDefinition<S>,
 ): ChannelDefinition {
   return definition as unknown as ChannelDefinition;
+}
+
+/** The view a channel's templates render: times in the channel's zone, else the bridge's. */
+export function messageView(
+  message: OutgoingMessage,
+  config: ChannelBaseConfig,
+  context: ChannelContext,
+  extra: Pick<ViewOptions, 'cid' | 'attachCsv'> = {},
+): MessageView {
+  return buildView(message.notification, {
+    route: message.route,
+    timeZone: config.timezone ?? context.timeZone,
+    now: (context.now ?? Date.now)(),
+    bridgeUrl: context.bridgeUrl,
+    ...extra,
+  });
 }
 
 /**

@@ -6,11 +6,11 @@ import type { Attachment } from 'nodemailer/lib/mailer';
 import { z } from 'zod';
 import { channelSchema } from '../../config/bridge';
 import { duration, port, tlsClientSchema } from '../../config/types';
-import { buildView } from '../render/message';
 import { loadTemplates, templateParts, type Templates } from '../render/templates';
 import {
   defineChannel,
   DeliveryError,
+  messageView,
   type ChannelContext,
   type DeliveryReceipt,
   type Notifier,
@@ -92,16 +92,8 @@ export class EmailChannel implements Notifier {
   async send(message: OutgoingMessage): Promise<DeliveryReceipt> {
     const enriched = message.notification;
     const n = enriched.notification;
-    const timeZone = this.config.timezone ?? this.options.timeZone;
     const cid = (i: number): string => `graph-${i + 1}.${message.id}@vigil`;
-    const view = buildView(enriched, {
-      route: message.route,
-      timeZone,
-      now: (this.options.now ?? Date.now)(),
-      bridgeUrl: this.options.bridgeUrl,
-      cid,
-      attachCsv: this.config.attach_csv,
-    });
+    const view = messageView(message, this.config, this.options, { cid, attachCsv: this.config.attach_csv });
     const attachments: Attachment[] = [];
     enriched.alerts.forEach((evidence, i) => {
       const graph = evidence.graph;

@@ -4,9 +4,13 @@ import type { ChannelBaseConfig } from '../../config/bridge';
 import { describeIssue } from '../../config/load';
 import { ConfiguredChannel, type ChannelContext, type ChannelDefinition } from './channel';
 import { email } from './email';
+import { slack } from './slack';
+import { teams } from './teams';
+import { twilio } from './twilio';
+import { webhook } from './webhook';
 
 /** Every channel type: a new one is a file exporting its definition, and its line here. */
-const CHANNELS: readonly ChannelDefinition[] = [email];
+const CHANNELS: readonly ChannelDefinition[] = [email, slack, teams, twilio, webhook];
 
 const BY_TYPE = new Map(CHANNELS.map((definition) => [definition.type, definition]));
 

@@ -29,8 +29,8 @@ export interface AlertView {
   /** How long it fired (resolved) or has been firing. */
   duration: string;
   query?: string;
-  /** cid for the inline image; url when the bridge has an external URL to link graphs from. */
-  graph?: { cid: string; url?: string; csvName?: string };
+  /** cid when the channel attaches the image; url when the bridge has an external URL to link graphs from. */
+  graph?: { cid?: string; url?: string; csvName?: string };
   graphError?: string;
   links: { source?: string; silence?: string; runbook?: string };
 }
@@ -110,16 +110,15 @@ function alertView(evidence: AlertEvidence, index: number, n: Notification, opti
     endsAt: alert.endsAt === null ? undefined : formatDateTime(alert.endsAt, options.timeZone),
     duration: formatDuration(Math.max(0, Math.round((end - alert.startsAt) / 60_000)) * 60_000),
     query: evidence.query,
-    graph:
-      graph && options.cid
-        ? {
-            cid: options.cid(index),
-            url: options.bridgeUrl
-              ? `${options.bridgeUrl.replace(/\/+$/, '')}/graph/${graph.id}.png`
-              : undefined,
-            csvName: options.attachCsv ? graph.csvName : undefined,
-          }
-        : undefined,
+    graph: graph
+      ? {
+          cid: options.cid?.(index),
+          url: options.bridgeUrl
+            ? `${options.bridgeUrl.replace(/\/+$/, '')}/graph/${graph.id}.png`
+            : undefined,
+          csvName: options.attachCsv ? graph.csvName : undefined,
+        }
+      : undefined,
     graphError: evidence.graphError,
     links: {
       source: safeHttpUrl(alert.generatorURL),

@@ -34,7 +34,7 @@ export const TEMPLATE_SETS = {
     alert: { scope: 'alert', markup: 'mrkdwn', source: SLACK_ALERT() },
   },
   teams: {
-    title: { scope: 'message', markup: 'text', oneLine: true, source: '{{subject}}' },
+    title: { scope: 'message', markup: 'teams', oneLine: true, source: '{{subject}}' },
     alert: { scope: 'alert', markup: 'teams', source: TEAMS_ALERT() },
   },
   twilio: {
@@ -101,7 +101,10 @@ function compile(source: string, spec: PartSpec, key: string): HandlebarsTemplat
     else template(SAMPLE_VIEW);
     return template;
   } catch (err) {
-    throw new UserError(`${key}: invalid template: ${(err as Error).message.split('\n')[0]}`);
+    // Handlebars' parse errors are several lines: where, the line, a caret, what it expected.
+    const lines = (err as Error).message.split('\n').filter((line) => line.trim() !== '');
+    const reason = lines.length > 1 ? `${lines[0]} ${lines[lines.length - 1]}` : lines[0];
+    throw new UserError(`${key}: invalid template: ${reason}`);
   }
 }
 
@@ -230,7 +233,7 @@ _{{graphError}}_{{/if}}`;
 
 /** What matters first: status, name, where, summary; the rest only if the segment has room. */
 function SMS_TEXT(): string {
-  return `{{#if firing}}FIRING{{else}}RESOLVED{{/if}}{{#if alerts.1}} {{alerts.length}}x{{/if}} {{#with alerts.[0]}}{{name}}{{#each labels}}{{#if (eq name "instance")}} {{value}}{{/if}}{{/each}}{{#if summary}}: {{summary}}{{/if}}{{/with}}`;
+  return `{{#if firing}}FIRING{{else}}RESOLVED{{/if}}{{#if alerts.[1]}} {{alerts.length}}x{{/if}} {{#with alerts.[0]}}{{name}}{{#each labels}}{{#if (eq name "instance")}} {{value}}{{/if}}{{/each}}{{#if summary}}: {{summary}}{{/if}}{{/with}}`;
 }
 
 /** A JSON document; every value is escaped for a JSON string, so write them in quotes. */
