@@ -24,6 +24,8 @@ export interface PrometheusOptions {
   evaluationInterval?: string;
   /** Extra `alerting:` section, e.g. to send to an Alertmanager. */
   alertmanagers?: string[];
+  /** A whole configuration instead of the one built from the options above. */
+  config?: unknown;
 }
 
 export interface StartedPrometheus {
@@ -69,7 +71,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       : {}),
   };
   const configFile = path.join(dir.path, 'prometheus.yml');
-  fs.writeFileSync(configFile, YAML.stringify(config));
+  fs.writeFileSync(configFile, YAML.stringify(options.config ?? config));
   const port = await freePort();
   const proc = startProcess(PROMETHEUS_BIN, [
     `--config.file=${configFile}`,

@@ -29,14 +29,16 @@ export interface StartedVigil extends StartedProcess {
 }
 
 /**
- * Starts `vigil <service> --listen 127.0.0.1:<free port> <args>` and waits until it is ready.
+ * Starts `vigil <service> --listen 127.0.0.1:<port> <args>` and waits until it is ready; the port
+ * is a free one unless given (when a peer must know it before the service starts).
  */
 export async function startVigil(
   service: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  port?: number,
 ): Promise<StartedVigil> {
-  const port = await freePort();
+  port ??= await freePort();
   const proc = startProcess(
     process.execPath,
     [VIGIL_CLI, service, '--listen', `127.0.0.1:${port}`, ...args],
