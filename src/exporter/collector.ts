@@ -36,9 +36,10 @@ class CollectorTimeout extends Error {}
  * node_scrape_collector_success / node_scrape_collector_duration_seconds per collector.
  */
 export class CollectorRegistry {
-  // A collector that hung is not started again until its previous run settles, so a stuck one
-  // costs one pending call rather than one per scrape.
-  private readonly pending = new Set<string>();
+  // A collector whose run timed out is not started again until that run settles, so a stuck one
+  // costs one pending call rather than one per scrape. Runs that are merely in progress (two
+  // Prometheus servers scraping at once) do not block each other.
+  private readonly hung = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly collectors: readonly Collector[],
@@ -70,15 +71,14 @@ export class CollectorRegistry {
     collector: Collector,
   ): Promise<{ name: string; ok: boolean; seconds: number; families: MetricFamily[] }> {
     const { name } = collector;
-    if (this.pending.has(name)) {
+    if (this.hung.has(name)) {
       this.options.logger?.warn(
         { collector: name },
-        'collector still running from an earlier scrape; skipped',
+        'collector still running from an earlier scrape that timed out; skipped',
       );
       return { name, ok: false, seconds: 0, families: [] };
     }
     const sink = new MetricSink();
-    this.pending.add(name);
     // Collectors share the event loop, so each one's duration is taken from its own start to its
     // own end, not to the moment this function resumes.
     let start = 0n;
@@ -95,7 +95,9 @@ export class CollectorRegistry {
           end = process.hrtime.bigint();
         });
       })
-      .finally(() => this.pending.delete(name));
+      .finally(() => {
+        if (this.hung.get(name) === run) this.hung.delete(name);
+      });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CollectorTimeout()), this.options.timeoutMs);
@@ -107,6 +109,7 @@ export class CollectorRegistry {
       return { name, ok: true, seconds: seconds(), families: sink.families };
     } catch (err) {
       this.logFailure(name, err, seconds());
+      if (err instanceof CollectorTimeout) this.hung.set(name, run);
       // A late result from a timed-out run is dropped: `sink` is no longer read.
       run.catch(() => undefined);
       return { name, ok: false, seconds: seconds(), families: [] };

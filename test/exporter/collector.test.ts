@@ -85,6 +85,23 @@ describe('CollectorRegistry', () => {
     expect(calls).toBe(2);
   });
 
+  it('two scrapes at once (two Prometheus servers) both get a collector that is slow but not hung', async () => {
+    let calls = 0;
+    const slow: Collector = {
+      name: 'slow',
+      collect: async (sink) => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        sink.gauge('node_slow', 'Slow.').add(1);
+      },
+    };
+    const registry = new CollectorRegistry([slow], { timeoutMs: 1000 });
+    const [a, b] = await Promise.all([registry.scrape(), registry.scrape()]);
+    expect(calls).toBe(2);
+    expect(sample(a, 'node_slow')).toBe(1);
+    expect(sample(b, 'node_slow')).toBe(1);
+  });
+
   it('NoDataError reports success 0 without a warning', async () => {
     const warnings: string[] = [];
     const registry = new CollectorRegistry(

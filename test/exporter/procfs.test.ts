@@ -16,6 +16,7 @@ import { parseSockstat } from '../../src/exporter/procfs/sockstat';
 import { parseSoftnetStat } from '../../src/exporter/procfs/softnet';
 import { parseProcStat } from '../../src/exporter/procfs/stat';
 import { parseUdevProperties } from '../../src/exporter/procfs/udev';
+import { parseUdpQueues } from '../../src/exporter/procfs/udp';
 import { parseVmstat } from '../../src/exporter/procfs/vmstat';
 import { FIXTURES, HOST_TREE } from './fixture-host';
 
@@ -213,6 +214,16 @@ describe('procfs parsers of the network and kernel tables (recorded files)', () 
         ['br-lan', 1],
       ]),
     );
+  });
+
+  it('/proc/net/udp and udp6: hexadecimal tx:rx queues summed over sockets', () => {
+    expect(parseUdpQueues(read('proc', 'net', 'udp6'))).toEqual({ tx: 0, rx: 0 });
+    const table = [
+      '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '  1: 0100007F:A1E1 00000000:0000 07 00000010:00000200 00:00000000 00000000     0        0 194591',
+      '  2: 0100007F:B545 00000000:0000 07 00000001:00000E00 00:00000000 00000000     0        0 194367',
+    ].join('\n');
+    expect(parseUdpQueues(table)).toEqual({ tx: 17, rx: 0x1000 });
   });
 
   it('/proc/vmstat and /proc/sys/fs/file-nr', () => {

@@ -22,6 +22,7 @@ import { stat } from './stat';
 import { textfile } from './textfile';
 import { time } from './time';
 import { timex } from './timex';
+import { udpQueues } from './udp_queues';
 import { uname } from './uname';
 import { vmstat } from './vmstat';
 
@@ -52,6 +53,7 @@ export const COLLECTORS: readonly CollectorDescriptor[] = [
   arp,
   timex,
   selinux,
+  udpQueues,
   textfile,
   hostinfo,
   logs,
