@@ -2,6 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Express } from 'express';
 import { errorMessage, UserError } from '../common/errors';
 import { readUserFile } from '../common/files';
 import { startServiceServer, type ServiceServer } from '../common/http-server';
@@ -17,147 +18,55 @@ import { Enricher } from './enrich';
 import { GraphStore } from './graphs';
 import { registerIntake } from './intake';
 import { BridgeMetrics } from './metrics';
-import { Spool } from './spool';
+import { Spool, type SpoolContents } from './spool';
 import { renderStatusPage } from './status-page';
 import { Watchdog } from './watchdog';
 
 const GRAPH_ID = /^([A-Za-z0-9_-]{22})\.png$/;
+
+/** Set once started; the HTTP routes, registered before, look them up here. */
+interface Started {
+  dispatcher?: Dispatcher;
+  watchdog?: Watchdog;
+}
 
 /** Starts `vigil bridge`: webhook intake, spool, dispatcher, status page, graphs, watchdog. */
 export async function startBridge(config: BridgeConfig): Promise<RunningService> {
   const log = componentLogger('bridge');
   const channelConfigs = parseChannels(config.channels);
   const metrics = new BridgeMetrics();
-  const { spool, contents } = await Spool.open(config.spool_dir).catch((err: unknown) => {
-    throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
-  });
-  for (const { file, reason } of contents.corrupt) {
-    log.warn({ file, reason }, 'spool file moved to corrupt/');
-  }
-  const tls = config.tls
-    ? {
-        cert: readUserFile(config.tls.cert_file, 'bridge.tls.cert_file'),
-        key: readUserFile(config.tls.key_file, 'bridge.tls.key_file'),
-      }
-    : undefined;
-
+  const { spool, contents } = await openSpool(config, log);
+  const tls = serverTls(config);
   const graphs = new GraphStore(config.graph.ttl);
   const prometheus = new PrometheusClient(config.prometheus);
-  const enricher = new Enricher(
-    prometheus,
-    graphs,
-    {
-      lookbackMs: config.graph.lookback,
-      maxRangeMs: config.graph.max_range,
-      points: config.graph.points,
-      width: config.graph.width,
-      maxSeries: config.graph.max_series,
-      maxGraphs: config.graph.max_graphs,
-      timeZone: config.timezone,
-      renderConcurrency: config.graph.render_concurrency,
-      maxQueryBytes: config.graph.max_query_bytes,
-    },
-    {
-      onRender: (seconds) => metrics.renderDuration.observe(seconds),
-      onGraphError: () => metrics.graphErrors.inc(),
-      onQueryRefused: (reason) => metrics.queriesRefused.inc({ reason }),
-    },
-  );
-
-  // Channels link to graphs on this bridge: they need its URL, known once the server listens.
-  const channels = new Map<string, Channel>();
-  // Set once started; the HTTP routes, registered before, look them up here.
-  const started: { dispatcher?: Dispatcher; watchdog?: Watchdog } = {};
-  const allChannels = config.channels.map((c) => c.name);
+  const enricher = newEnricher(config, prometheus, graphs, metrics);
+  const started: Started = {};
   const routes = { default: [], ...config.routes };
+  const allChannels = config.channels.map((c) => c.name);
 
-  const server: ServiceServer = await startServiceServer({
+  const server = await startServiceServer({
     service: 'bridge',
     listen: config.listen,
     registry: metrics.registry,
     tls,
     isReady: () => started.dispatcher !== undefined,
-    routes: (app) => {
-      registerIntake(app, {
-        maxBodyBytes: config.max_body_bytes,
-        auth: config.auth,
-        routes,
-        allChannels,
-        accept: (route, notification, names) => {
-          if (started.dispatcher === undefined) throw new Error('bridge is starting');
-          return started.dispatcher.accept(route, notification, names);
-        },
-        observe: config.watchdog.enabled ? (n) => started.watchdog?.observe(n) : undefined,
-        metrics,
-        log,
-      });
-      app.get('/', (_req, res) => {
-        res.type('html').send(
-          renderStatusPage(started.dispatcher?.recent() ?? [], {
-            timeZone: config.timezone,
-            now: Date.now(),
-            limit: config.history,
-            deadLetters: started.dispatcher?.deadLetters() ?? 0,
-            watchdog: started.watchdog?.describe(config.timezone),
-          }),
-        );
-      });
-      app.get('/graph/:file', (req, res) => {
-        const id = GRAPH_ID.exec(req.params.file)?.[1];
-        const png = id === undefined ? undefined : graphs.get(id);
-        if (png === undefined) {
-          res.status(404).type('text/plain').send('graph not found or expired\n');
-          return;
-        }
-        res.set('Cache-Control', 'private, max-age=3600').type('png').send(png);
-      });
-    },
+    routes: (app) => registerRoutes(app, { config, routes, allChannels, started, graphs, metrics, log }),
   });
-
+  // Channels link to graphs on this bridge: they need its URL, known once the server listens.
   const bridgeUrl = config.external_url ?? defaultExternalUrl(config.listen, server.url, Boolean(tls));
-  try {
-    for (const [name, channel] of buildChannels(channelConfigs, config.timezone, bridgeUrl))
-      channels.set(name, channel);
-  } catch (err) {
-    await server.close();
-    throw err;
-  }
+  const channels = await createChannels(channelConfigs, config.timezone, bridgeUrl, server);
   warnIfOpen(config, log);
   if (channels.size === 0) log.warn('no channels configured: notifications are accepted but go nowhere');
 
-  const dispatcher = new Dispatcher(
-    spool,
-    channels,
-    enricher,
-    {
-      retry: {
-        initialBackoffMs: config.retry.initial_backoff,
-        maxBackoffMs: config.retry.max_backoff,
-        maxAgeMs: config.retry.max_age,
-        concurrency: config.retry.concurrency,
-      },
-      dedupWindowMs: config.dedup_window,
-      history: config.history,
-    },
-    metrics,
-    log,
-  );
+  const dispatcher = newDispatcher(config, spool, channels, enricher, metrics, log);
   dispatcher.load(contents);
   started.dispatcher = dispatcher;
   const pruner = setInterval(() => {
     dispatcher.prune().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'spool pruning failed'));
   }, 60_000);
   pruner.unref();
-
   if (config.watchdog.enabled) {
-    const targets = config.watchdog.channels.length > 0 ? config.watchdog.channels : routes.default;
-    started.watchdog = new Watchdog(
-      { alertname: config.watchdog.alertname, timeoutMs: config.watchdog.timeout },
-      (n) => dispatcher.accept('watchdog', n, targets.length > 0 ? targets : allChannels),
-      metrics,
-      log,
-    );
-    started.watchdog.start();
+    started.watchdog = startWatchdog(config, routes.default, allChannels, dispatcher, metrics, log);
   }
   log.info(
     {
@@ -188,10 +97,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
  */
 export async function checkBridge(config: BridgeConfig): Promise<void> {
   await checkSpoolDir(config.spool_dir);
-  if (config.tls) {
-    readUserFile(config.tls.cert_file, 'bridge.tls.cert_file');
-    readUserFile(config.tls.key_file, 'bridge.tls.key_file');
-  }
+  serverTls(config);
   const channels = buildChannels(
     parseChannels(config.channels),
     config.timezone,
@@ -234,6 +140,168 @@ async function checkSpoolDir(dir: string): Promise<void> {
       at = path.dirname(at);
     }
   }
+}
+
+/** The spool and what a previous run left in it; unreadable files were moved aside. */
+async function openSpool(
+  config: BridgeConfig,
+  log: Logger,
+): Promise<{ spool: Spool; contents: SpoolContents }> {
+  const opened = await Spool.open(config.spool_dir).catch((err: unknown) => {
+    throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
+  });
+  for (const { file, reason } of opened.contents.corrupt) {
+    log.warn({ file, reason }, 'spool file moved to corrupt/');
+  }
+  return opened;
+}
+
+function serverTls(config: BridgeConfig): { cert: string; key: string } | undefined {
+  if (!config.tls) return undefined;
+  return {
+    cert: readUserFile(config.tls.cert_file, 'bridge.tls.cert_file'),
+    key: readUserFile(config.tls.key_file, 'bridge.tls.key_file'),
+  };
+}
+
+function newEnricher(
+  config: BridgeConfig,
+  prometheus: PrometheusClient,
+  graphs: GraphStore,
+  metrics: BridgeMetrics,
+): Enricher {
+  const { graph } = config;
+  return new Enricher(
+    prometheus,
+    graphs,
+    {
+      lookbackMs: graph.lookback,
+      maxRangeMs: graph.max_range,
+      points: graph.points,
+      width: graph.width,
+      maxSeries: graph.max_series,
+      maxGraphs: graph.max_graphs,
+      timeZone: config.timezone,
+      renderConcurrency: graph.render_concurrency,
+      maxQueryBytes: graph.max_query_bytes,
+    },
+    {
+      onRender: (seconds) => metrics.renderDuration.observe(seconds),
+      onGraphError: () => metrics.graphErrors.inc(),
+      onQueryRefused: (reason) => metrics.queriesRefused.inc({ reason }),
+    },
+  );
+}
+
+interface RouteDeps {
+  config: BridgeConfig;
+  routes: Record<string, string[]>;
+  allChannels: string[];
+  started: Started;
+  graphs: GraphStore;
+  metrics: BridgeMetrics;
+  log: Logger;
+}
+
+/** The webhook intake, the status page and the graphs channels link to. */
+function registerRoutes(app: Express, deps: RouteDeps): void {
+  const { config, started, graphs } = deps;
+  registerIntake(app, {
+    maxBodyBytes: config.max_body_bytes,
+    auth: config.auth,
+    routes: deps.routes,
+    allChannels: deps.allChannels,
+    accept: (route, notification, names) => {
+      if (started.dispatcher === undefined) throw new Error('bridge is starting');
+      return started.dispatcher.accept(route, notification, names);
+    },
+    observe: config.watchdog.enabled ? (n) => started.watchdog?.observe(n) : undefined,
+    metrics: deps.metrics,
+    log: deps.log,
+  });
+  app.get('/', (_req, res) => {
+    res.type('html').send(
+      renderStatusPage(started.dispatcher?.recent() ?? [], {
+        timeZone: config.timezone,
+        now: Date.now(),
+        limit: config.history,
+        deadLetters: started.dispatcher?.deadLetters() ?? 0,
+        watchdog: started.watchdog?.describe(config.timezone),
+      }),
+    );
+  });
+  app.get('/graph/:file', (req, res) => {
+    const id = GRAPH_ID.exec(req.params.file)?.[1];
+    const png = id === undefined ? undefined : graphs.get(id);
+    if (png === undefined) {
+      res.status(404).type('text/plain').send('graph not found or expired\n');
+      return;
+    }
+    res.set('Cache-Control', 'private, max-age=3600').type('png').send(png);
+  });
+}
+
+/** The configured channels by name; a channel that cannot start closes the server again. */
+async function createChannels(
+  configs: ReturnType<typeof parseChannels>,
+  timeZone: string,
+  bridgeUrl: string,
+  server: ServiceServer,
+): Promise<Map<string, Channel>> {
+  try {
+    return buildChannels(configs, timeZone, bridgeUrl);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+}
+
+function newDispatcher(
+  config: BridgeConfig,
+  spool: Spool,
+  channels: ReadonlyMap<string, Channel>,
+  enricher: Enricher,
+  metrics: BridgeMetrics,
+  log: Logger,
+): Dispatcher {
+  const { retry } = config;
+  return new Dispatcher(
+    spool,
+    channels,
+    enricher,
+    {
+      retry: {
+        initialBackoffMs: retry.initial_backoff,
+        maxBackoffMs: retry.max_backoff,
+        maxAgeMs: retry.max_age,
+        concurrency: retry.concurrency,
+      },
+      dedupWindowMs: config.dedup_window,
+      history: config.history,
+    },
+    metrics,
+    log,
+  );
+}
+
+/** The dead man's switch: its notification goes to watchdog.channels, else the default route, else all. */
+function startWatchdog(
+  config: BridgeConfig,
+  defaultRoute: string[],
+  allChannels: string[],
+  dispatcher: Dispatcher,
+  metrics: BridgeMetrics,
+  log: Logger,
+): Watchdog {
+  const targets = config.watchdog.channels.length > 0 ? config.watchdog.channels : defaultRoute;
+  const watchdog = new Watchdog(
+    { alertname: config.watchdog.alertname, timeoutMs: config.watchdog.timeout },
+    (n) => dispatcher.accept('watchdog', n, targets.length > 0 ? targets : allChannels),
+    metrics,
+    log,
+  );
+  watchdog.start();
+  return watchdog;
 }
 
 /** A webhook anyone can reach makes Prometheus run what they send: say so when there is no auth. */

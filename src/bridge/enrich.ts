@@ -5,7 +5,7 @@ import { explainAnomaly } from './explain';
 import type { GraphStore } from './graphs';
 import type { Alert, Notification } from './payload';
 import { exprFromGeneratorUrl, graphQueryFor, matchAlertSeries, seriesName, type GraphQuery } from './query';
-import { pickSeries, renderChartSvg, type ChartBand, type ChartSeries } from './render/chart';
+import { pickSeries, renderChartSvg, type ChartBand, type ChartSeries, type ChartSpec } from './render/chart';
 import { seriesToCsv } from './render/csv';
 import { svgToPng } from './render/png';
 import { unitFor, type Unit } from './render/units';
@@ -198,26 +198,19 @@ export class Enricher {
           ({ band, bandSeries, explanation } = found);
         }
       }
-      const png = await this.renders.run(async () => {
-        const started = performance.now();
-        const rendered = await svgToPng(
-          renderChartSvg({
-            title: `${alert.labels.alertname ?? 'alert'}: ${graphQuery?.expr ?? `vigil_anomaly{rule=${promString(alert.labels.rule ?? '')}}`}`,
-            series: plotted,
-            band,
-            threshold: graphQuery?.threshold,
-            startMs: start,
-            endMs: end,
-            alertStartMs: alert.startsAt,
-            alertEndMs: alert.endsAt,
-            unit,
-            timeZone: this.settings.timeZone,
-            width: this.settings.width,
-            maxSeries: this.settings.maxSeries,
-          }),
-        );
-        this.hooks.onRender?.((performance.now() - started) / 1000);
-        return rendered;
+      const png = await this.render({
+        title: `${alert.labels.alertname ?? 'alert'}: ${graphQuery?.expr ?? `vigil_anomaly{rule=${promString(alert.labels.rule ?? '')}}`}`,
+        series: plotted,
+        band,
+        threshold: graphQuery?.threshold,
+        startMs: start,
+        endMs: end,
+        alertStartMs: alert.startsAt,
+        alertEndMs: alert.endsAt,
+        unit,
+        timeZone: this.settings.timeZone,
+        width: this.settings.width,
+        maxSeries: this.settings.maxSeries,
       });
       // The CSV holds what the graph shows, not every series the query matched.
       const csvSeries = [...pickSeries(plotted, this.settings.maxSeries), ...bandSeries];
@@ -235,6 +228,16 @@ export class Enricher {
     } catch (err) {
       return this.graphUnavailable(base, err);
     }
+  }
+
+  /** A PNG of the chart, drawn when a render slot is free. */
+  private render(chart: ChartSpec): Promise<Buffer> {
+    return this.renders.run(async () => {
+      const started = performance.now();
+      const png = await svgToPng(renderChartSvg(chart));
+      this.hooks.onRender?.((performance.now() - started) / 1000);
+      return png;
+    });
   }
 
   /** The one place an alert that should have had a graph is counted as going without. */
@@ -274,21 +277,7 @@ export class Enricher {
       ),
     );
     // The detector that saw it most strongly during the alert, unless the alert names one.
-    const alertEnd = alert.endsAt ?? end;
-    let best: { series: RangeSeries; at: number; score: number } | undefined;
-    for (const series of scores) {
-      series.timestamps.forEach((t, i) => {
-        const score = Math.abs(series.values[i]);
-        if (
-          t >= alert.startsAt - step &&
-          t <= alertEnd &&
-          Number.isFinite(score) &&
-          (!best || score > best.score)
-        ) {
-          best = { series, at: t, score: series.values[i] };
-        }
-      });
-    }
+    const best = strongestScore(scores, alert.startsAt - step, alert.endsAt ?? end);
     if (best === undefined) return undefined;
     const detector = best.series.labels.detector ?? '';
     const same = (s: RangeSeries): boolean => (s.labels.detector ?? '') === detector;
@@ -297,7 +286,7 @@ export class Enricher {
     const u = upper.find(same);
     if (!e || !l || !u) return undefined;
     const at = (s: { timestamps: number[]; values: number[] }): number | undefined => {
-      const i = s.timestamps.indexOf(best!.at);
+      const i = s.timestamps.indexOf(best.at);
       return i < 0 ? undefined : s.values[i];
     };
     const [ev, lv, uv] = [at(e), at(l), at(u)];
@@ -317,6 +306,24 @@ export class Enricher {
     const band = alignBand(e, l, u);
     return { band, bandSeries: [e, l, u].map(toChartSeries), explanation };
   }
+}
+
+/** The largest |score| of any series between `from` and `to`, with its series and time. */
+function strongestScore(
+  scores: RangeSeries[],
+  from: number,
+  to: number,
+): { series: RangeSeries; at: number; score: number } | undefined {
+  let best: { series: RangeSeries; at: number; score: number } | undefined;
+  for (const series of scores) {
+    series.timestamps.forEach((t, i) => {
+      const score = Math.abs(series.values[i]);
+      if (t >= from && t <= to && Number.isFinite(score) && (!best || score > Math.abs(best.score))) {
+        best = { series, at: t, score: series.values[i] };
+      }
+    });
+  }
+  return best;
 }
 
 /** The detector's alerts: on `vigil_anomaly`, with the `rule` label that selects the band. */

@@ -1,6 +1,6 @@
 import { errorMessage } from '../common/errors';
 import { startServiceServer } from '../common/http-server';
-import { componentLogger } from '../common/logger';
+import { componentLogger, type Logger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
 import { selfMetricsRegistry } from '../common/self-metrics';
 import type { RunningService } from '../common/service';
@@ -31,24 +31,8 @@ export async function startDetector(
     metrics: engineMetrics(registry),
     logger,
   });
-  const stateFile = config.state_file;
-  if (stateFile) loadSnapshot(stateFile, engine.rules, logger);
-  // One save at a time: a slow disk must not let the timer start a second write of the same file.
-  let saving: Promise<void> | undefined;
-  const snapshot = async (): Promise<void> => {
-    if (!stateFile) return;
-    if (saving) return saving;
-    saving = saveSnapshot(stateFile, engine.rules)
-      .catch((err) => {
-        logger.error({ file: stateFile, err: errorMessage(err) }, 'writing the state snapshot failed');
-      })
-      .finally(() => {
-        saving = undefined;
-      });
-    return saving;
-  };
-  const snapshotTimer = stateFile ? setInterval(() => void snapshot(), config.snapshot_interval) : undefined;
-  snapshotTimer?.unref();
+  if (config.state_file) loadSnapshot(config.state_file, engine.rules, logger);
+  const snapshots = periodicSnapshots(engine, config, logger);
 
   const server = await startServiceServer({
     service: 'detector',
@@ -59,27 +43,7 @@ export async function startDetector(
     metrics: async () => engine.renderOutputs(),
   });
 
-  // Each rule runs every step, on its own: a slow rule does not hold up the others, and a
-  // cycle never overlaps the previous one of the same rule.
-  let stopped = false;
-  const timers = new Set<NodeJS.Timeout>();
-  const running = new Set<Promise<void>>();
-  const schedule = (state: RuleState) => {
-    const cycle = engine.runRule(state).finally(() => {
-      running.delete(cycle);
-      if (stopped) return;
-      const step = state.settings.stepMs;
-      // Next cycle just after the next step boundary has passed the lag.
-      const wait = step - ((Date.now() - config.lag) % step) + 50;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        schedule(state);
-      }, wait);
-      timers.add(timer);
-    });
-    running.add(cycle);
-  };
-  for (const state of engine.rules) schedule(state);
+  const cycles = scheduleRules(engine, config.lag);
   logger.info(
     {
       rules: engine.rules.map((r) => r.rule.name),
@@ -94,14 +58,78 @@ export async function startDetector(
     url: server.url,
     engine,
     close: async () => {
+      const stopped = cycles.stop();
+      await server.close();
+      await stopped;
+      await snapshots.close();
+    },
+  };
+}
+
+/**
+ * Each rule runs every step, on its own: a slow rule does not hold up the others, and a cycle never
+ * overlaps the previous one of the same rule. `stop()` starts no more and waits for those running.
+ */
+function scheduleRules(engine: DetectorEngine, lagMs: number): { stop(): Promise<void> } {
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<void>>();
+  const schedule = (state: RuleState) => {
+    const cycle = engine.runRule(state).finally(() => {
+      running.delete(cycle);
+      if (stopped) return;
+      const step = state.settings.stepMs;
+      // Next cycle just after the next step boundary has passed the lag.
+      const wait = step - ((Date.now() - lagMs) % step) + 50;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        schedule(state);
+      }, wait);
+      timers.add(timer);
+    });
+    running.add(cycle);
+  };
+  for (const state of engine.rules) schedule(state);
+  return {
+    async stop() {
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
-      clearInterval(snapshotTimer);
-      await server.close();
       await Promise.allSettled(running);
+    },
+  };
+}
+
+/**
+ * Saves the per-series state to `detector.state_file` (when set) every snapshot_interval, and once
+ * more on close, after the last cycle.
+ */
+function periodicSnapshots(
+  engine: DetectorEngine,
+  config: DetectorConfig,
+  logger: Logger,
+): { close(): Promise<void> } {
+  const file = config.state_file;
+  if (!file) return { close: async () => undefined };
+  // One save at a time: a slow disk must not let the timer start a second write of the same file.
+  let saving: Promise<void> | undefined;
+  const save = (): Promise<void> => {
+    saving ??= saveSnapshot(file, engine.rules)
+      .catch((err) => {
+        logger.error({ file, err: errorMessage(err) }, 'writing the state snapshot failed');
+      })
+      .finally(() => {
+        saving = undefined;
+      });
+    return saving;
+  };
+  const timer = setInterval(() => void save(), config.snapshot_interval);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
       // The final save must see the last cycle's state, not join a save that started before it.
       await saving;
-      await snapshot();
+      await save();
     },
   };
 }
