@@ -43,6 +43,8 @@ export class Dispatcher {
   /** Deliveries not finished: queued or in flight (vigil_bridge_queue_depth). */
   private unfinished = 0;
   private readonly writes = new Map<string, Promise<void>>();
+  /** State writes that failed, waiting for their next try. */
+  private readonly writeRetries = new Map<string, { failures: number; timer: NodeJS.Timeout }>();
   private active = 0;
   /** Aborted on stop: channels give up their attempt in flight, which stays pending in the spool. */
   private readonly shutdown = new AbortController();
@@ -122,6 +124,7 @@ export class Dispatcher {
   async stop(timeoutMs = 5_000): Promise<void> {
     if (!this.shutdown.signal.aborted) this.shutdown.abort(new Error('the bridge is shutting down'));
     clearTimeout(this.timer);
+    for (const { timer } of this.writeRetries.values()) clearTimeout(timer);
     if (this.active === 0) return;
     await Promise.race([
       new Promise<void>((resolve) => (this.idle = resolve)),
@@ -266,25 +269,42 @@ export class Dispatcher {
   /** Writes of one entry are serialised: two channels finishing together must not race on its file. */
   private persist(entry: SpoolEntry): Promise<void> {
     const previous = this.writes.get(entry.id) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      try {
-        if (!this.pending.has(entry.id)) return;
-        if (isFinished(entry)) {
-          this.pending.delete(entry.id);
-          this.finish(entry, (await this.spool.finish(entry)) === 'dead');
-        } else {
-          await this.spool.save(entry);
-        }
-      } catch (err) {
-        // Delivery state lives on in memory; after a restart the delivery may be repeated (at least once).
-        this.log.error({ id: entry.id, err: errorMessage(err) }, 'cannot write delivery state to the spool');
-      }
-    });
+    const next = previous.then(() => this.writeState(entry));
     this.writes.set(entry.id, next);
     void next.then(() => {
       if (this.writes.get(entry.id) === next) this.writes.delete(entry.id);
     });
     return next;
+  }
+
+  /**
+   * A failed write (disk full) is retried with backoff until it passes: until then the entry stays
+   * pending in memory and on the status page, and a restart would repeat only what is not recorded.
+   */
+  private async writeState(entry: SpoolEntry): Promise<void> {
+    if (!this.pending.has(entry.id)) return;
+    try {
+      if (isFinished(entry)) {
+        const outcome = await this.spool.finish(entry);
+        this.pending.delete(entry.id);
+        this.finish(entry, outcome === 'dead');
+      } else {
+        await this.spool.save(entry);
+      }
+      this.writeRetries.delete(entry.id);
+    } catch (err) {
+      const failures = (this.writeRetries.get(entry.id)?.failures ?? 0) + 1;
+      const waitMs = Math.min(60_000, 1_000 * 2 ** Math.min(failures - 1, 6));
+      this.metrics.spoolWriteErrors.inc();
+      this.log.error(
+        { id: entry.id, err: errorMessage(err), retryInMs: waitMs },
+        'cannot write delivery state to the spool: will retry',
+      );
+      if (this.shutdown.signal.aborted) return;
+      const timer = setTimeout(() => void this.persist(entry), waitMs);
+      timer.unref();
+      this.writeRetries.set(entry.id, { failures, timer });
+    }
   }
 
   private finish(entry: SpoolEntry, deadLettered: boolean): void {

@@ -73,6 +73,11 @@ export class BridgeMetrics {
     help: 'Alerts left without a graph by a delivery attempt: the query failed, Prometheus was unreachable or the graph could not be rendered.',
     registers: [this.registry],
   });
+  readonly spoolWriteErrors = new Counter({
+    name: 'vigil_bridge_spool_write_errors_total',
+    help: 'Failed writes of delivery state to the spool (e.g. disk full); each is retried until it passes.',
+    registers: [this.registry],
+  });
   readonly queriesRefused = new Counter({
     name: 'vigil_bridge_queries_refused_total',
     help: 'Queries for a graph not sent or not answered, by reason: too_long (over bridge.graph.max_query_bytes, never sent), timeout, too_expensive (refused by Prometheus).',

@@ -209,14 +209,20 @@ export class Spool {
   private async write(dir: Dir, entry: SpoolEntry): Promise<void> {
     const target = this.file(dir, entry.id);
     const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-    const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writeFile(JSON.stringify(entry));
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await fs.open(tmp, 'w');
+      try {
+        await handle.writeFile(JSON.stringify(entry));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, target);
+    } catch (err) {
+      // A full disk must not leave a 0-byte temporary file behind each failed try.
+      await fs.rm(tmp, { force: true });
+      throw err;
     }
-    await fs.rename(tmp, target);
     await this.syncers.get(dir)!.sync();
   }
 }

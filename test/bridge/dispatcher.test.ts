@@ -318,4 +318,43 @@ describe('dispatcher', () => {
     );
     await dispatcher.stop();
   });
+
+  it('retries a state write that failed after a delivery, keeping the entry visible, and counts it', async () => {
+    const mail = new ScriptedChannel('mail');
+    const { dispatcher, metrics } = await start([mail]);
+    // done/ cannot take files (as on a full disk): the final state write fails.
+    const done = path.join(dir.path, 'done');
+    fs.rmSync(done, { recursive: true });
+    fs.writeFileSync(done, 'not a directory');
+    const { id } = await dispatcher.accept('default', notification(), ['mail']);
+    await waitFor(() => mail.sent.length === 1);
+    const errors = async () =>
+      (await metrics.spoolWriteErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
+    await waitFor(async () => (await errors()) >= 1);
+    expect(dispatcher.recent().map((e) => [e.id, e.deliveries[0].state])).toEqual([[id, 'delivered']]);
+    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([`${id}.json`]);
+
+    fs.rmSync(done);
+    fs.mkdirSync(done);
+    await waitFor(() => fs.readdirSync(path.join(dir.path, 'pending')).length === 0, { timeoutMs: 10_000 });
+    expect(fs.readdirSync(done)).toEqual([`${id}.json`]);
+    expect(dispatcher.recent().map((e) => e.id)).toEqual([id]);
+    expect(mail.sent).toHaveLength(1);
+    await dispatcher.stop();
+  });
+
+  it('leaves no temporary file behind when a state write fails', async () => {
+    const { spool } = await start([]);
+    const entry = {
+      id: '0000000001000-abcdef012345-000000',
+      dedupKey: 'abcdef012345',
+      receivedAt: 1000,
+      route: 'default',
+      notification: notification(),
+      deliveries: [{ channel: 'mail', state: 'delivered' as const, attempts: 1, nextAttemptAt: 1000 }],
+    };
+    jest.spyOn(fs.promises, 'rename').mockRejectedValueOnce(new Error('ENOSPC: no space left on device'));
+    await expect(spool.finish(entry)).rejects.toThrow('ENOSPC');
+    expect(fs.readdirSync(path.join(dir.path, 'done'))).toEqual([]);
+  });
 });
