@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { formatDuration } from '../common/duration';
 import { formatDateTime } from './render/time';
 import type { SpoolEntry } from './spool';
 
@@ -22,6 +23,8 @@ interface StatusView {
       channel: string;
       state: string;
       attempts: number;
+      /** When a pending delivery is tried next. */
+      nextAttempt?: string;
       error?: string;
       detail?: string;
       css: string;
@@ -43,7 +46,7 @@ th{background:#f6f7f9}.firing{color:#c53a32;font-weight:bold}.resolved{color:#2e
 <table><tr><th>received</th><th>status</th><th>notification</th><th>route</th><th>deliveries</th></tr>
 {{#each rows}}<tr><td>{{receivedAt}}<br><code>{{id}}</code></td><td class="{{#if firing}}firing{{else}}resolved{{/if}}">{{status}}</td>
 <td>{{title}} ({{alerts}} alert{{plural}})</td><td>{{route}}</td>
-<td>{{#each deliveries}}<div><span class="{{css}}">{{channel}}: {{state}}</span> after {{attempts}} attempt(s){{#if error}}<div class="err">{{error}}</div>{{/if}}{{#if detail}}<div class="err">{{detail}}</div>{{/if}}</div>{{else}}<span class="err">no channels</span>{{/each}}</td></tr>
+<td>{{#each deliveries}}<div><span class="{{css}}">{{channel}}: {{state}}</span> after {{attempts}} attempt(s){{#if nextAttempt}}, next {{nextAttempt}}{{/if}}{{#if error}}<div class="err">{{error}}</div>{{/if}}{{#if detail}}<div class="err">{{detail}}</div>{{/if}}</div>{{else}}<span class="err">no channels</span>{{/each}}</td></tr>
 {{else}}<tr><td colspan="5">No notifications yet.</td></tr>{{/each}}
 </table></body></html>
 `);
@@ -76,6 +79,7 @@ export function renderStatusPage(
           channel: d.channel,
           state: d.state,
           attempts: d.attempts,
+          nextAttempt: d.state === 'pending' ? nextAttemptText(d.nextAttemptAt, options) : undefined,
           error: d.state === 'delivered' ? undefined : d.lastError,
           detail: d.state === 'delivered' ? d.detail : undefined,
           css: d.state,
@@ -83,4 +87,10 @@ export function renderStatusPage(
       };
     }),
   });
+}
+
+/** "now" when due, else the time and how long until then: "14:02:10 (in 1m30s)". */
+function nextAttemptText(at: number, options: { timeZone: string; now: number }): string {
+  if (at <= options.now) return 'now';
+  return `at ${formatDateTime(at, options.timeZone)} (in ${formatDuration(Math.ceil((at - options.now) / 1000) * 1000)})`;
 }

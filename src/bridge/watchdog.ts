@@ -20,7 +20,10 @@ export interface WatchdogOptions {
 export type RaiseAlarm = (notification: Notification) => Promise<unknown>;
 
 export class Watchdog {
-  private lastSeen: number;
+  /** When the grace period started: the bridge's start, until a Watchdog alert arrives. */
+  private readonly startedAt: number;
+  /** When the Watchdog alert last arrived; undefined when it never has since the start. */
+  private lastSeen: number | undefined;
   private missingSince: number | undefined;
   /** The alarm is spooled (or being spooled); false again when that failed, so the next check retries. */
   private alarmRaised = false;
@@ -34,7 +37,7 @@ export class Watchdog {
     private readonly now: () => number = Date.now,
   ) {
     // A fresh start gets a full timeout of grace.
-    this.lastSeen = now();
+    this.startedAt = now();
   }
 
   start(): void {
@@ -49,8 +52,9 @@ export class Watchdog {
 
   /** One line for the status page. */
   describe(timeZone: string): string {
-    const last = formatDateTime(this.lastSeen, timeZone);
-    return this.missingSince === undefined ? `last seen ${last}` : `MISSING, last seen ${last}`;
+    const last =
+      this.lastSeen === undefined ? 'never seen' : `last seen ${formatDateTime(this.lastSeen, timeZone)}`;
+    return this.missingSince === undefined ? last : `MISSING, ${last}`;
   }
 
   /**
@@ -67,12 +71,12 @@ export class Watchdog {
 
   async check(): Promise<void> {
     const now = this.now();
-    if (this.alarmRaised || now - this.lastSeen <= this.options.timeoutMs) return;
+    if (this.alarmRaised || now - (this.lastSeen ?? this.startedAt) <= this.options.timeoutMs) return;
     if (this.missingSince === undefined) {
       this.missingSince = now;
       this.metrics.watchdogMissing.set(1);
       this.log.error(
-        { lastSeen: new Date(this.lastSeen).toISOString() },
+        { lastSeen: this.lastSeen === undefined ? 'never' : new Date(this.lastSeen).toISOString() },
         'Watchdog alert overdue: the alerting pipeline is broken',
       );
     }
@@ -94,6 +98,20 @@ export class Watchdog {
     }
   }
 
+  /** What a person reads in the WatchdogMissing mail: what was expected, what came, the likely causes. */
+  private description(): string {
+    const every = formatDuration(this.options.timeoutMs);
+    const arrived =
+      this.lastSeen === undefined
+        ? `it has not arrived since the bridge started at ${new Date(this.startedAt).toISOString()}`
+        : `it last arrived at ${new Date(this.lastSeen).toISOString()}`;
+    return (
+      `vigil bridge expects the always-firing ${this.options.alertname} alert at least every ${every} (bridge.watchdog.timeout); ${arrived}. ` +
+      `Likely causes: Alertmanager's repeat_interval for the ${this.options.alertname} route is longer than ${every} (it must be shorter, e.g. half), ` +
+      `the route does not send it to this bridge, or Prometheus, its rule evaluation or Alertmanager is down.`
+    );
+  }
+
   /** Spools the alarm (or its resolution); false when that failed, which is logged. */
   private async send(status: 'firing' | 'resolved', now: number): Promise<boolean> {
     const since = this.missingSince ?? now;
@@ -106,7 +124,7 @@ export class Watchdog {
           status === 'firing'
             ? `The ${this.options.alertname} alert stopped arriving: alerts may not be reaching anyone`
             : `The ${this.options.alertname} alert is arriving again`,
-        description: `vigil bridge expects the always-firing ${this.options.alertname} alert at least every ${formatDuration(this.options.timeoutMs)}; it last arrived at ${new Date(this.lastSeen).toISOString()}. Check Prometheus, its rule evaluation, Alertmanager and the route to this bridge.`,
+        description: this.description(),
       },
       startsAt: since,
       endsAt: status === 'resolved' ? now : null,

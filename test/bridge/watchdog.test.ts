@@ -87,6 +87,30 @@ describe("dead man's switch", () => {
   });
 });
 
+describe("dead man's switch that never heard the Watchdog", () => {
+  const log = rootLogger.child({ component: 'test' });
+  log.level = 'silent';
+
+  it('says "never" rather than the start time, and names the likely cause in the alarm', async () => {
+    let clock = Date.UTC(2026, 10, 23, 14, 0, 0);
+    const raised: Notification[] = [];
+    const watchdog = new Watchdog(
+      { alertname: 'Watchdog', timeoutMs: 600_000 },
+      async (n) => raised.push(n),
+      new BridgeMetrics(),
+      log,
+      () => clock,
+    );
+    expect(watchdog.describe('UTC')).toBe('never seen');
+    clock += 601_000;
+    await watchdog.check();
+    expect(watchdog.describe('UTC')).toBe('MISSING, never seen');
+    const description = raised[0].alerts[0].annotations.description;
+    expect(description).toContain('it has not arrived since the bridge started at 2026-11-23T14:00:00.000Z');
+    expect(description).toContain("Alertmanager's repeat_interval for the Watchdog route is longer than 10m");
+  });
+});
+
 describe('graph store', () => {
   it('serves graphs under unguessable ids until they expire, bounded in size', () => {
     let clock = 0;
