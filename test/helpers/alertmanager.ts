@@ -15,7 +15,11 @@ export interface StartedAlertmanager {
   process: StartedProcess;
   /** POST /api/v2/alerts. */
   postAlerts(
-    alerts: Array<{ labels: Record<string, string>; annotations?: Record<string, string> }>,
+    alerts: Array<{
+      labels: Record<string, string>;
+      annotations?: Record<string, string>;
+      startsAt?: string;
+    }>,
   ): Promise<void>;
   /** GET /api/v2/alerts. */
   alerts(): Promise<AlertmanagerAlert[]>;
@@ -28,8 +32,22 @@ export interface AlertmanagerAlert {
   receivers: Array<{ name: string }>;
 }
 
-/** Debian's Alertmanager on 127.0.0.1 with a free port, clustering off, a temporary data dir. */
-export async function startAlertmanager(config: unknown): Promise<StartedAlertmanager> {
+/** An HA peer: gossip on 127.0.0.1:listenPort, joining the peers on 127.0.0.1:peerPorts. */
+export interface ClusterOptions {
+  listenPort: number;
+  peerPorts: number[];
+  /** --cluster.peer-timeout: how long a peer waits for the ones before it (default 15s). */
+  peerTimeout?: string;
+}
+
+/**
+ * Debian's Alertmanager on 127.0.0.1 with a free port and a temporary data dir; clustering off
+ * unless `cluster` is given.
+ */
+export async function startAlertmanager(
+  config: unknown,
+  { cluster }: { cluster?: ClusterOptions } = {},
+): Promise<StartedAlertmanager> {
   const dir = tempDir('vigil-alertmanager-');
   const configFile = path.join(dir.path, 'alertmanager.yml');
   fs.writeFileSync(configFile, typeof config === 'string' ? config : YAML.stringify(config));
@@ -38,7 +56,13 @@ export async function startAlertmanager(config: unknown): Promise<StartedAlertma
     `--config.file=${configFile}`,
     `--storage.path=${path.join(dir.path, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=',
+    ...(cluster
+      ? [
+          `--cluster.listen-address=127.0.0.1:${cluster.listenPort}`,
+          ...cluster.peerPorts.map((peer) => `--cluster.peer=127.0.0.1:${peer}`),
+          ...(cluster.peerTimeout ? [`--cluster.peer-timeout=${cluster.peerTimeout}`] : []),
+        ]
+      : ['--cluster.listen-address=']),
     '--log.level=warn',
   ]);
   const url = `http://127.0.0.1:${port}`;
