@@ -3,7 +3,7 @@ import { UserError } from '../common/errors';
 import { setLogLevel } from '../common/logger';
 import { loadConfig } from '../config/load';
 import { resolveRule } from '../detector/rules';
-import type { DetectorChoice } from '../detector/backtest/run';
+import { DETECTOR_CHOICES, type DetectorChoice } from '../detector/backtest/run';
 
 interface BacktestFlags {
   data: string;
@@ -13,6 +13,7 @@ interface BacktestFlags {
   rule?: string;
   detector: DetectorChoice;
   json?: boolean;
+  crossValidate?: boolean;
 }
 
 export function registerBacktest(program: Command): void {
@@ -30,14 +31,19 @@ export function registerBacktest(program: Command): void {
     .option('--rule <name>', "test this rule's settings (defaults merged) instead of detector.defaults")
     .addOption(
       new Option('--detector <name>', 'which detector scores')
-        .choices(['zscore', 'seasonal', 'combined'])
+        .choices([...DETECTOR_CHOICES])
         .default('combined'),
     )
     .option('--json', 'print one JSON object instead of tables')
+    .option(
+      '--cross-validate',
+      'also choose settings around the tested ones on all categories but one and score that one, for each',
+    )
     .action(async (flags: BacktestFlags) => {
-      const [{ formatReport, reportJson }, { runBacktest }] = await Promise.all([
+      const [{ formatReport, reportJson }, { runBacktest, loadCorpus, settingsFor }, cv] = await Promise.all([
         import('../detector/backtest/report'),
         import('../detector/backtest/run'),
+        import('../detector/backtest/cross-validate'),
       ]);
       setLogLevel('warn');
       const detector = loadConfig(flags.config).detector;
@@ -54,8 +60,15 @@ export function registerBacktest(program: Command): void {
         resultsDir: flags.results,
         settings,
         detector: flags.detector,
-        refractoryMs: detector.backtest.refractory,
       });
-      process.stdout.write(flags.json ? `${JSON.stringify(reportJson(result))}\n` : formatReport(result));
+      const tested = settingsFor(settings, flags.detector);
+      const crossValidation = flags.crossValidate
+        ? cv.crossValidate(loadCorpus(flags.data, flags.labels), tested, cv.candidatesAround(tested))
+        : undefined;
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify(reportJson(result, crossValidation))}\n`
+          : formatReport(result, crossValidation),
+      );
     });
 }

@@ -34,13 +34,62 @@ const seasonalFields = {
   level_half_life: duration(),
 };
 
+const rangeFields = {
+  enabled: z.boolean(),
+  /** The lowest and highest values of this long a past are the seen range. */
+  window: duration(),
+  /** Time buckets of the window (it slides one bucket at a time). */
+  buckets: positiveInt().max(10_000),
+  /** Beyond the seen range by this fraction of its width = at the threshold. */
+  threshold: z.number().positive(),
+  /** History the window must hold before it scores. */
+  min_history: duration(),
+};
+
+const noveltyFields = {
+  enabled: z.boolean(),
+  /** Levels the seen range is divided into. */
+  levels: positiveInt().max(1024),
+  /** Longest run of recent levels compared. */
+  order: positiveInt().max(32),
+  /** Size of each of the two "seen" sets in bits (a power of two; the state is bits / 4 bytes). */
+  bits: positiveInt()
+    .max(1 << 24)
+    .refine((n) => Number.isInteger(Math.log2(n)) && n >= 64, 'expected a power of two, at least 64'),
+  /** Points after which the older set is forgotten. */
+  rotate_points: positiveInt(),
+  /** Share of unseen runs (0..1) that is at the threshold; above 1 it never decides alone. */
+  threshold: z.number().positive(),
+};
+
+const rangeSchema = z
+  .object({
+    enabled: rangeFields.enabled.default(true),
+    window: rangeFields.window.default(30 * 86_400_000),
+    buckets: rangeFields.buckets.default(30),
+    threshold: rangeFields.threshold.default(0.02),
+    min_history: rangeFields.min_history.default(86_400_000),
+  })
+  .strict();
+
+const noveltySchema = z
+  .object({
+    enabled: noveltyFields.enabled.default(true),
+    levels: noveltyFields.levels.default(32),
+    order: noveltyFields.order.default(6),
+    bits: noveltyFields.bits.default(16_384),
+    rotate_points: noveltyFields.rotate_points.default(4000),
+    threshold: noveltyFields.threshold.default(1),
+  })
+  .strict();
+
 const zscoreSchema = z
   .object({
     enabled: zscoreFields.enabled.default(true),
     window: zscoreFields.window.default(7 * 86_400_000),
     robust: zscoreFields.robust.default(false),
     buckets: zscoreFields.buckets.default(48),
-    threshold: zscoreFields.threshold.default(4),
+    threshold: zscoreFields.threshold.default(16),
     min_points: zscoreFields.min_points.default(12),
   })
   .strict();
@@ -52,7 +101,7 @@ const seasonalSchema = z
     seasons: seasonalFields.seasons.default(7),
     resolution: seasonalFields.resolution.default(30 * 60_000),
     min_seasons: seasonalFields.min_seasons.default(2),
-    threshold: seasonalFields.threshold.default(4),
+    threshold: seasonalFields.threshold.default(16),
     level_half_life: seasonalFields.level_half_life.default(3_600_000),
   })
   .strict();
@@ -67,15 +116,22 @@ const settingsShape = {
    */
   combine: z.enum(['all', 'any', 'last']).default('all'),
   /** Consecutive anomalous points before vigil_anomaly turns 1. */
-  for_points: positiveInt().default(2),
+  for_points: positiveInt().default(1),
   /** Consecutive normal points before it turns back to 0. */
   clear_points: positiveInt().default(5),
   /** Smallest spread, in the series' unit: deviations on a flat series are measured against it. */
   floor: z.number().min(0).default(0),
   /** Smallest spread as a fraction of the baseline. */
   relative_floor: z.number().min(0).default(0.01),
+  /**
+   * An alert starts only at a point stronger than every point of this past period: one alert per
+   * incident, not one per wave of it (0 = off).
+   */
+  refractory: duration().default(86_400_000),
   zscore: zscoreSchema.prefault({}),
   seasonal: seasonalSchema.prefault({}),
+  range: rangeSchema.prefault({}),
+  novelty: noveltySchema.prefault({}),
 };
 
 export const ruleSettingsSchema = z.object(settingsShape).strict();
@@ -90,11 +146,14 @@ const ruleSchema = z
     direction: z.enum(['both', 'high', 'low']).optional(),
     combine: z.enum(['all', 'any', 'last']).optional(),
     for_points: positiveInt().optional(),
+    refractory: duration().optional(),
     clear_points: positiveInt().optional(),
     floor: z.number().min(0).optional(),
     relative_floor: z.number().min(0).optional(),
     zscore: z.object(zscoreFields).partial().strict().optional(),
     seasonal: z.object(seasonalFields).partial().strict().optional(),
+    range: z.object(rangeFields).partial().strict().optional(),
+    novelty: z.object(noveltyFields).partial().strict().optional(),
   })
   .strict();
 
@@ -205,13 +264,6 @@ export const detectorSchema = z
     /** How often the state file is written (and once more at shutdown). */
     snapshot_interval: duration().default(5 * 60_000),
     shard: shardSchema.prefault('0/1'),
-    backtest: z
-      .object({
-        /** A point scores only if it is the strongest of this period (one report per episode). */
-        refractory: duration().default(2 * 86_400_000),
-      })
-      .strict()
-      .prefault({}),
     defaults: ruleSettingsSchema.prefault({}),
     rules: z.array(ruleSchema).prefault(DEFAULT_RULES),
   })

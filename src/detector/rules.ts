@@ -13,7 +13,7 @@ export interface ResolvedRule extends RuleSettings {
 
 /** A rule with every unset key taken from `detector.defaults`. */
 export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): ResolvedRule {
-  const { zscore, seasonal, ...flat } = rule;
+  const { zscore, seasonal, range, novelty, ...flat } = rule;
   const defined = <T extends object>(o: T | undefined) =>
     Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
@@ -21,6 +21,8 @@ export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): Resolv
     ...defined(flat),
     zscore: { ...defaults.zscore, ...defined(zscore) },
     seasonal: { ...defaults.seasonal, ...defined(seasonal) },
+    range: { ...defaults.range, ...defined(range) },
+    novelty: { ...defaults.novelty, ...defined(novelty) },
     name: rule.name,
     query: rule.query,
   };
@@ -28,13 +30,14 @@ export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): Resolv
 
 /** The algorithms' settings (milliseconds) from a rule's. */
 export function modelSettings(settings: RuleSettings): ModelSettings {
-  const { zscore, seasonal } = settings;
+  const { zscore, seasonal, range, novelty } = settings;
   return {
     stepMs: settings.step,
     direction: settings.direction,
     combine: settings.combine,
     forPoints: settings.for_points,
     clearPoints: settings.clear_points,
+    refractoryMs: settings.refractory,
     floor: settings.floor,
     relativeFloor: settings.relative_floor,
     zscore: {
@@ -54,6 +57,21 @@ export function modelSettings(settings: RuleSettings): ModelSettings {
       threshold: seasonal.threshold,
       levelHalfLifeMs: seasonal.level_half_life,
     },
+    range: {
+      enabled: range.enabled,
+      windowMs: range.window,
+      buckets: range.buckets,
+      threshold: range.threshold,
+      minHistoryMs: range.min_history,
+    },
+    novelty: {
+      enabled: novelty.enabled,
+      levels: novelty.levels,
+      order: novelty.order,
+      bits: novelty.bits,
+      rotatePoints: novelty.rotate_points,
+      threshold: novelty.threshold,
+    },
   };
 }
 
@@ -61,5 +79,6 @@ export function modelSettings(settings: RuleSettings): ModelSettings {
 export function historyNeeded(settings: RuleSettings): number {
   const zscore = settings.zscore.enabled ? settings.zscore.window : 0;
   const seasonal = settings.seasonal.enabled ? settings.seasonal.period * settings.seasonal.seasons : 0;
-  return Math.max(zscore, seasonal, settings.step);
+  const range = settings.range.enabled || settings.novelty.enabled ? settings.range.window : 0;
+  return Math.max(zscore, seasonal, range, settings.step);
 }

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../common/files';
 import { describeIssue } from '../common/issues';
 import type { Logger } from '../common/logger';
 import type { Estimate } from './algorithms/estimate';
-import { SeriesModel, type Verdict } from './algorithms/model';
+import { SeriesModel, type FiringDetector, type Verdict } from './algorithms/model';
 import { bytesOf, float64s } from './algorithms/state-bytes';
 import type { RuleState } from './engine';
 
@@ -159,13 +159,19 @@ function encodeVerdict(verdict: Verdict | undefined): Uint8Array {
       verdict.anomalous ? 1 : 0,
       ...estimate(verdict.zscore),
       ...estimate(verdict.seasonal),
+      ...estimate(verdict.range),
+      verdict.novelty ?? NaN,
+      verdict.detector === undefined ? -1 : FIRING_DETECTORS.indexOf(verdict.detector),
+      verdict.onset,
     ),
   );
 }
 
+const FIRING_DETECTORS: readonly FiringDetector[] = ['zscore', 'seasonal', 'range', 'novelty'];
+
 function decodeVerdict(bytes: Uint8Array): Verdict | undefined {
   if (bytes.byteLength === 0) return undefined;
-  const f = float64s(bytes, 0, 14);
+  const f = float64s(bytes, 0, 22);
   const estimate = (at: number): Estimate | undefined =>
     f[at] === 1 ? { score: f[at + 1], expected: f[at + 2], lower: f[at + 3], upper: f[at + 4] } : undefined;
   return {
@@ -175,5 +181,9 @@ function decodeVerdict(bytes: Uint8Array): Verdict | undefined {
     anomalous: f[3] === 1,
     zscore: estimate(4),
     seasonal: estimate(9),
+    range: estimate(14),
+    novelty: Number.isNaN(f[19]) ? undefined : f[19],
+    detector: FIRING_DETECTORS[f[20]],
+    onset: f[21],
   };
 }

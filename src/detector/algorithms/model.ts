@@ -1,6 +1,8 @@
 import { Decision, type DecisionOptions } from './decision';
 import type { Direction, Estimate } from './estimate';
 import { SeasonalBaseline, type SeasonalOptions } from './seasonal';
+import { PatternNovelty, type NoveltyOptions } from './novelty';
+import { RangeWindow, type RangeOptions } from './range';
 import { bytesOf, concatBytes, float64s } from './state-bytes';
 import { rollingZScore, type RollingZScore, type ZScoreOptions } from './zscore';
 
@@ -11,29 +13,48 @@ export interface ModelSettings {
   combine: DecisionOptions['combine'];
   forPoints: number;
   clearPoints: number;
+  refractoryMs: number;
   floor: number;
   relativeFloor: number;
   zscore: Omit<ZScoreOptions, 'maxPoints' | 'floor' | 'relativeFloor'> & { enabled: boolean };
   seasonal: Omit<SeasonalOptions, 'floor' | 'relativeFloor'> & { enabled: boolean };
+  range: Omit<RangeOptions, 'floor' | 'relativeFloor'> & { enabled: boolean };
+  novelty: NoveltyOptions & { enabled: boolean; threshold: number };
 }
 
-export type DetectorName = 'zscore' | 'seasonal';
+/** The detectors with a band (exported per series with the `detector` label). */
+export type DetectorName = 'zscore' | 'seasonal' | 'range';
+/** Every detector, as named in a verdict's `detector`. */
+export type FiringDetector = DetectorName | 'novelty';
 
 export interface Verdict {
   timeMs: number;
   value: number;
   zscore: Estimate | undefined;
   seasonal: Estimate | undefined;
+  range: Estimate | undefined;
+  /** Share of recent patterns not seen before, in [0, 1]; undefined while off or warming up. */
+  novelty: number | undefined;
   /** Combined strength: 1 = at the threshold; NaN while no detector has an opinion. */
   strength: number;
+  /** The detector whose opinion is the combined strength. */
+  detector: FiringDetector | undefined;
   /** Debounced decision. */
   anomalous: boolean;
+  /** Onset score in [0, 1) (see Decision): what `vigil backtest` scores. */
+  onset: number;
 }
 
-const optionsCache = new WeakMap<ModelSettings, { zscore: ZScoreOptions; seasonal: SeasonalOptions }>();
+interface DetectorOptions {
+  zscore: ZScoreOptions;
+  seasonal: SeasonalOptions;
+  range: RangeOptions;
+}
+
+const optionsCache = new WeakMap<ModelSettings, DetectorOptions>();
 
 /** The detectors' options, built once per settings object and shared by all its series. */
-function detectorOptions(settings: ModelSettings): { zscore: ZScoreOptions; seasonal: SeasonalOptions } {
+function detectorOptions(settings: ModelSettings): DetectorOptions {
   let options = optionsCache.get(settings);
   if (!options) {
     const { floor, relativeFloor } = settings;
@@ -42,19 +63,30 @@ function detectorOptions(settings: ModelSettings): { zscore: ZScoreOptions; seas
     options = {
       zscore: { ...settings.zscore, maxPoints, floor, relativeFloor },
       seasonal: { ...settings.seasonal, floor, relativeFloor },
+      range: { ...settings.range, floor, relativeFloor },
     };
     optionsCache.set(settings, options);
   }
   return options;
 }
 
+/** The parts of a model that save and restore their state, in the order they are saved. */
+interface Stateful {
+  save(): Uint8Array;
+  restore(bytes: Uint8Array): void;
+}
+
 /**
- * The per-series model: z-score and seasonal detectors feeding one decision. The live engine
- * and `vigil backtest` both drive series through this class, point by point.
+ * The per-series model: the z-score, seasonal, range and novelty detectors feeding one decision.
+ * The z-score and seasonal opinions are combined as the rule's `combine` says; the range and
+ * novelty detectors join as "any" (each is a test of its own: beyond the seen range, a pattern not
+ * seen). The live engine and `vigil backtest` both drive series through this class, point by point.
  */
 export class SeriesModel {
   private readonly zscore: RollingZScore | undefined;
   private readonly seasonal: SeasonalBaseline | undefined;
+  private readonly range: RangeWindow | undefined;
+  private readonly novelty: PatternNovelty | undefined;
   private readonly decision: Decision;
   private lastTimeMs = -Infinity;
 
@@ -62,6 +94,9 @@ export class SeriesModel {
     const options = detectorOptions(settings);
     if (settings.zscore.enabled) this.zscore = rollingZScore(options.zscore);
     if (settings.seasonal.enabled) this.seasonal = new SeasonalBaseline(options.seasonal);
+    // Novelty reads its levels off the seen range, so it keeps a range window even alone.
+    if (settings.range.enabled || settings.novelty.enabled) this.range = new RangeWindow(options.range);
+    if (settings.novelty.enabled) this.novelty = new PatternNovelty(settings.novelty);
     this.decision = new Decision(settings);
   }
 
@@ -70,30 +105,36 @@ export class SeriesModel {
     return this.lastTimeMs;
   }
 
+  private get parts(): Array<Stateful | undefined> {
+    return [this.zscore, this.seasonal, this.range, this.novelty];
+  }
+
   /** The whole state as bytes (for the snapshot file); `restore` needs the same settings. */
   save(): Uint8Array {
-    const zscore = this.zscore?.save() ?? new Uint8Array(0);
-    const seasonal = this.seasonal?.save() ?? new Uint8Array(0);
+    const parts = this.parts.map((part) => part?.save() ?? new Uint8Array(0));
     const header = Float64Array.of(
       this.lastTimeMs,
       ...this.decision.save(),
-      zscore.byteLength,
-      seasonal.byteLength,
+      ...parts.map((p) => p.byteLength),
     );
-    return concatBytes([bytesOf(header), zscore, seasonal]);
+    return concatBytes([bytesOf(header), ...parts]);
   }
 
   restore(bytes: Uint8Array): void {
-    const [lastTimeMs, anomalousRun, normalRun, state, zscoreBytes, seasonalBytes] = float64s(bytes, 0, 6);
-    if (48 + zscoreBytes + seasonalBytes !== bytes.byteLength)
+    const parts = this.parts;
+    const header = float64s(bytes, 0, 1 + Decision.savedLength + parts.length);
+    const sizes = Array.from(header.subarray(1 + Decision.savedLength));
+    if (header.byteLength + sizes.reduce((a, b) => a + b, 0) !== bytes.byteLength)
       throw new RangeError('saved state does not match');
-    if (zscoreBytes > 0 !== !!this.zscore || seasonalBytes > 0 !== !!this.seasonal) {
+    if (sizes.some((size, i) => size > 0 !== !!parts[i]))
       throw new RangeError('saved state is of other settings');
-    }
-    this.zscore?.restore(bytes.subarray(48, 48 + zscoreBytes));
-    this.seasonal?.restore(bytes.subarray(48 + zscoreBytes));
-    this.decision.restore([anomalousRun, normalRun, state]);
-    this.lastTimeMs = lastTimeMs;
+    let offset = header.byteLength;
+    sizes.forEach((size, i) => {
+      parts[i]?.restore(bytes.subarray(offset, offset + size));
+      offset += size;
+    });
+    this.decision.restore(header.subarray(1, 1 + Decision.savedLength));
+    this.lastTimeMs = header[0];
   }
 
   /** Feeds one point; undefined for gaps (NaN, ±Inf) and already-seen timestamps. */
@@ -101,13 +142,63 @@ export class SeriesModel {
     if (timeMs <= this.lastTimeMs) return undefined;
     this.lastTimeMs = timeMs;
     if (!Number.isFinite(value)) return undefined;
+    const { settings } = this;
     const zscore = this.zscore?.update(timeMs, value);
     const seasonal = this.seasonal?.update(timeMs, value);
-    const strength = this.decision.combinedStrength([
-      { estimate: zscore, threshold: this.settings.zscore.threshold },
-      { estimate: seasonal, threshold: this.settings.seasonal.threshold },
+    const [low, high] = this.range?.bounds ?? [NaN, NaN];
+    const range = this.range?.update(timeMs, value);
+    // Novelty speaks once the range does (the same warm-up), on the levels of the range before this point.
+    const noveltyScore = this.novelty?.update(value, low, high);
+    const novelty =
+      range && noveltyScore !== undefined && !Number.isNaN(noveltyScore) ? noveltyScore : undefined;
+    let strength = this.decision.combinedStrength([
+      { estimate: zscore, threshold: settings.zscore.threshold },
+      { estimate: seasonal, threshold: settings.seasonal.threshold },
     ]);
-    const anomalous = this.decision.update(strength);
-    return { timeMs, value, zscore, seasonal, strength, anomalous };
+    let detector: FiringDetector | undefined = Number.isNaN(strength)
+      ? undefined
+      : settings.combine === 'last' && seasonal
+        ? 'seasonal'
+        : strongerOf(zscore, seasonal, settings);
+    const others: Array<[FiringDetector, number]> = [];
+    if (range && settings.range.enabled)
+      others.push([
+        'range',
+        this.decision.combinedStrength([{ estimate: range, threshold: settings.range.threshold }]),
+      ]);
+    if (novelty !== undefined) others.push(['novelty', novelty / settings.novelty.threshold]);
+    for (const [name, s] of others) {
+      if (Number.isNaN(strength) || s > strength) {
+        strength = s;
+        detector = name;
+      }
+    }
+    const { anomalous, onset } = this.decision.update(timeMs, strength);
+    return {
+      timeMs,
+      value,
+      zscore,
+      seasonal,
+      range: settings.range.enabled ? range : undefined,
+      novelty,
+      strength,
+      detector,
+      anomalous,
+      onset,
+    };
   }
+}
+
+/** Which of the z-score and seasonal opinions is the stronger (the one a person is shown). */
+function strongerOf(
+  zscore: Estimate | undefined,
+  seasonal: Estimate | undefined,
+  settings: ModelSettings,
+): DetectorName | undefined {
+  if (!zscore) return seasonal ? 'seasonal' : undefined;
+  if (!seasonal) return 'zscore';
+  return Math.abs(seasonal.score) / settings.seasonal.threshold >
+    Math.abs(zscore.score) / settings.zscore.threshold
+    ? 'seasonal'
+    : 'zscore';
 }

@@ -168,12 +168,22 @@ export interface ProfileResult {
   files: FileResult[];
 }
 
-/** Scores a corpus for one profile: optimal threshold over all files at once, then normalised. */
-export function scoreCorpus(files: ScoredFile[], profile: CostProfile): ProfileResult {
+/**
+ * Scores a corpus for one profile: at the optimal threshold over all files at once (NAB's way), or
+ * at the given one (a threshold chosen elsewhere, as cross-validation and live alerts use), then
+ * normalised.
+ */
+export function scoreCorpus(files: ScoredFile[], profile: CostProfile, threshold?: number): ProfileResult {
   const swept = sweep(files, profile);
   const byThreshold = scoresByThreshold(swept, profile);
   let optimum = byThreshold[0];
-  for (const candidate of byThreshold) if (candidate.score > optimum.score) optimum = candidate;
+  if (threshold === undefined) {
+    for (const candidate of byThreshold) if (candidate.score > optimum.score) optimum = candidate;
+  } else {
+    // The last entry whose threshold is still at or above the given one: the same detections.
+    for (const candidate of byThreshold) if (candidate.threshold >= threshold) optimum = candidate;
+    optimum = { threshold, score: optimum.score };
+  }
   const windowCount = swept.windowFile.length;
   const nullScore = -profile.fn * windowCount;
   const perfectScore = profile.tp * windowCount;

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { UserError } from '../../common/errors';
 import type { RuleSettings } from '../../config/detector';
 import { modelSettings } from '../rules';
-import { SeriesModel } from '../algorithms/model';
-import { onsetScores } from './anomaly-score';
+import { SeriesModel, type Verdict } from '../algorithms/model';
 import { readSeriesCsv, readWindows, type Series } from './csv';
+import { summariseLive, type LiveFile, type LiveSummary } from './live';
 import {
   PROFILE_NAMES,
   PROFILES,
@@ -15,7 +15,8 @@ import {
   type ScoredFile,
 } from './nab-score';
 
-export type DetectorChoice = 'zscore' | 'seasonal' | 'combined';
+export const DETECTOR_CHOICES = ['combined', 'zscore', 'seasonal', 'range', 'novelty'] as const;
+export type DetectorChoice = (typeof DETECTOR_CHOICES)[number];
 
 export interface BacktestOptions {
   dataDir: string;
@@ -23,15 +24,35 @@ export interface BacktestOptions {
   resultsDir?: string;
   settings: RuleSettings;
   detector: DetectorChoice;
-  refractoryMs: number;
+}
+
+/** The live decision's figures, over the whole corpus and per category. */
+export interface LiveReport {
+  overall: LiveSummary;
+  categories: Record<string, LiveSummary>;
 }
 
 export interface BacktestResult {
   detector: DetectorChoice;
   files: number;
   windows: number;
+  /** NAB's scores, the threshold optimised per profile over all files. */
   profiles: Record<ProfileName, ProfileResult>;
+  /** NAB's scores at the live threshold (onset 0.5 = strength 1): the alerts users get. */
+  atLiveThreshold: Record<ProfileName, ProfileResult>;
+  live: LiveReport;
 }
+
+/** A labelled file, read once and scored with as many settings as asked. */
+export interface CorpusFile {
+  name: string;
+  category: string;
+  series: Series;
+  windows: Array<[number, number]>;
+}
+
+/** The onset score at which the live state turns anomalous (strength 1, see Decision). */
+export const LIVE_THRESHOLD = 0.5;
 
 /** `<category>/<name>.csv` paths under the data directory, sorted, with `/` separators. */
 export function listCsvFiles(dataDir: string): string[] {
@@ -51,12 +72,16 @@ export function listCsvFiles(dataDir: string): string[] {
   return found.sort();
 }
 
-/** The settings with one detector switched off when only the other is asked for. */
+/** The settings with every other detector switched off when only one is asked for. */
 export function settingsFor(settings: RuleSettings, detector: DetectorChoice): RuleSettings {
+  const on = (name: DetectorChoice, enabled: boolean) =>
+    enabled && (detector === 'combined' || detector === name);
   return {
     ...settings,
-    zscore: { ...settings.zscore, enabled: detector !== 'seasonal' && settings.zscore.enabled },
-    seasonal: { ...settings.seasonal, enabled: detector !== 'zscore' && settings.seasonal.enabled },
+    zscore: { ...settings.zscore, enabled: on('zscore', settings.zscore.enabled) },
+    seasonal: { ...settings.seasonal, enabled: on('seasonal', settings.seasonal.enabled) },
+    range: { ...settings.range, enabled: on('range', settings.range.enabled) },
+    novelty: { ...settings.novelty, enabled: on('novelty', settings.novelty.enabled) },
   };
 }
 
@@ -70,13 +95,13 @@ function typicalStep(timestamps: number[], fallback: number): number {
   return gaps.length > 0 ? gaps[gaps.length >> 1] : fallback;
 }
 
-/** Combined strength per row, through the same per-series model the live engine uses. */
-export function strengths(series: Series, settings: RuleSettings): number[] {
+/** Each row's verdict, through the same per-series model (and decision) the live engine uses. */
+export function verdicts(series: Series, settings: RuleSettings): Array<Verdict | undefined> {
   const model = new SeriesModel({
     ...modelSettings(settings),
     stepMs: typicalStep(series.timestamps, settings.step),
   });
-  return series.timestamps.map((t, i) => model.update(t, series.values[i])?.strength ?? NaN);
+  return series.timestamps.map((t, i) => model.update(t, series.values[i]));
 }
 
 function formatTimestamp(ms: number): string {
@@ -97,26 +122,65 @@ function writeResults(file: string, series: Series, scored: ScoredFile): void {
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
-export function runBacktest(options: BacktestOptions): BacktestResult {
-  const labels = readWindows(options.labelsFile);
-  const settings = settingsFor(options.settings, options.detector);
-  const scored: ScoredFile[] = [];
-  for (const name of listCsvFiles(options.dataDir)) {
+/** Reads every CSV file of the data directory with its labelled windows. */
+export function loadCorpus(dataDir: string, labelsFile: string): CorpusFile[] {
+  const labels = readWindows(labelsFile);
+  return listCsvFiles(dataDir).map((name) => {
     const windows = labels[name];
-    if (!windows) throw new UserError(`${options.labelsFile}: no windows listed for ${name}`);
-    const series = readSeriesCsv(path.join(options.dataDir, name));
-    const scores = onsetScores(series.timestamps, strengths(series, settings), options.refractoryMs);
-    const file = { name, timestamps: series.timestamps, scores, windows };
-    scored.push(file);
-    if (options.resultsDir) writeResults(path.join(options.resultsDir, name), series, file);
-  }
-  const profiles = Object.fromEntries(
-    PROFILE_NAMES.map((profile) => [profile, scoreCorpus(scored, PROFILES[profile])]),
+    if (!windows) throw new UserError(`${labelsFile}: no windows listed for ${name}`);
+    return { name, category: name.split('/')[0], series: readSeriesCsv(path.join(dataDir, name)), windows };
+  });
+}
+
+/** One run of the model over a file: NAB's per-row scores and the live states. */
+export interface FileRun {
+  scored: ScoredFile;
+  live: LiveFile;
+}
+
+export function runFile(file: CorpusFile, settings: RuleSettings): FileRun {
+  const rows = verdicts(file.series, settings);
+  const { name, windows } = file;
+  const { timestamps } = file.series;
+  return {
+    scored: { name, timestamps, windows, scores: rows.map((verdict) => verdict?.onset ?? 0) },
+    live: { name, timestamps, windows, anomalous: rows.map((verdict) => verdict?.anomalous ?? false) },
+  };
+}
+
+function scoreProfiles(files: ScoredFile[], threshold?: number): Record<ProfileName, ProfileResult> {
+  return Object.fromEntries(
+    PROFILE_NAMES.map((profile) => [profile, scoreCorpus(files, PROFILES[profile], threshold)]),
   ) as Record<ProfileName, ProfileResult>;
+}
+
+function liveReport(files: CorpusFile[], runs: FileRun[]): LiveReport {
+  const categories: Record<string, LiveSummary> = {};
+  for (const category of new Set(files.map((f) => f.category))) {
+    categories[category] = summariseLive(
+      runs.filter((_, i) => files[i].category === category).map((r) => r.live),
+    );
+  }
+  return { overall: summariseLive(runs.map((r) => r.live)), categories };
+}
+
+export function runBacktest(options: BacktestOptions): BacktestResult {
+  const settings = settingsFor(options.settings, options.detector);
+  const files = loadCorpus(options.dataDir, options.labelsFile);
+  const runs = files.map((file) => runFile(file, settings));
+  if (options.resultsDir) {
+    runs.forEach(({ scored }, i) =>
+      writeResults(path.join(options.resultsDir!, scored.name), files[i].series, scored),
+    );
+  }
+  const scored = runs.map((r) => r.scored);
+  const profiles = scoreProfiles(scored);
   return {
     detector: options.detector,
     files: scored.length,
     windows: profiles.standard.perfectScore / PROFILES.standard.tp,
     profiles,
+    atLiveThreshold: scoreProfiles(scored, LIVE_THRESHOLD),
+    live: liveReport(files, runs),
   };
 }
