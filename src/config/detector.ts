@@ -89,7 +89,7 @@ const zscoreSchema = z
     window: zscoreFields.window.default(7 * 86_400_000),
     robust: zscoreFields.robust.default(false),
     buckets: zscoreFields.buckets.default(48),
-    threshold: zscoreFields.threshold.default(16),
+    threshold: zscoreFields.threshold.default(32),
     min_points: zscoreFields.min_points.default(12),
   })
   .strict();
@@ -101,7 +101,7 @@ const seasonalSchema = z
     seasons: seasonalFields.seasons.default(7),
     resolution: seasonalFields.resolution.default(30 * 60_000),
     min_seasons: seasonalFields.min_seasons.default(2),
-    threshold: seasonalFields.threshold.default(16),
+    threshold: seasonalFields.threshold.default(32),
     level_half_life: seasonalFields.level_half_life.default(3_600_000),
   })
   .strict();
