@@ -101,7 +101,7 @@ const seasonalSchema = z
     seasons: seasonalFields.seasons.default(7),
     resolution: seasonalFields.resolution.default(30 * 60_000),
     min_seasons: seasonalFields.min_seasons.default(2),
-    threshold: seasonalFields.threshold.default(32),
+    threshold: seasonalFields.threshold.default(16),
     level_half_life: seasonalFields.level_half_life.default(3_600_000),
   })
   .strict();

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseSeriesCsv, parseWindows } from '../../src/detector/backtest/csv';
-import { onsetScores } from '../../src/detector/backtest/anomaly-score';
 import { runVigil } from '../helpers/vigil';
 import { tempDir } from '../helpers/tmp';
 import { MINUTE, noise } from './series';
@@ -115,7 +114,7 @@ describe('vigil backtest', () => {
     const config = path.join(dir.path, 'vigil.yml');
     fs.writeFileSync(
       config,
-      'detector:\n  defaults: { seasonal: { enabled: false } }\n  rules:\n    - { name: spiky, query: up, direction: low }\n',
+      'detector:\n  defaults: { seasonal: { enabled: false }, range: { enabled: false }, novelty: { enabled: false } }\n  rules:\n    - { name: spiky, query: up, direction: low }\n',
     );
     const args = ['backtest', '--data', corpus.data, '--labels', corpus.labels, '--json'];
     const fromConfig = JSON.parse(runVigil([...args, '--config', config]).stdout);
@@ -179,10 +178,5 @@ describe('CSV and labels parsing', () => {
       'l.json: a.csv[0]: expected [start, end] timestamps',
     );
     expect(() => parseWindows('[1]', 'l.json')).toThrow(/l\.json: expected an object/);
-  });
-
-  test('onset scores: one report per episode, the threshold maps to 0.5', () => {
-    const t = [0, 1, 2, 3, 4, 5, 6].map((i) => i * 1000);
-    expect(onsetScores(t, [0, 1, 3, 2, 3, 0, 4], 2500)).toEqual([0, 0.5, 0.75, 0, 0, 0, 0.8]);
   });
 });

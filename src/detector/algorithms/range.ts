@@ -59,7 +59,9 @@ export class RangeWindow {
     if (timeMs - this.firstTimeMs >= this.options.minHistoryMs) {
       const { threshold, floor, relativeFloor } = this.options;
       const middle = (low + high) / 2;
-      const width = flooredSpread(high - low, middle, floor, relativeFloor);
+      // The floors bound the margin beyond the range (threshold × width), as they bound a z-score's
+      // spread: on a flat series a wiggle of less than `floor` is no news.
+      const width = flooredSpread(high - low, middle, floor / threshold, relativeFloor / threshold);
       const beyond = value > high ? value - high : value < low ? value - low : 0;
       // The band is the seen range widened by the threshold on each side; `expected` its middle.
       result = {
