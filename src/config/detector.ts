@@ -65,8 +65,8 @@ const noveltyFields = {
 const rangeSchema = z
   .object({
     enabled: rangeFields.enabled.default(true),
-    window: rangeFields.window.default(30 * 86_400_000),
-    buckets: rangeFields.buckets.default(30),
+    window: rangeFields.window.default(14 * 86_400_000),
+    buckets: rangeFields.buckets.default(28),
     threshold: rangeFields.threshold.default(0.02),
     min_history: rangeFields.min_history.default(86_400_000),
   })

@@ -17,6 +17,7 @@ const seasonalDefaults = {
   step: '1m',
   zscore: { window: '2h' },
   seasonal: { period: '10m', seasons: 3, resolution: '1m', min_seasons: 1 },
+  range: { window: '2h' },
 };
 
 /** A Prometheus stand-in: `hosts` series of a constant-ish value at every step asked for. */
@@ -46,7 +47,12 @@ function engine(source: RangeSource, detector: object, clock: { now: number }) {
       overlap: '3m',
       stale_after: '5m',
       backfill_chunk: '1h',
-      defaults: { step: '1m', zscore: { window: '2h' }, seasonal: { enabled: false } },
+      defaults: {
+        step: '1m',
+        zscore: { window: '2h' },
+        seasonal: { enabled: false },
+        range: { window: '2h' },
+      },
       rules: [{ name: 'load', query: 'load' }],
       ...detector,
     },

@@ -43,7 +43,12 @@ function detectorFor(url: string) {
   const config = parseConfig({
     detector: {
       prometheus: { url, retries: 2 },
-      defaults: { step: '1m', zscore: { window: '1h' }, seasonal: { enabled: false } },
+      defaults: {
+        step: '1m',
+        zscore: { window: '1h' },
+        seasonal: { enabled: false },
+        range: { window: '1h' },
+      },
       rules: [{ name: 'load', query: 'load' }],
     },
   }).detector;
