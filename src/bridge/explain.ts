@@ -15,6 +15,7 @@ export interface AnomalyPoint {
 const DETECTORS: Record<string, { name: string; normal: string }> = {
   seasonal: { name: 'seasonal', normal: 'at this hour' },
   zscore: { name: 'z-score', normal: 'lately' },
+  range: { name: 'range', normal: 'over the past weeks' },
 };
 
 /** "0.92 where 0.15 ± 0.05 is normal at this hour; 15 deviations, seasonal detector" */

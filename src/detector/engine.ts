@@ -107,15 +107,19 @@ export interface EngineOptions {
 const OUTPUTS = [
   [
     'vigil_anomaly_score',
-    'How unusual the latest point is, in (robust) standard deviations; signed.',
+    'How unusual the latest point is, signed: in (robust) standard deviations for zscore and seasonal, in widths of the seen range beyond it for range.',
     'score',
   ],
-  ['vigil_anomaly_expected', 'The baseline the latest point was compared with.', 'expected'],
-  ['vigil_anomaly_lower', 'Lower edge of the normal band (expected - threshold x spread).', 'lower'],
-  ['vigil_anomaly_upper', 'Upper edge of the normal band (expected + threshold x spread).', 'upper'],
+  [
+    'vigil_anomaly_expected',
+    'The baseline the latest point was compared with (for range, the middle of the seen range).',
+    'expected',
+  ],
+  ['vigil_anomaly_lower', 'Lower edge of the normal band: the detector alerts below it.', 'lower'],
+  ['vigil_anomaly_upper', 'Upper edge of the normal band: the detector alerts above it.', 'upper'],
 ] as const;
 
-const DETECTORS: readonly DetectorName[] = ['zscore', 'seasonal'];
+const DETECTORS: readonly DetectorName[] = ['zscore', 'seasonal', 'range'];
 
 /**
  * The detector's cycle: per rule, fetch the points since the last fetch (a backfill of the
