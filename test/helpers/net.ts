@@ -12,3 +12,21 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * A free TCP port on 127.0.0.1 within [min, max], for servers that refuse ephemeral ports
+ * (zabbix_server accepts ListenPort 1024-32767 only).
+ */
+export async function freePortInRange(min: number, max: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = min + Math.floor(Math.random() * (max - min + 1));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port in ${min}-${max}`);
+}
