@@ -1,3 +1,6 @@
+import type { EnrichedNotification } from '../../src/bridge/enrich';
+import { parseNotification } from '../../src/bridge/payload';
+
 /** Alertmanager webhook payloads as Alertmanager 0.27 sends them. */
 
 export interface PayloadOptions {
@@ -46,4 +49,12 @@ export function alertmanagerPayload(o: PayloadOptions = {}): Record<string, unkn
     groupKey: o.groupKey ?? `{}:{alertname="${alertname}"}`,
     truncatedAlerts: 0,
   };
+}
+
+/** A notification as the enricher hands it to channels, without graphs. */
+export function enrichedNotification(o: PayloadOptions = {}): EnrichedNotification {
+  const parsed = parseNotification(alertmanagerPayload(o));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  const notification = parsed.notification;
+  return { notification, alerts: notification.alerts.map((alert) => ({ alert, unit: 'short' as const })) };
 }

@@ -1,0 +1,202 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { ZabbixChannel } from '../../src/bridge/channels/zabbix';
+import { encodeSenderRequest } from '../../src/bridge/protocols/zabbix';
+import { enrichedNotification } from '../bridge/fixtures';
+import { freePort } from '../helpers/net';
+import { tempDir } from '../helpers/tmp';
+import { waitFor } from '../helpers/wait';
+import { startZabbix, type StartedZabbix } from '../helpers/zabbix';
+
+jest.setTimeout(240_000);
+
+const TEMPLATE = path.resolve(__dirname, '../../examples/zabbix/vigil_alerts_template.yaml');
+
+interface Trigger {
+  triggerid: string;
+  value: string;
+}
+interface Problem {
+  eventid: string;
+  r_eventid: string;
+  name: string;
+  tags: Array<{ tag: string; value: string }>;
+}
+
+describe('zabbix channel against a real Zabbix 6.0', () => {
+  let zabbix: StartedZabbix;
+  let itemId: string;
+
+  beforeAll(async () => {
+    zabbix = await startZabbix();
+    // The shipped template, imported as a user would, then a host that links it.
+    await zabbix.api('configuration.import', {
+      format: 'yaml',
+      source: fs.readFileSync(TEMPLATE, 'utf8'),
+      rules: {
+        groups: { createMissing: true },
+        templates: { createMissing: true, updateExisting: true },
+        items: { createMissing: true, updateExisting: true },
+        triggers: { createMissing: true, updateExisting: true },
+      },
+    });
+    const [template] = await zabbix.api<Array<{ templateid: string }>>('template.get', {
+      filter: { host: 'Vigil alerts' },
+    });
+    const [group] = await zabbix.api<Array<{ groupid: string }>>('hostgroup.get', {
+      filter: { name: 'Linux servers' },
+    });
+    await zabbix.api('host.create', {
+      host: 'web-1',
+      groups: [{ groupid: group!.groupid }],
+      templates: [{ templateid: template!.templateid }],
+    });
+    const [item] = await zabbix.api<Array<{ itemid: string }>>('item.get', {
+      host: 'web-1',
+      filter: { key_: 'vigil.alert[critical]' },
+    });
+    itemId = item!.itemid;
+  });
+
+  afterAll(async () => {
+    await zabbix?.stop();
+  });
+
+  const trigger = async (): Promise<Trigger> =>
+    (await zabbix.api<Trigger[]>('trigger.get', { itemids: [itemId], output: ['value'] }))[0]!;
+  const problems = (): Promise<Problem[]> =>
+    zabbix.api<Problem[]>('problem.get', {
+      output: 'extend',
+      selectTags: 'extend',
+      recent: true,
+    });
+  const history = (): Promise<Array<{ value: string; clock: string }>> =>
+    zabbix.api('history.get', { history: 4, itemids: [itemId], output: 'extend', sortfield: 'clock' });
+
+  it('sends a firing then a resolved alert: both values in history, the trigger goes PROBLEM then OK', async () => {
+    const channel = new ZabbixChannel({
+      name: 'zabbix',
+      server: { host: '127.0.0.1', port: zabbix.serverPort },
+      timeout: 5000,
+      templates: {},
+    });
+    const payload = {
+      alertname: 'DiskFull',
+      instances: ['web-1:9100'],
+      annotations: { summary: 'disk / is 95% full', value: '95.2' },
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+    };
+    const firing = enrichedNotification(payload);
+    const fingerprint = firing.notification.alerts[0]!.fingerprint;
+    // A host made a moment ago reaches the trapper's cache within CacheUpdateFrequency (1 s here):
+    // until then Zabbix counts the value as failed and the channel says so, as the dispatcher's retry.
+    const receipt = await waitFor(
+      () =>
+        channel
+          .send({ id: 'n1', route: 'default', receivedAt: Date.now(), notification: firing })
+          .catch(() => undefined),
+      { timeoutMs: 30_000, what: 'Zabbix to take the firing value' },
+    );
+    expect(receipt.detail).toMatch(/1 of 1 values taken/);
+
+    await waitFor(async () => (await trigger()).value === '1', { what: 'trigger PROBLEM' });
+    const open = await problems();
+    expect(open).toHaveLength(1);
+    expect(open[0]!.name).toBe('DiskFull: disk / is 95% full (value 95.2)');
+    expect(open[0]!.tags).toContainEqual({ tag: 'alert', value: fingerprint });
+
+    const resolved = enrichedNotification({
+      ...payload,
+      status: 'resolved',
+      endsAt: new Date().toISOString(),
+    });
+    await channel.send({ id: 'n2', route: 'default', receivedAt: Date.now(), notification: resolved });
+    await waitFor(async () => (await trigger()).value === '0', { what: 'trigger OK' });
+    const values = (await history()).map((h) => h.value);
+    expect(values).toEqual([
+      `FIRING ${fingerprint} DiskFull: disk / is 95% full (value 95.2)`,
+      `RESOLVED ${fingerprint} DiskFull: disk / is 95% full (value 95.2)`,
+    ]);
+    const [closed] = await zabbix.api<Array<{ r_eventid: string }>>('event.get', {
+      eventids: [open[0]!.eventid],
+      output: ['r_eventid'],
+    });
+    expect(closed!.r_eventid).not.toBe('0');
+  });
+
+  it('a value for an item that does not exist is an error, though Zabbix says "success"', async () => {
+    const channel = new ZabbixChannel({
+      name: 'zabbix',
+      server: { host: '127.0.0.1', port: zabbix.serverPort },
+      timeout: 5000,
+      templates: { key: 'vigil.alert[no-such-item]' },
+    });
+    const notification = enrichedNotification({ instances: ['web-1:9100'] });
+    await expect(channel.send({ id: 'n3', route: 'default', receivedAt: 0, notification })).rejects.toThrow(
+      /refused 1 of 1 values \(host "web-1" key "vigil.alert\[no-such-item\]"\)/,
+    );
+  });
+});
+
+describe('sender frames', () => {
+  it("are byte for byte what Debian's zabbix_sender sends for the same values", async () => {
+    const frames: Buffer[] = [];
+    const server = net.createServer((socket) => {
+      let received = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length >= 13 && received.length >= 13 + received.readUInt32LE(5)) {
+          frames.push(received);
+          const answer = Buffer.from(
+            '{"response":"success","info":"processed: 1; failed: 0; total: 1; seconds spent: 0.0001"}',
+          );
+          const header = Buffer.alloc(13);
+          header.write('ZBXD');
+          header[4] = 1;
+          header.writeUInt32LE(answer.length, 5);
+          socket.end(Buffer.concat([header, answer]));
+        }
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const dir = tempDir('vigil-zabbix-sender-');
+    try {
+      const value = {
+        host: 'web-1',
+        key: 'vigil.alert[critical]',
+        value: 'FIRING 4f2a DiskFull: disk / is 95% "full"',
+        clock: 1700000000,
+        ns: 250000000,
+      };
+      const input = path.join(dir.path, 'values.txt');
+      fs.writeFileSync(
+        input,
+        `${value.host} ${value.key} ${value.clock} ${value.ns} "${value.value.replace(/"/g, '\\"')}"\n`,
+      );
+      // Asynchronously: the capturing server runs in this process.
+      await promisify(execFile)('zabbix_sender', [
+        '-z',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-T',
+        '-N',
+        '-i',
+        input,
+      ]);
+      expect(frames).toHaveLength(1);
+      const sent = frames[0]!;
+      // zabbix_sender stamps the request with its own clock; the same stamp makes the frames comparable.
+      const stamp = JSON.parse(sent.subarray(13).toString('utf8')) as { clock: number; ns: number };
+      const ours = encodeSenderRequest([value], { clock: stamp.clock, ns: stamp.ns });
+      expect(ours.toString('hex')).toBe(sent.toString('hex'));
+    } finally {
+      server.close();
+      dir.remove();
+    }
+  });
+});
