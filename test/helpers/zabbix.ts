@@ -141,13 +141,19 @@ $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
     php = startProcess('php', ['-S', `127.0.0.1:${webPort}`, '-t', ui]);
     const apiUrl = `http://127.0.0.1:${webPort}/api_jsonrpc.php`;
     let id = 0;
-    let auth: string | undefined;
+    const session: { auth?: string } = {};
     const api = async <T>(method: string, params: unknown): Promise<T> => {
       const response = await fetch(apiUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json-rpc' },
         // Zabbix 6.0 takes the session in the body; the Authorization header came with 6.4.
-        body: JSON.stringify({ jsonrpc: '2.0', method, params, id: ++id, ...(auth ? { auth } : {}) }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method,
+          params,
+          id: ++id,
+          ...(session.auth ? { auth: session.auth } : {}),
+        }),
       });
       const body = (await response.json()) as { result?: T; error?: { message: string; data: string } };
       if (body.error) throw new Error(`${method}: ${body.error.message} ${body.error.data}`);
@@ -161,7 +167,7 @@ $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
       },
       { timeoutMs: 30_000, what: 'Zabbix API' },
     );
-    auth = await api<string>('user.login', { username: 'Admin', password: 'zabbix' });
+    session.auth = await api<string>('user.login', { username: 'Admin', password: 'zabbix' });
     return { serverPort, apiUrl, api, serverOutput: () => started.output(), stop };
   } catch (err) {
     await stop();

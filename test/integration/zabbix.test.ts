@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ZabbixChannel } from '../../src/bridge/channels/zabbix';
+import { ZabbixChannel, zabbixSchema } from '../../src/bridge/channels/zabbix';
 import { encodeSenderRequest } from '../../src/bridge/protocols/zabbix';
 import { enrichedNotification } from '../bridge/fixtures';
 import { freePort } from '../helpers/net';
@@ -13,6 +13,7 @@ import { startZabbix, type StartedZabbix } from '../helpers/zabbix';
 
 jest.setTimeout(240_000);
 
+const CONTEXT = { timeZone: 'UTC', where: 'bridge.channels[0]' };
 const TEMPLATE = path.resolve(__dirname, '../../examples/zabbix/vigil_alerts_template.yaml');
 
 interface Trigger {
@@ -77,12 +78,10 @@ describe('zabbix channel against a real Zabbix 6.0', () => {
     zabbix.api('history.get', { history: 4, itemids: [itemId], output: 'extend', sortfield: 'clock' });
 
   it('sends a firing then a resolved alert: both values in history, the trigger goes PROBLEM then OK', async () => {
-    const channel = new ZabbixChannel({
-      name: 'zabbix',
-      server: { host: '127.0.0.1', port: zabbix.serverPort },
-      timeout: 5000,
-      templates: {},
-    });
+    const channel = new ZabbixChannel(
+      zabbixSchema.parse({ name: 'zabbix', type: 'zabbix', server: `127.0.0.1:${zabbix.serverPort}` }),
+      CONTEXT,
+    );
     const payload = {
       alertname: 'DiskFull',
       instances: ['web-1:9100'],
@@ -100,7 +99,7 @@ describe('zabbix channel against a real Zabbix 6.0', () => {
           .catch(() => undefined),
       { timeoutMs: 30_000, what: 'Zabbix to take the firing value' },
     );
-    expect(receipt.detail).toMatch(/1 of 1 values taken/);
+    expect(receipt.detail).toMatch(/1 values taken/);
 
     await waitFor(async () => (await trigger()).value === '1', { what: 'trigger PROBLEM' });
     const open = await problems();
@@ -128,12 +127,15 @@ describe('zabbix channel against a real Zabbix 6.0', () => {
   });
 
   it('a value for an item that does not exist is an error, though Zabbix says "success"', async () => {
-    const channel = new ZabbixChannel({
-      name: 'zabbix',
-      server: { host: '127.0.0.1', port: zabbix.serverPort },
-      timeout: 5000,
-      templates: { key: 'vigil.alert[no-such-item]' },
-    });
+    const channel = new ZabbixChannel(
+      zabbixSchema.parse({
+        name: 'zabbix',
+        type: 'zabbix',
+        server: `127.0.0.1:${zabbix.serverPort}`,
+        templates: { key: 'vigil.alert[no-such-item]' },
+      }),
+      CONTEXT,
+    );
     const notification = enrichedNotification({ instances: ['web-1:9100'] });
     await expect(channel.send({ id: 'n3', route: 'default', receivedAt: 0, notification })).rejects.toThrow(
       /refused 1 of 1 values \(host "web-1" key "vigil.alert\[no-such-item\]"\)/,

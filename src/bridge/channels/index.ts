@@ -4,13 +4,16 @@ import type { ChannelBaseConfig } from '../../config/bridge';
 import { describeIssue } from '../../config/load';
 import { ConfiguredChannel, type ChannelContext, type ChannelDefinition } from './channel';
 import { email } from './email';
+import { icinga } from './icinga';
+import { nagios } from './nagios';
 import { slack } from './slack';
 import { teams } from './teams';
 import { twilio } from './twilio';
 import { webhook } from './webhook';
+import { zabbix } from './zabbix';
 
 /** Every channel type: a new one is a file exporting its definition, and its line here. */
-const CHANNELS: readonly ChannelDefinition[] = [email, slack, teams, twilio, webhook];
+const CHANNELS: readonly ChannelDefinition[] = [email, slack, teams, twilio, webhook, zabbix, nagios, icinga];
 
 const BY_TYPE = new Map(CHANNELS.map((definition) => [definition.type, definition]));
 

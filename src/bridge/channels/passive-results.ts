@@ -1,57 +1,39 @@
-import type { AlertEvidence } from '../enrich';
-import { alertFields, compileFieldTemplate, type FieldTemplate } from '../render/alert-fields';
+import { buildView } from '../render/message';
+import type { Templates } from '../render/templates';
 import { perfdataEntry, serviceState, type PassiveResult } from '../protocols/nagios';
-import { DeliveryError } from './channel';
-
-export interface PassiveTemplates {
-  host?: string;
-  service?: string;
-  output?: string;
-}
-
-export const PASSIVE_DEFAULT_TEMPLATES = {
-  host: '{{host}}',
-  service: '{{alertname}}',
-  output: '{{state}} - {{#if summary}}{{summary}}{{else}}{{alertname}} is {{status}}{{/if}}',
-};
+import { DeliveryError, type OutgoingMessage } from './channel';
 
 /**
- * Alerts as passive service check results, shared by the nagios and icinga channels: host and
- * service rendered from each alert's labels, the state from its status and severity (resolved →
- * OK, critical → CRITICAL, otherwise WARNING), its value as perfdata.
+ * The alerts of a message as passive service check results, shared by the nagios and icinga
+ * channels: host and service rendered from each alert's labels, the state from its status and
+ * severity (resolved → OK, critical → CRITICAL, otherwise WARNING), its value as perfdata.
  */
-export class PassiveResults {
-  private readonly host: FieldTemplate;
-  private readonly service: FieldTemplate;
-  private readonly output: FieldTemplate;
-
-  constructor(templates: PassiveTemplates, where: string) {
-    const sources = { ...PASSIVE_DEFAULT_TEMPLATES, ...templates };
-    this.host = compileFieldTemplate(sources.host, `${where}.templates.host`);
-    this.service = compileFieldTemplate(sources.service, `${where}.templates.service`);
-    this.output = compileFieldTemplate(sources.output, `${where}.templates.output`);
-  }
-
-  results(alerts: readonly AlertEvidence[], now = Date.now()): PassiveResult[] {
-    return alerts.map((evidence) => {
-      const fields = alertFields(evidence);
-      const host = this.host(fields);
-      const service = this.service(fields);
-      if (host === '' || service === '') {
-        throw new DeliveryError(
-          `alert ${fields.alertname || fields.fingerprint} renders an empty ${host === '' ? 'host (no instance label? set templates.host)' : 'service'}`,
-          true,
-        );
-      }
-      const perf = fields.value === undefined ? undefined : perfdataEntry('value', fields.value);
-      return {
-        host,
-        service,
-        state: serviceState(evidence.alert.status, evidence.alert.labels.severity),
-        output: this.output(fields),
-        perfdata: perf === undefined ? [] : [perf],
-        time: Math.floor(now / 1000),
-      };
-    });
-  }
+export function passiveResults(
+  message: OutgoingMessage,
+  templates: Templates<'nagios'> | Templates<'icinga'>,
+  timeZone: string,
+  now: number,
+): PassiveResult[] {
+  const enriched = message.notification;
+  const view = buildView(enriched, { route: message.route, timeZone, now });
+  const render = (part: 'host' | 'service' | 'output', i: number): string =>
+    (templates as Templates<'nagios'>).renderAlert(part, view, i);
+  return enriched.alerts.map(({ alert }, i) => {
+    const host = render('host', i);
+    const service = render('service', i);
+    if (host === '' || service === '') {
+      const what = host === '' ? 'host (no instance label? set templates.host)' : 'service';
+      throw new DeliveryError(`alert ${view.alerts[i]!.name} renders an empty ${what}`, true);
+    }
+    const value = view.alerts[i]!.value;
+    const perf = value === undefined ? undefined : perfdataEntry('value', Number(value));
+    return {
+      host,
+      service,
+      state: serviceState(alert.status, alert.labels.severity),
+      output: render('output', i),
+      perfdata: perf === undefined ? [] : [perf],
+      time: Math.floor(now / 1000),
+    };
+  });
 }

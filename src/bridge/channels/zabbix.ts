@@ -1,108 +1,205 @@
-import type { AlertEvidence } from '../enrich';
-import { alertFields, compileFieldTemplate, type FieldTemplate } from '../render/alert-fields';
-import type { ZabbixValue } from '../protocols/zabbix';
+import { z } from 'zod';
+import { channelSchema } from '../../config/bridge';
+import { duration, httpClientSchema } from '../../config/types';
+import { buildView, type MessageView } from '../render/message';
+import { loadTemplates, templateParts, type Templates } from '../render/templates';
+import {
+  ApiError,
+  historyPushRequest,
+  parseHistoryPushResponse,
+  type ZabbixValue,
+} from '../protocols/zabbix';
 import { sendValues } from '../protocols/zabbix-sender';
-import { DeliveryError, type Channel, type DeliveryReceipt, type OutgoingMessage } from './channel';
+import {
+  defineChannel,
+  DeliveryError,
+  type ChannelContext,
+  type DeliveryReceipt,
+  type Notifier,
+  type OutgoingMessage,
+} from './channel';
+import { HttpDelivery } from './http';
 
-export interface ZabbixChannelConfig {
-  name: string;
-  /** Zabbix server or proxy trapper, host:port. */
-  server: { host: string; port: number };
-  timeout: number;
-  templates: { host?: string; key?: string; value?: string };
-}
+export const zabbixSchema = channelSchema(
+  'zabbix',
+  { templates: templateParts('zabbix'), rateLimit: { per_second: 0, burst: 1 } },
+  {
+    /** Sender protocol: a Zabbix server or proxy trapper, `host[:port]` (port 10051). */
+    server: z
+      .string()
+      .regex(/^(\[[^\]]+\]|[^:\s[\]]+)(:\d{1,5})?$/, 'expected host or host:port')
+      .optional(),
+    /** Timeout of one sender exchange. */
+    timeout: duration().default(10_000),
+    /** Zabbix 7.0+: history.push through the API with an API token, instead of the sender protocol. */
+    api: httpClientSchema
+      .extend({
+        url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of api_jsonrpc.php' }),
+        token: z.string().min(1, 'expected an API token'),
+      })
+      .strict()
+      .optional(),
+  },
+).superRefine((config, ctx) => {
+  if ((config.server === undefined) === (config.api === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['server'],
+      message: 'set either server (sender protocol) or api (history.push)',
+    });
+  }
+});
 
-export const ZABBIX_DEFAULT_TEMPLATES = {
-  host: '{{host}}',
-  key: 'vigil.alert[{{severity}}]',
-  value:
-    '{{STATUS}} {{fingerprint}} {{alertname}}: {{#if summary}}{{summary}}{{else}}{{alertname}} is {{status}}{{/if}}{{#if value}} (value {{value}}){{/if}}',
-};
+export type ZabbixChannelConfig = z.infer<typeof zabbixSchema>;
+
+export const zabbix = defineChannel({
+  type: 'zabbix',
+  schema: zabbixSchema,
+  create: (config, context) => new ZabbixChannel(config, context),
+});
 
 /**
- * Pushes each alert as one value to a Zabbix trapper item over the sender protocol: the item of
- * the alert's host and key (rendered from its labels), the value saying FIRING or RESOLVED with the
- * alert's fingerprint, so a trigger per item opens and closes one problem per alert
- * (examples/zabbix/). One frame per value: the server only counts what failed, so only one value
- * per frame tells which one; a retry resends only the values not yet taken.
+ * Pushes each alert as one value to a Zabbix trapper item: the item `key` of `host`, both rendered
+ * from the alert's labels, the value saying FIRING or RESOLVED with the alert's fingerprint, so a
+ * trigger per item opens and closes one problem per alert (examples/zabbix/). Values are timed at
+ * the alert's start or end. Over the sender protocol one frame carries one value: the server only
+ * counts failures, so one value per frame tells which failed. A retry resends only what was not
+ * taken.
  */
-export class ZabbixChannel implements Channel {
-  readonly type = 'zabbix';
-  readonly name: string;
-  private readonly host: FieldTemplate;
-  private readonly key: FieldTemplate;
-  private readonly value: FieldTemplate;
+export class ZabbixChannel implements Notifier {
+  private readonly templates: Templates<'zabbix'>;
   private readonly delivered = new DeliveredValues();
+  private readonly api?: { http: HttpDelivery; url: string; token: string };
+  private requestId = 0;
 
   constructor(
     private readonly config: ZabbixChannelConfig,
-    where = `bridge.channels.${config.name}`,
+    private readonly context: ChannelContext,
   ) {
-    this.name = config.name;
-    const templates = { ...ZABBIX_DEFAULT_TEMPLATES, ...config.templates };
-    this.host = compileFieldTemplate(templates.host, `${where}.templates.host`);
-    this.key = compileFieldTemplate(templates.key, `${where}.templates.key`);
-    this.value = compileFieldTemplate(templates.value, `${where}.templates.value`);
+    this.templates = loadTemplates('zabbix', config.templates, `${context.where}.templates`);
+    if (config.api) {
+      this.api = {
+        http: new HttpDelivery(config.api, 'Zabbix API'),
+        url: config.api.url,
+        token: config.api.token,
+      };
+    }
   }
 
-  /** The values for a notification: one per alert, timed at the alert's start or end. */
-  values(alerts: readonly AlertEvidence[]): ZabbixValue[] {
-    return alerts.map((evidence) => {
-      const fields = alertFields(evidence);
-      const at =
-        evidence.alert.status === 'resolved'
-          ? (evidence.alert.endsAt ?? Date.now())
-          : evidence.alert.startsAt;
-      const value = { host: this.host(fields), key: this.key(fields), value: this.value(fields) };
-      if (value.host === '' || value.key === '') {
-        throw new DeliveryError(
-          `zabbix: alert ${fields.alertname || fields.fingerprint} renders an empty ${value.host === '' ? 'host (no instance label? set templates.host)' : 'item key'}`,
-          true,
-        );
+  values(message: OutgoingMessage): ZabbixValue[] {
+    const enriched = message.notification;
+    const view: MessageView = buildView(enriched, {
+      route: message.route,
+      timeZone: this.config.timezone ?? this.context.timeZone,
+      now: (this.context.now ?? Date.now)(),
+    });
+    return enriched.alerts.map(({ alert }, i) => {
+      const host = this.templates.renderAlert('host', view, i);
+      const key = this.templates.renderAlert('key', view, i);
+      if (host === '' || key === '') {
+        const what = host === '' ? 'host (no instance label? set templates.host)' : 'item key';
+        throw new DeliveryError(`alert ${view.alerts[i]!.name} renders an empty ${what}`, true);
       }
-      return { ...value, clock: Math.floor(at / 1000), ns: (at % 1000) * 1_000_000 };
+      const at = alert.status === 'resolved' ? (alert.endsAt ?? message.receivedAt) : alert.startsAt;
+      const value = this.templates.renderAlert('value', view, i);
+      return { host, key, value, clock: Math.floor(at / 1000), ns: (at % 1000) * 1_000_000 };
     });
   }
 
   async send(message: OutgoingMessage, signal?: AbortSignal): Promise<DeliveryReceipt> {
-    const values = this.values(message.notification.alerts);
-    const { host, port } = this.config.server;
-    const server = `${host}:${port}`;
-    const failures: string[] = [];
-    let taken = 0;
-    for (const [index, value] of values.entries()) {
-      if (this.delivered.has(message.id, index)) continue;
-      let result;
-      try {
-        result = await sendValues({ host, port, timeoutMs: this.config.timeout }, [value], signal);
-      } catch (err) {
-        throw new DeliveryError(`zabbix (${server}): ${(err as Error).message}`);
-      }
-      if (result.processed === 1) {
-        this.delivered.add(message.id, index);
-        taken++;
-      } else {
-        failures.push(`host "${value.host}" key "${value.key}"`);
-      }
-    }
-    if (failures.length > 0) {
+    const values = this.values(message);
+    const pending = values
+      .map((value, index) => ({ value, index }))
+      .filter(({ index }) => !this.delivered.has(message.id, index));
+    const refused = this.api
+      ? await this.push(message.id, pending, signal)
+      : await this.sendEach(message.id, pending, signal);
+    const peer = this.api ? 'Zabbix API' : `Zabbix (${this.config.server})`;
+    if (refused.length > 0) {
       // Retried: an item created a moment ago reaches the server's cache within CacheUpdateFrequency.
+      const which = refused.slice(0, 3).join(', ') + (refused.length > 3 ? ', …' : '');
       throw new DeliveryError(
-        `zabbix (${server}) refused ${failures.length} of ${values.length} values (${failures.slice(0, 3).join(', ')}${failures.length > 3 ? ', …' : ''}): is there an enabled trapper item with that key on that host, allowing this bridge?`,
+        `${peer} refused ${refused.length} of ${values.length} values (${which}): is there an enabled trapper item with that key on that host, allowing this bridge?`,
       );
     }
     this.delivered.forget(message.id);
+    const before = values.length - pending.length;
     return {
-      detail: `zabbix (${server}): ${taken} of ${values.length} values taken${taken < values.length ? ' (the rest before)' : ''}`,
+      detail: `${peer}: ${values.length} values taken${before > 0 ? ` (${before} on an earlier attempt)` : ''}`,
     };
   }
 
-  async close(): Promise<void> {}
+  /** Sender protocol, one value per exchange; returns the refused ones. */
+  private async sendEach(
+    id: string,
+    pending: Array<{ value: ZabbixValue; index: number }>,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
+    const [, host = '', port = '10051'] = /^\[?(.*?)\]?(?::(\d+))?$/.exec(this.config.server!) ?? [];
+    const refused: string[] = [];
+    for (const { value, index } of pending) {
+      let result;
+      try {
+        result = await sendValues(
+          { host, port: Number(port), timeoutMs: this.config.timeout },
+          [value],
+          signal,
+        );
+      } catch (err) {
+        throw new DeliveryError(`Zabbix (${this.config.server}): ${(err as Error).message}`);
+      }
+      if (result.processed === 1) this.delivered.add(id, index);
+      else refused.push(describe(value));
+    }
+    return refused;
+  }
+
+  /** history.push, all values in one call; returns the refused ones with Zabbix's reason. */
+  private async push(
+    id: string,
+    pending: Array<{ value: ZabbixValue; index: number }>,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
+    if (pending.length === 0) return [];
+    const api = this.api!;
+    const answer = await api.http.send({
+      url: api.url,
+      body: historyPushRequest(
+        pending.map((p) => p.value),
+        ++this.requestId,
+      ),
+      headers: { 'content-type': 'application/json-rpc', authorization: `Bearer ${api.token}` },
+      signal,
+    });
+    let outcomes;
+    try {
+      outcomes = parseHistoryPushResponse(answer.body, pending.length);
+    } catch (err) {
+      if (err instanceof ApiError) throw new DeliveryError(err.message, err.permanent);
+      throw err;
+    }
+    const refused: string[] = [];
+    outcomes.forEach((outcome, i) => {
+      const { value, index } = pending[i]!;
+      if (outcome.ok) this.delivered.add(id, index);
+      else refused.push(`${describe(value)}: ${outcome.error}`);
+    });
+    return refused;
+  }
+
+  close(): Promise<void> {
+    this.api?.http.close();
+    return Promise.resolve();
+  }
+}
+
+function describe(value: ZabbixValue): string {
+  return `host "${value.host}" key "${value.key}"`;
 }
 
 /**
- * Which values of a notification a peer has already taken, so a retry sends only the rest. Kept in
- * memory for the most recent notifications: after a restart a value may be sent twice, never lost.
+ * Which values of a notification the peer has already taken, so a retry sends only the rest. Kept
+ * in memory for the most recent notifications: after a restart a value may be sent twice, never lost.
  */
 export class DeliveredValues {
   private readonly byMessage = new Map<string, Set<number>>();

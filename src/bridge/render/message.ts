@@ -2,6 +2,7 @@ import { formatDuration } from '../../common/duration';
 import type { AlertEvidence, EnrichedNotification } from '../enrich';
 import type { Notification } from '../payload';
 import { safeHttpUrl, silenceUrl } from '../query';
+import { serviceState, ServiceState } from '../protocols/nagios';
 import { formatDateTime } from './time';
 
 /**
@@ -33,6 +34,18 @@ export interface AlertView {
   graph?: { cid?: string; url?: string; csvName?: string };
   graphError?: string;
   links: { source?: string; silence?: string; runbook?: string };
+  /** Alertmanager's fingerprint: one alert's identity across its firing and resolved messages. */
+  fingerprint: string;
+  /** The severity label, `warning` when there is none. */
+  severity: string;
+  /** The Nagios/Icinga service state it maps to: OK (resolved), CRITICAL (critical) or WARNING. */
+  state: string;
+  /** The `instance` label without its port (`web-1:9100` → `web-1`): the host in Zabbix and Nagios. */
+  host: string;
+  /** The alert's value: its `value` annotation when numeric, else the last point of its graph. */
+  value?: string;
+  /** Every label by name (`{{label.instance}}`), alertname included. */
+  label: Record<string, string>;
 }
 
 export interface MessageView {
@@ -125,6 +138,12 @@ function alertView(evidence: AlertEvidence, index: number, n: Notification, opti
       silence: silenceUrl(n.externalURL, alert.labels),
       runbook: safeHttpUrl(alert.annotations.runbook_url),
     },
+    fingerprint: alert.fingerprint,
+    severity: alert.labels.severity || 'warning',
+    state: ServiceState[serviceState(alert.status, alert.labels.severity)],
+    host: hostOfInstance(alert.labels.instance ?? ''),
+    value: alertValue(evidence),
+    label: { ...alert.labels },
   };
 }
 
@@ -167,4 +186,24 @@ function pairs(record: Record<string, string>): Pair[] {
   return Object.keys(record)
     .sort()
     .map((name) => ({ name, value: record[name] }));
+}
+
+/** `host:port`, `[v6]:port`, a bare host or a URL's host, without the port. */
+export function hostOfInstance(instance: string): string {
+  const text = instance.trim();
+  const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)/i.exec(text);
+  const hostPort = url ? url[1]!.replace(/^[^@]*@/, '') : text;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hostPort);
+  if (bracketed) return bracketed[1]!;
+  // More than one colon and no brackets: a bare IPv6 address, which has no port.
+  if ((hostPort.match(/:/g) ?? []).length > 1) return hostPort;
+  return hostPort.replace(/:\d*$/, '');
+}
+
+function alertValue(evidence: AlertEvidence): string | undefined {
+  const annotated = evidence.alert.annotations.value?.trim();
+  if (annotated && Number.isFinite(Number(annotated))) return String(Number(annotated));
+  const series = evidence.graph?.series[0];
+  const last = series?.values[series.values.length - 1];
+  return last !== undefined && Number.isFinite(last) ? String(last) : undefined;
 }

@@ -43,6 +43,24 @@ export const TEMPLATE_SETS = {
   webhook: {
     body: { scope: 'message', markup: 'json', source: WEBHOOK_BODY() },
   },
+  // One value per alert, to the trapper item `key` of `host`: the trigger of the shipped template
+  // (examples/zabbix/) reads FIRING/RESOLVED and the fingerprint from the start of `value`.
+  zabbix: {
+    host: { scope: 'alert', markup: 'text', oneLine: true, source: '{{host}}' },
+    key: { scope: 'alert', markup: 'text', oneLine: true, source: 'vigil.alert[{{severity}}]' },
+    value: { scope: 'alert', markup: 'text', oneLine: true, source: ZABBIX_VALUE() },
+  },
+  // One passive service check result per alert; the alert's value goes along as perfdata.
+  nagios: {
+    host: { scope: 'alert', markup: 'text', oneLine: true, source: '{{host}}' },
+    service: { scope: 'alert', markup: 'text', oneLine: true, source: '{{name}}' },
+    output: { scope: 'alert', markup: 'text', oneLine: true, source: PASSIVE_OUTPUT() },
+  },
+  icinga: {
+    host: { scope: 'alert', markup: 'text', oneLine: true, source: '{{host}}' },
+    service: { scope: 'alert', markup: 'text', oneLine: true, source: '{{name}}' },
+    output: { scope: 'alert', markup: 'text', oneLine: true, source: PASSIVE_OUTPUT() },
+  },
 } as const satisfies Record<string, Record<string, PartSpec>>;
 
 export type TemplateSetName = keyof typeof TEMPLATE_SETS;
@@ -117,6 +135,12 @@ const SAMPLE_ALERT: AlertView = {
   startsAt: '1 Jan 2026, 00:00:00 UTC',
   duration: '5m',
   links: {},
+  fingerprint: '0123456789abcdef',
+  severity: 'critical',
+  state: 'CRITICAL',
+  host: 'web-1',
+  value: '1',
+  label: { alertname: 'Sample', instance: 'web-1:9100', severity: 'critical' },
 };
 
 const SAMPLE_VIEW: MessageView = {
@@ -237,6 +261,14 @@ function SMS_TEXT(): string {
 }
 
 /** A JSON document; every value is escaped for a JSON string, so write them in quotes. */
+function ZABBIX_VALUE(): string {
+  return '{{status}} {{fingerprint}} {{name}}: {{#if summary}}{{summary}}{{else}}{{name}} is {{status}}{{/if}}{{#if value}} (value {{value}}){{/if}}';
+}
+
+function PASSIVE_OUTPUT(): string {
+  return '{{state}} - {{#if summary}}{{summary}}{{else}}{{name}} is {{status}}{{/if}}';
+}
+
 function WEBHOOK_BODY(): string {
   return `{
   "version": "1",
