@@ -179,6 +179,29 @@ describe('log collector following files written by another process', () => {
     expect(beforeRestart + afterRestart).toBe(written);
   });
 
+  it.each([
+    ['renamed', { rename: 'app.log.1' }],
+    ['copied and truncated', { copytruncate: 'app.log.1' }],
+  ])(
+    'after a restart, reads the rest of a file %s while it was stopped, then the new one',
+    async (_, rotation) => {
+      const file = path.join(dir.path, 'app.log');
+      fs.writeFileSync(file, '');
+      const first = startCollector([file]);
+      await waitFor(() => total(first, 'vigil_log_files_followed') === 1);
+      const before = await runWriter(file, [{ write: 1000 }]);
+      expect(await settledCount(first, before)).toBe(before);
+      await first.close();
+      running = running.filter((collector) => collector !== first);
+
+      const target = path.join(dir.path, Object.values(rotation)[0]);
+      const step = 'rename' in rotation ? { rename: target } : { copytruncate: target };
+      const writtenWhileStopped = await runWriter(file, [{ write: 500 }, step, { write: 700 }]);
+      const second = startCollector([file]);
+      expect(await settledCount(second, writtenWhileStopped)).toBe(writtenWhileStopped);
+    },
+  );
+
   it('skips a 10 MB line with bounded memory and counts it, and waits for the newline of a partial line', async () => {
     const file = path.join(dir.path, 'app.log');
     fs.writeFileSync(file, '');
