@@ -130,6 +130,9 @@ describe('log collector following files written by another process', () => {
     const collector = startCollector([file]);
     await waitFor(() => total(collector, 'vigil_log_files_followed') === 1);
     const written = await runWriter(file, [
+      // Read up to here first: a copytruncate is recognised by the bytes before the position.
+      { write: 100 },
+      { sleepMs: BETWEEN_ROTATIONS_MS },
       { write: 3000, burst: 25 },
       { copytruncate: `${file}.1` },
       { write: 3000, burst: 25 },
