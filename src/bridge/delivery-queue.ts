@@ -3,6 +3,8 @@ import type { DeliveryRecord, SpoolEntry } from './spool';
 export interface ScheduledDelivery {
   entry: SpoolEntry;
   delivery: DeliveryRecord;
+  /** Holds a slot of its channel's rate limit: goes when due without asking again. */
+  admitted?: boolean;
 }
 
 /**

@@ -94,7 +94,9 @@ export class Dispatcher {
       this.metrics.duplicates.inc();
       return { status: 'duplicate', id: previous.id };
     }
-    const entry = newEntry(now, key, route, notification, channelNames);
+    // A channel none of whose alerts match (matchers, send_resolved) gets no delivery at all.
+    const targets = channelNames.filter((name) => this.channels.get(name)?.wants(notification) ?? true);
+    const entry = newEntry(now, key, route, notification, targets);
     await this.store(entry);
     this.metrics.received.inc({ route });
     if (isFinished(entry)) {
@@ -175,6 +177,15 @@ export class Dispatcher {
       const next = this.queue.peek();
       if (next === undefined || next.delivery.nextAttemptAt > now) break;
       this.queue.pop();
+      const wait = next.admitted
+        ? 0
+        : (this.channels.get(next.delivery.channel)?.rateLimit.reserve(now) ?? 0);
+      if (wait > 0) {
+        // Past the channel's rate: queued for the slot it reserved, never dropped.
+        next.delivery.nextAttemptAt = now + wait;
+        this.queue.push({ ...next, admitted: true });
+        continue;
+      }
       void this.attempt(next.entry, next.delivery);
     }
     const next = this.queue.peek();
@@ -212,7 +223,9 @@ export class Dispatcher {
     if (channel === undefined)
       throw new DeliveryError(`channel "${delivery.channel}" is no longer configured`, true);
     try {
-      const notification = await this.evidence.acquire(entry.id, entry.notification);
+      const notification = channel.select(await this.evidence.acquire(entry.id, entry.notification));
+      // Only when the channel's matchers changed since the notification was accepted.
+      if (notification === undefined) return { detail: 'no alert of the notification is for this channel' };
       return await channel.send(
         { id: entry.id, route: entry.route, receivedAt: entry.receivedAt, notification },
         this.shutdown.signal,
@@ -262,6 +275,9 @@ export class Dispatcher {
       return;
     }
     delivery.nextAttemptAt = decision.at;
+    // The peer's "slow down" is about the channel, not this delivery: its others wait too.
+    if (err instanceof DeliveryError && err.retryAfterMs !== undefined)
+      this.channels.get(delivery.channel)?.rateLimit.holdUntil(now + err.retryAfterMs);
     this.metrics.deliveries.inc({ channel: delivery.channel, outcome: 'retry' });
     this.log.warn({ ...context, retryInMs: Math.round(decision.at - now) }, 'delivery failed, will retry');
   }

@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeliveryError, type Channel, type OutgoingMessage } from '../../src/bridge/channels/channel';
+import {
+  ConfiguredChannel,
+  DeliveryError,
+  type Notifier,
+  type OutgoingMessage,
+} from '../../src/bridge/channels/channel';
+import { parseMatcher } from '../../src/common/matchers';
+import type { ChannelBaseConfig } from '../../src/config/bridge';
 import { Dispatcher, type DispatcherOptions } from '../../src/bridge/dispatcher';
 import { Enricher, type EnrichedNotification, type GraphSettings } from '../../src/bridge/enrich';
 import { GraphStore } from '../../src/bridge/graphs';
@@ -13,8 +20,7 @@ import { waitFor } from '../helpers/wait';
 import { alertmanagerPayload, type PayloadOptions } from './fixtures';
 
 /** A channel whose answers the test scripts: failures first, then success. */
-class ScriptedChannel implements Channel {
-  readonly type = 'test';
+class ScriptedChannel implements Notifier {
   readonly sent: OutgoingMessage[] = [];
   attempts = 0;
   constructor(
@@ -67,7 +73,23 @@ describe('dispatcher', () => {
   beforeEach(() => (dir = tempDir()));
   afterEach(() => dir.remove());
 
-  async function start(channels: Channel[], options = OPTIONS, now?: () => number, enrichWith = enrich) {
+  type TestChannel = Notifier & { name: string; settings?: Partial<ChannelBaseConfig> };
+
+  /** The channel the bridge would build around the test's notifier, with its shared settings. */
+  function configured(c: TestChannel): ConfiguredChannel {
+    const base: ChannelBaseConfig = {
+      name: c.name,
+      type: 'test',
+      send_resolved: true,
+      templates: {},
+      matchers: [],
+      rate_limit: { per_second: 0, burst: 1 },
+      ...c.settings,
+    };
+    return new ConfiguredChannel(base, c);
+  }
+
+  async function start(channels: TestChannel[], options = OPTIONS, now?: () => number, enrichWith = enrich) {
     const { spool, contents } = await Spool.open(dir.path);
     const metrics = new BridgeMetrics();
     // The real enricher (evidence sharing, the no-graph fallback, graph error counting) gathering with `enrichWith`.
@@ -83,7 +105,7 @@ describe('dispatcher', () => {
     jest.spyOn(enricher, 'enrich').mockImplementation(enrichWith);
     const dispatcher = new Dispatcher(
       spool,
-      new Map(channels.map((c) => [c.name, c])),
+      new Map(channels.map((c) => [c.name, configured(c)])),
       enricher,
       options,
       metrics,
@@ -251,9 +273,8 @@ describe('dispatcher', () => {
   it('aborts the attempts in flight on stop, keeping their deliveries pending in the spool', async () => {
     let sending = false;
     // A peer that never answers: only the abort ends the attempt.
-    const hanging: Channel = {
+    const hanging: TestChannel = {
       name: 'mail',
-      type: 'test',
       send: (_message, signal) => {
         sending = true;
         return new Promise((_resolve, reject) =>
@@ -356,5 +377,81 @@ describe('dispatcher', () => {
     jest.spyOn(fs.promises, 'rename').mockRejectedValueOnce(new Error('ENOSPC: no space left on device'));
     await expect(spool.finish(entry)).rejects.toThrow('ENOSPC');
     expect(fs.readdirSync(path.join(dir.path, 'done'))).toEqual([]);
+  });
+
+  it('delivers to a channel only the alerts its matchers select, and nothing when none match', async () => {
+    const sms = Object.assign(new ScriptedChannel('sms'), {
+      settings: { matchers: [parseMatcher('severity="critical"')] },
+    });
+    const mail = new ScriptedChannel('mail');
+    const { dispatcher } = await start([sms, mail]);
+    const n = notification({ instances: ['web-1', 'web-2'] });
+    n.alerts[1].labels.severity = 'warning';
+    await dispatcher.accept('default', n, ['sms', 'mail']);
+    await waitFor(() => sms.sent.length === 1 && mail.sent.length === 1);
+    expect(sms.sent[0].notification.notification.alerts.map((a) => a.labels.instance)).toEqual(['web-1']);
+    expect(sms.sent[0].notification.alerts).toHaveLength(1);
+    expect(mail.sent[0].notification.notification.alerts).toHaveLength(2);
+    // Only warnings: no delivery to sms at all, not even a pending one.
+    const warnings = notification({ alertname: 'DiskSlow', labels: { severity: 'warning' } });
+    await dispatcher.accept('default', warnings, ['sms', 'mail']);
+    await waitFor(() => mail.sent.length === 2);
+    expect(dispatcher.recent()[0].deliveries.map((d) => d.channel)).toEqual(['mail']);
+    expect(sms.attempts).toBe(1);
+  });
+
+  it('sends resolved notifications only to channels with send_resolved', async () => {
+    const quiet = Object.assign(new ScriptedChannel('quiet'), { settings: { send_resolved: false } });
+    const loud = new ScriptedChannel('loud');
+    const { dispatcher } = await start([quiet, loud]);
+    await dispatcher.accept('default', notification({ status: 'resolved' }), ['quiet', 'loud']);
+    await waitFor(() => loud.sent.length === 1);
+    expect(dispatcher.recent()[0].deliveries.map((d) => d.channel)).toEqual(['loud']);
+    expect(quiet.attempts).toBe(0);
+  });
+
+  it("queues past a channel's rate limit instead of dropping, in order", async () => {
+    const sent: Array<{ at: number; alertname: string }> = [];
+    const limited: TestChannel = {
+      name: 'slow',
+      settings: { rate_limit: { per_second: 5, burst: 1 } },
+      async send(message) {
+        sent.push({
+          at: Date.now(),
+          alertname: message.notification.notification.alerts[0].labels.alertname,
+        });
+        return { detail: 'ok' };
+      },
+    };
+    const { dispatcher } = await start([limited]);
+    for (const alertname of ['A', 'B', 'C', 'D'])
+      await dispatcher.accept('default', notification({ alertname }), ['slow']);
+    await waitFor(() => sent.length === 4);
+    expect(sent.map((s) => s.alertname)).toEqual(['A', 'B', 'C', 'D']);
+    // 5 a second: each one at least ~200 ms after the one before (timers may fire a little early).
+    for (let i = 1; i < sent.length; i++) expect(sent[i].at - sent[i - 1].at).toBeGreaterThanOrEqual(190);
+    expect(dispatcher.recent().every((e) => e.deliveries[0].state === 'delivered')).toBe(true);
+  });
+
+  it("holds every delivery of a channel after its peer's 429 until Retry-After has passed", async () => {
+    const sent: number[] = [];
+    let refused: number | undefined;
+    const peer: TestChannel = {
+      name: 'chat',
+      async send() {
+        if (refused === undefined) {
+          refused = Date.now();
+          throw new DeliveryError('HTTP 429', false, 600);
+        }
+        sent.push(Date.now());
+        return { detail: 'ok' };
+      },
+    };
+    const { dispatcher } = await start([peer]);
+    await dispatcher.accept('default', notification({ alertname: 'A' }), ['chat']);
+    await waitFor(() => refused !== undefined);
+    await dispatcher.accept('default', notification({ alertname: 'B' }), ['chat']);
+    await waitFor(() => sent.length === 2);
+    for (const at of sent) expect(at - refused!).toBeGreaterThanOrEqual(590);
   });
 });

@@ -98,6 +98,12 @@ export class DeliveryError extends Error {
 export interface Channel {
   readonly name: string;
   readonly type: string;
+  /** Its token bucket: the dispatcher takes a slot before each attempt and holds it on a 429. */
+  readonly rateLimit: Pick<TokenBucket, 'reserve' | 'holdUntil'>;
+  /** Whether any alert of the notification is for this channel: a delivery is made only then. */
+  wants(notification: Notification): boolean;
+  /** The alerts of the notification for this channel; undefined when none. */
+  select(enriched: EnrichedNotification): EnrichedNotification | undefined;
   send(message: OutgoingMessage, signal: AbortSignal): Promise<DeliveryReceipt>;
   close(): Promise<void>;
 }
@@ -118,7 +124,6 @@ export class ConfiguredChannel implements Channel {
     this.rateLimit = new TokenBucket(config.rate_limit.per_second, config.rate_limit.burst, now);
   }
 
-  /** Whether this channel receives any of the notification: a delivery is made only then. */
   wants(notification: Notification): boolean {
     return notification.alerts.some((alert) => this.receives(alert));
   }
