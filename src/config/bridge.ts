@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readUserFile } from '../common/files';
 import { duration, listenAddress, matcher, prometheusConnectionSchema, readableFile } from './types';
 
 export const timeZone = z.string().superRefine((value, ctx) => {
@@ -14,9 +15,16 @@ export const timeZone = z.string().superRefine((value, ctx) => {
 
 const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . or -');
 
+/** A template part as the configuration gives it: its text (a `_file` already read) and the key it came from. */
+export interface TemplateSource {
+  text: string;
+  key: string;
+}
+
 /**
  * User templates (Handlebars) for the parts a channel type renders: each part inline (`subject:`)
- * or from a file (`html_file:`); unset parts use the built-in ones.
+ * or from a file (`html_file:`, read here, so rendering only gets strings); unset parts use the
+ * built-in ones.
  */
 function templatesFor(parts: readonly string[]) {
   const shape: Record<string, z.ZodOptional<z.ZodString>> = {};
@@ -37,7 +45,27 @@ function templatesFor(parts: readonly string[]) {
           });
       }
     })
+    .transform((templates) => readTemplates(templates, parts))
     .prefault({});
+}
+
+/** Each part the user set, inline or read from its `<part>_file`; `where` is the key path of `templates`. */
+export function readTemplates(
+  templates: Readonly<Record<string, string | undefined>>,
+  parts: readonly string[],
+  where = 'templates',
+): Record<string, TemplateSource> {
+  const sources: Record<string, TemplateSource> = {};
+  for (const part of parts) {
+    const file = templates[`${part}_file`];
+    const inline = templates[part];
+    if (file !== undefined) {
+      sources[part] = { text: readUserFile(file, `${where}.${part}_file`), key: `${part}_file` };
+    } else if (inline !== undefined) {
+      sources[part] = { text: inline, key: part };
+    }
+  }
+  return sources;
 }
 
 export interface ChannelDefaults {

@@ -1,7 +1,8 @@
 import type { EnrichedNotification } from '../../src/bridge/enrich';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
 import { buildView, headerSafe, subjectLine } from '../../src/bridge/render/message';
-import { loadTemplates } from '../../src/bridge/render/templates';
+import { loadTemplates, templateParts } from '../../src/bridge/render/templates';
+import { readTemplates } from '../../src/config/bridge';
 import { tempDir } from '../helpers/tmp';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -125,18 +126,25 @@ describe('message templates', () => {
     try {
       const file = path.join(dir.path, 'mail.txt');
       fs.writeFileSync(file, 'Custom: {{#each alerts}}{{name}}@{{labels.0.value}}{{/each}}');
-      const custom = loadTemplates('email', { text_file: file, subject: 'ALERT {{headline}}\nBcc: x' });
+      const custom = loadTemplates(
+        'email',
+        readTemplates({ text_file: file, subject: 'ALERT {{headline}}\nBcc: x' }, templateParts('email')),
+      );
       const view = buildView(enriched(notification()), { route: 'default', timeZone: 'UTC', now: NOW });
       expect(custom.render('text', view)).toBe('Custom: HostHighCpu@web-1');
       expect(custom.render('subject', view)).toBe('ALERT 1 alert firing: HostHighCpu Bcc: x');
       const broken = path.join(dir.path, 'broken.html');
       fs.writeFileSync(broken, '{{#each alerts}}');
-      expect(() => loadTemplates('email', { html_file: broken }, 'bridge.channels[0].templates')).toThrow(
-        /^bridge\.channels\[0\]\.templates\.html_file: invalid template: /,
-      );
-      expect(() => loadTemplates('email', { text_file: path.join(dir.path, 'missing') })).toThrow(
-        /^templates\.text_file: .*missing: cannot read: no such file$/,
-      );
+      expect(() =>
+        loadTemplates(
+          'email',
+          readTemplates({ html_file: broken }, templateParts('email')),
+          'bridge.channels[0].templates',
+        ),
+      ).toThrow(/^bridge\.channels\[0\]\.templates\.html_file: invalid template: /);
+      expect(() =>
+        readTemplates({ text_file: path.join(dir.path, 'missing') }, templateParts('email')),
+      ).toThrow(/^templates\.text_file: .*missing: cannot read: no such file$/);
     } finally {
       dir.remove();
     }

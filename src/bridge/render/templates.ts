@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
+import type { TemplateSource } from '../../config/bridge';
 import { UserError } from '../../common/errors';
-import { readUserFile } from '../../common/files';
 import { ESCAPERS, escapeDeep, type Markup } from './escape';
 import { headerSafe, type AlertView, type MessageView } from './message';
 
@@ -81,19 +81,16 @@ export interface Templates<T extends TemplateSetName> {
   renderAlert(part: PartName<T, 'alert'>, view: MessageView, index: number): string;
 }
 
-/** The set for a channel type, with the user's parts (inline or `_file`) in place of the defaults. */
+/** The set for a channel type, with the user's parts (read by the configuration) in place of the defaults. */
 export function loadTemplates<T extends TemplateSetName>(
   set: T,
-  sources: Readonly<Record<string, string | undefined>> = {},
+  sources: Readonly<Record<string, TemplateSource | undefined>> = {},
   where = 'templates',
 ): Templates<T> {
   const compiled = new Map<string, { spec: PartSpec; template: HandlebarsTemplateDelegate }>();
   for (const [part, spec] of Object.entries(TEMPLATE_SETS[set]) as Array<[string, PartSpec]>) {
-    const file = sources[`${part}_file`];
-    const key = file === undefined ? part : `${part}_file`;
-    const source =
-      file !== undefined ? readUserFile(file, `${where}.${key}`) : (sources[part] ?? spec.source);
-    compiled.set(part, { spec, template: compile(source, spec, `${where}.${key}`) });
+    const source = sources[part] ?? { text: spec.source, key: part };
+    compiled.set(part, { spec, template: compile(source.text, spec, `${where}.${source.key}`) });
   }
   const escaped = (view: MessageView, spec: PartSpec): MessageView => escapeDeep(view, ESCAPERS[spec.markup]);
   const finish = (text: string, spec: PartSpec): string => (spec.oneLine ? headerSafe(text) : text);
