@@ -184,6 +184,8 @@ function newEnricher(
       timeZone: config.timezone,
       renderConcurrency: graph.render_concurrency,
       maxQueryBytes: graph.max_query_bytes,
+      maxListedAlerts: config.message.max_alerts,
+      maxMessageBytes: config.message.max_bytes,
     },
     {
       onRender: (seconds) => metrics.renderDuration.observe(seconds),

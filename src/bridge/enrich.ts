@@ -28,6 +28,10 @@ export interface GraphSettings {
   renderConcurrency: number;
   /** Longest query (bytes) sent to Prometheus on a payload's behalf; longer ones are not sent. */
   maxQueryBytes: number;
+  /** Alerts listed in one message; the rest are counted. */
+  maxListedAlerts: number;
+  /** About how large the listed alerts (text, graphs, CSVs) of one message may grow. */
+  maxMessageBytes: number;
 }
 
 export interface Graph {
@@ -54,7 +58,10 @@ export interface AlertEvidence {
 
 export interface EnrichedNotification {
   notification: Notification;
+  /** The alerts a message lists, at most `maxListedAlerts` and `maxMessageBytes` of them. */
   alerts: AlertEvidence[];
+  /** Alerts of the notification not listed, to be counted in the message ("and 19,990 more"). */
+  omittedAlerts?: number;
 }
 
 type RangeQuerier = Pick<PrometheusClient, 'queryRange' | 'url'>;
@@ -112,8 +119,12 @@ export class Enricher {
       return shared.evidence;
     }
     const evidence = this.enrich(notification).catch((err: unknown) => ({
-      notification,
-      alerts: notification.alerts.map((alert) => this.graphUnavailable({ alert, unit: 'short' }, err)),
+      ...this.bounded(
+        notification,
+        notification.alerts
+          .slice(0, this.settings.maxListedAlerts)
+          .map((alert) => this.graphUnavailable({ alert, unit: 'short' }, err)),
+      ),
     }));
     this.inFlight.set(id, { evidence, users: 1 });
     return evidence;
@@ -136,8 +147,9 @@ export class Enricher {
       }
       return result;
     };
+    const listed = notification.alerts.slice(0, this.settings.maxListedAlerts);
     const alerts = await Promise.all(
-      notification.alerts.map((alert, i) =>
+      listed.map((alert, i) =>
         i < this.settings.maxGraphs
           ? this.evidence(alert, i, now, query)
           : Promise.resolve<AlertEvidence>({
@@ -147,7 +159,29 @@ export class Enricher {
             }),
       ),
     );
-    return { notification, alerts };
+    return this.bounded(notification, alerts);
+  }
+
+  /**
+   * A message lists alerts while it stays under the size bound (20,000 alerts must not become a
+   * 27 MB mail an MTA refuses for good); the first alert is always listed.
+   */
+  private bounded(notification: Notification, evidence: AlertEvidence[]): EnrichedNotification {
+    let bytes = 0;
+    let count = 0;
+    for (const item of evidence) {
+      const { alert, graph } = item;
+      bytes += JSON.stringify([alert.labels, alert.annotations, item.query, item.graphError]).length;
+      // base64 of the PNG, and the CSV attachment.
+      if (graph) bytes += Math.ceil((graph.png.length * 4) / 3) + graph.csv.length;
+      if (count > 0 && bytes > this.settings.maxMessageBytes) break;
+      count++;
+    }
+    return {
+      notification,
+      alerts: evidence.slice(0, count),
+      omittedAlerts: notification.alerts.length - count,
+    };
   }
 
   /** Every query made for a payload passes here: the length cap, and counting what Prometheus refused. */

@@ -185,6 +185,19 @@ export const bridgeSchema = z
       })
       .strict()
       .prefault({}),
+    /** Bounds of one message, for every channel: alerts past them are counted ("and 120 more"). */
+    message: z
+      .object({
+        max_alerts: z.number().int().min(1).max(10_000).default(100),
+        /** About how large the listed alerts (text, inline graphs, CSVs) may make one message. */
+        max_bytes: z
+          .number()
+          .int()
+          .min(16_384)
+          .default(5 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     /** Dead man's switch: expect the always-firing alert every so often, notify when it stops. */
     watchdog: z
       .object({

@@ -64,6 +64,8 @@ const GRAPH_SETTINGS: GraphSettings = {
   timeZone: 'UTC',
   renderConcurrency: 1,
   maxQueryBytes: 4096,
+  maxListedAlerts: 100,
+  maxMessageBytes: 5 * 1024 * 1024,
 };
 
 describe('dispatcher', () => {

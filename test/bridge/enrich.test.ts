@@ -1,5 +1,7 @@
 import { Enricher, type GraphSettings } from '../../src/bridge/enrich';
 import { GraphStore } from '../../src/bridge/graphs';
+import { buildView } from '../../src/bridge/render/message';
+import { loadTemplates } from '../../src/bridge/render/templates';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
 import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
 import { alertmanagerPayload, type PayloadOptions } from './fixtures';
@@ -14,6 +16,8 @@ const SETTINGS: GraphSettings = {
   timeZone: 'UTC',
   renderConcurrency: 1,
   maxQueryBytes: 4096,
+  maxListedAlerts: 100,
+  maxMessageBytes: 5 * 1024 * 1024,
 };
 
 const NOW = Date.parse('2026-11-23T14:20:00.000Z');
@@ -112,5 +116,45 @@ describe('enricher', () => {
     );
     await enricher.enrich(notification(), NOW);
     expect(refusals).toEqual(['too_expensive']);
+  });
+
+  it('lists at most max_listed_alerts alerts and counts the rest, so 20,000 alerts make a small message', async () => {
+    const enricher = new Enricher(
+      prometheus(async () => []),
+      new GraphStore(60_000),
+      { ...SETTINGS, maxGraphs: 0, maxListedAlerts: 10 },
+    );
+    const instances = Array.from({ length: 20_000 }, (_, i) => `web-${i}`);
+    const enriched = await enricher.enrich(notification({ instances }), NOW);
+    expect(enriched.alerts).toHaveLength(10);
+    expect(enriched.omittedAlerts).toBe(19_990);
+    const view = buildView(enriched, { route: 'default', timeZone: 'UTC', now: NOW });
+    expect(view.alerts).toHaveLength(10);
+    expect(view.firingCount).toBe(20_000);
+    const text = loadTemplates('email').render('text', view);
+    expect(text).toContain('And 19990 more alerts, not listed here.');
+    expect(text.length).toBeLessThan(20_000);
+  });
+
+  it('stops listing alerts when the message would pass max_message_bytes, but always lists one', async () => {
+    const enricher = new Enricher(
+      prometheus(async () => []),
+      new GraphStore(60_000),
+      {
+        ...SETTINGS,
+        maxGraphs: 0,
+        maxMessageBytes: 20_000,
+      },
+    );
+    const big = { description: 'x'.repeat(6_000) };
+    const enriched = await enricher.enrich(
+      notification({ instances: ['a', 'b', 'c', 'd', 'e'], annotations: big }),
+      NOW,
+    );
+    expect(enriched.alerts.length).toBe(3);
+    expect(enriched.omittedAlerts).toBe(2);
+    const huge = { description: 'x'.repeat(50_000) };
+    const one = await enricher.enrich(notification({ instances: ['a', 'b'], annotations: huge }), NOW);
+    expect(one.alerts).toHaveLength(1);
   });
 });

@@ -60,6 +60,7 @@ export interface MessageView {
   alerts: AlertView[];
   firingCount: number;
   resolvedCount: number;
+  /** Alerts not listed: left out by Alertmanager (its max_alerts) or past bridge.message's bounds. */
   truncatedAlerts: number;
   timeZone: string;
   externalURL?: string;
@@ -99,7 +100,7 @@ export function buildView(enriched: EnrichedNotification, options: ViewOptions):
     alerts,
     firingCount,
     resolvedCount: n.alerts.length - firingCount,
-    truncatedAlerts: n.truncatedAlerts,
+    truncatedAlerts: n.truncatedAlerts + (enriched.omittedAlerts ?? 0),
     timeZone: options.timeZone,
     externalURL: safeHttpUrl(n.externalURL),
     statusPageUrl: options.bridgeUrl ? `${options.bridgeUrl.replace(/\/+$/, '')}/` : undefined,

@@ -177,7 +177,7 @@ Labels:
 {{/if}}{{#if links.silence}}Silence: {{links.silence}}
 {{/if}}{{#if links.runbook}}Runbook: {{links.runbook}}
 {{/if}}{{/each}}{{#if truncatedAlerts}}
-{{truncatedAlerts}} more alerts were left out by Alertmanager (max_alerts).
+And {{truncatedAlerts}} more alerts, not listed here.
 {{/if}}
 --
 Sent by vigil bridge, route {{route}}, times in {{timeZone}}.{{#if statusPageUrl}} Status: {{statusPageUrl}}{{/if}}
@@ -216,7 +216,7 @@ function EMAIL_HTML(): string {
 </div>
 </td></tr>
 {{/each}}
-{{#if truncatedAlerts}}<tr><td style="padding:10px 20px;font-size:13px;color:#666">{{truncatedAlerts}} more alerts were left out by Alertmanager (max_alerts).</td></tr>{{/if}}
+{{#if truncatedAlerts}}<tr><td style="padding:10px 20px;font-size:13px;color:#666">And {{truncatedAlerts}} more alerts, not listed here.</td></tr>{{/if}}
 <tr><td style="padding:10px 20px;font-size:11px;color:#999">Sent by vigil bridge &middot; route {{route}} &middot; times in {{timeZone}}{{#if statusPageUrl}} &middot; <a href="{{statusPageUrl}}" style="color:#999">status</a>{{/if}}</td></tr>
 </table></td></tr></table></body></html>
 `;
