@@ -67,6 +67,16 @@ export function readNumber(host: Host, file: string): number {
   return value;
 }
 
+/** A file that may be absent (`/proc/net/snmp6` where IPv6 is off): undefined then. */
+export function readIfExists(host: Host, file: string): string | undefined {
+  try {
+    return host.readText(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 export function rootfsPath(host: Host, ...parts: string[]): string {
   return path.join(host.paths.rootfs, ...parts);
 }

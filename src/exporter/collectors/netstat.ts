@@ -2,7 +2,7 @@ import { regex } from '../../config/types';
 import type { Collector } from '../collector';
 import { defineCollector } from '../descriptor';
 import type { MetricSink } from '../exposition';
-import { procPath, type Host } from '../host';
+import { procPath, readIfExists, type Host } from '../host';
 import { parseNetstat, parseSnmp6, type NetStatistics } from '../procfs/netstat';
 
 /** node_exporter's default set of netstat fields. */
@@ -31,13 +31,9 @@ export class NetstatCollector implements Collector {
   private statistics(): NetStatistics {
     const read = (name: string) => this.host.readText(procPath(this.host, 'net', name));
     const statistics = parseNetstat(read('snmp'), parseNetstat(read('netstat')));
-    try {
-      parseSnmp6(read('snmp6'), statistics);
-    } catch (err) {
-      // No file where IPv6 is disabled.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    return statistics;
+    // No snmp6 where IPv6 is disabled.
+    const snmp6 = readIfExists(this.host, procPath(this.host, 'net', 'snmp6'));
+    return snmp6 === undefined ? statistics : parseSnmp6(snmp6, statistics);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Collector } from '../collector';
 import { defineCollector } from '../descriptor';
 import type { MetricSink } from '../exposition';
-import { procPath, type Host } from '../host';
+import { procPath, readIfExists, type Host } from '../host';
 import { parseSockstat, type Sockstat } from '../procfs/sockstat';
 
 /** node_sockstat_<PROTOCOL>_<state> from /proc/net/sockstat and sockstat6, and sockets_used. */
@@ -17,18 +17,9 @@ export class SockstatCollector implements Collector {
       sink.gauge('node_sockstat_sockets_used', 'Number of IPv4 sockets in use.').add(ipv4.used);
     }
     addProtocols(sink, ipv4, pageSize);
-    const ipv6 = this.readIpv6();
-    if (ipv6) addProtocols(sink, ipv6, pageSize);
-  }
-
-  private readIpv6(): Sockstat | undefined {
-    try {
-      return parseSockstat(this.host.readText(procPath(this.host, 'net', 'sockstat6')));
-    } catch (err) {
-      // No file where IPv6 is disabled.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    // No sockstat6 where IPv6 is disabled.
+    const ipv6 = readIfExists(this.host, procPath(this.host, 'net', 'sockstat6'));
+    if (ipv6 !== undefined) addProtocols(sink, parseSockstat(ipv6), pageSize);
   }
 }
 

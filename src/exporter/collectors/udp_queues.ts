@@ -1,7 +1,7 @@
 import { NoDataError, type Collector } from '../collector';
 import { defineCollector } from '../descriptor';
 import type { MetricSink } from '../exposition';
-import { procPath, type Host } from '../host';
+import { procPath, readIfExists, type Host } from '../host';
 import { parseUdpQueues } from '../procfs/udp';
 
 /** node_udp_queues{ip="v4|v6",queue="tx|rx"}: kernel memory held by queued UDP datagrams. */
@@ -21,7 +21,7 @@ export class UdpQueuesCollector implements Collector {
       ['udp', 'v4'],
       ['udp6', 'v6'],
     ] as const) {
-      const text = this.read(file);
+      const text = readIfExists(this.host, procPath(this.host, 'net', file));
       if (text === undefined) continue;
       found = true;
       const { tx, rx } = parseUdpQueues(text);
@@ -29,15 +29,6 @@ export class UdpQueuesCollector implements Collector {
       queues.add(rx, ip, 'rx');
     }
     if (!found) throw new NoDataError('no /proc/net/udp or udp6');
-  }
-
-  private read(file: string): string | undefined {
-    try {
-      return this.host.readText(procPath(this.host, 'net', file));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
   }
 }
 
