@@ -25,7 +25,9 @@ import { rootLogger } from '../src/common/logger';
 import { PrometheusClient, type RangeSeries } from '../src/common/prometheus-client';
 import { parseConfig } from '../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../src/detector/engine';
+import { SeriesModel } from '../src/detector/algorithms/model';
 import { rollingZScore } from '../src/detector/algorithms/zscore';
+import { modelSettings } from '../src/detector/rules';
 import { loadSnapshot, saveSnapshot } from '../src/detector/snapshot';
 import { startPrometheus } from '../test/helpers/prometheus';
 import { runEveryRule } from '../test/helpers/detector';
@@ -132,6 +134,24 @@ async function inProcess(count: number) {
   const loadMs = performance.now() - t;
   fs.rmSync(dir, { recursive: true });
   return { count, cycle, memory, render, lines: text.split('\n').length - 1, saveMs, loadMs, snapshotBytes };
+}
+
+/**
+ * CPU per point and saved state per series of one series' model: the z-score and seasonal
+ * detectors alone (the model before the range and novelty detectors) and the defaults.
+ */
+function perPoint(label: string, settings: object, points = 40_000) {
+  const defaults = parseConfig({ detector: { defaults: settings } }).detector.defaults;
+  const model = new SeriesModel({ ...modelSettings(defaults), stepMs: 5 * MINUTE });
+  const values = Array.from(
+    { length: points },
+    (_, i) => 50 + 30 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 1009) / 200,
+  );
+  for (let i = 0; i < 2_000; i++) model.update(i * 5 * MINUTE, values[i]); // warm-up (JIT)
+  const start = process.cpuUsage();
+  for (let i = 2_000; i < points; i++) model.update(i * 5 * MINUTE, values[i]);
+  const us = (cpuMs(start) * 1000) / (points - 2_000);
+  return { label, us, bytes: model.save().byteLength };
 }
 
 /** µs per point of a sliding robust window: the order-statistic tree against sorting the window. */
@@ -250,6 +270,19 @@ async function main() {
     `state snapshot of ${last!.count.toLocaleString('en')} series: ${mib(last!.snapshotBytes)} MiB, ` +
       `saved in ${last!.saveMs.toFixed(0)} ms, restored in ${last!.loadMs.toFixed(0)} ms`,
   );
+
+  console.log("\none series' model, 5m step, 38,000 points of a daily curve");
+  console.log('| detectors | CPU per point | saved state per series |');
+  console.log('| --- | ---: | ---: |');
+  for (const r of [
+    perPoint('z-score + seasonal only (before range and novelty)', {
+      range: { enabled: false },
+      novelty: { enabled: false },
+    }),
+    perPoint('defaults: z-score + seasonal + range + novelty', {}),
+  ]) {
+    console.log(`| ${r.label} | ${r.us.toFixed(2)} µs | ${r.bytes.toLocaleString('en')} bytes |`);
+  }
 
   console.log('\nrobust z-score window, CPU per point');
   console.log('| window (points) | order-statistic tree | sorting the window (simple-statistics) |');

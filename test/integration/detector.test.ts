@@ -67,7 +67,7 @@ describe('detector against a real Prometheus', () => {
     # detector's one day of warm-up, so the seasonal detector decides.
     zscore: { window: 2h, min_points: 10, threshold: 4 }
     seasonal: { period: 1h, seasons: 3, resolution: 5m, min_seasons: 2, threshold: 4 }
-    range: { window: 4h }
+    range: { window: 2h }
   rules:
     - { name: load, query: vigil_test_load }
     - { name: broken, query: "rate(vigil_test_load[5m]" }

@@ -112,8 +112,11 @@ describe('the pipeline with the shipped Prometheus rules and Alertmanager config
         defaults: {
           step: `${STEP_S}s`,
           clear_points: 3,
-          zscore: { window: '10m', buckets: 20, min_points: 15 },
+          // Minutes instead of days: a 4-sigma z-score band over 10 minutes, a 10-minute seen range.
+          zscore: { window: '10m', buckets: 20, min_points: 15, threshold: 4 },
           seasonal: { enabled: false },
+          range: { window: '10m', buckets: 10, min_history: '5m' },
+          refractory: '10m',
         },
         // The shipped rules, as they are.
         rules: DEFAULT_RULES,
