@@ -116,12 +116,15 @@ export class NrdpError extends Error {
   }
 }
 
-/** Icinga 2's `POST /v1/actions/process-check-result` body for one service. */
+/**
+ * Icinga 2's `POST /v1/actions/process-check-result` body for one service, named `host!service`
+ * (Icinga forbids `!` in object names): an object name, never a filter expression labels could
+ * extend, and an unknown one is Icinga's 404 (a filter that matches nothing is a 500).
+ */
 export function icingaCheckResult(result: PassiveResult): string {
   return JSON.stringify({
     type: 'Service',
-    filter: 'host.name==host_name && service.name==service_name',
-    filter_vars: { host_name: result.host, service_name: result.service },
+    service: `${result.host}!${result.service}`,
     exit_status: result.state,
     plugin_output: oneLine(result.output),
     performance_data: result.perfdata,

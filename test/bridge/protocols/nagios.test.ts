@@ -87,12 +87,11 @@ describe('NRDP', () => {
 });
 
 describe('Icinga 2 process-check-result', () => {
-  it('names the service through filter variables, never by pasting labels into the filter', () => {
+  it('names the service by its object name, never as a filter expression labels could extend', () => {
     const body = JSON.parse(icingaCheckResult({ ...result, host: 'web-1" || true || "' }));
     expect(body).toEqual({
       type: 'Service',
-      filter: 'host.name==host_name && service.name==service_name',
-      filter_vars: { host_name: 'web-1" || true || "', service_name: 'DiskFull' },
+      service: 'web-1" || true || "!DiskFull',
       exit_status: 2,
       plugin_output: 'CRITICAL - disk / is 95% full',
       performance_data: ['value=95.2'],
