@@ -46,6 +46,16 @@ describe('subject', () => {
     expect(decodeURIComponent(view.alerts[0].links.silence ?? '')).toContain('__proto__="proto-value"');
   });
 
+  it('shows how long a fresh alert has fired, to the second, not "0s"', () => {
+    const n = notification({ startsAt: new Date(NOW - 20_000).toISOString() });
+    const view = buildView(enriched(n), { route: 'default', timeZone: 'UTC', now: NOW });
+    expect(view.alerts[0].duration).toBe('20s');
+    const old = notification({ startsAt: new Date(NOW - 7_230_000).toISOString() });
+    expect(buildView(enriched(old), { route: 'default', timeZone: 'UTC', now: NOW }).alerts[0].duration).toBe(
+      '2h1m',
+    );
+  });
+
   it('takes bidirectional overrides out of the Subject', () => {
     const subject = subjectLine(notification({ instances: ['web-1\u202Egnp.exe'] }));
     expect(subject).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200e\u200f]/);

@@ -9,6 +9,8 @@ import { formatValue, niceTicks, unitFor } from '../../src/bridge/render/units';
 import { explainAnomaly } from '../../src/bridge/explain';
 
 const START = Date.UTC(2026, 10, 23, 12, 30);
+/** The plot's left edge in the chart's layout. */
+const LEFT_EDGE = 70;
 const END = Date.UTC(2026, 10, 23, 15, 30);
 const ts = Array.from({ length: 181 }, (_, i) => START + i * 60_000);
 
@@ -131,6 +133,45 @@ describe('chart', () => {
     );
     const line = /<path d='([^']+)' fill='none' stroke='#3b75af'/.exec(svg)![1];
     expect(line.match(/M/g)).toHaveLength(2);
+  });
+
+  /** The value-axis labels, as drawn with plain <text>. */
+  const axisLabels = (svg: string): string[] =>
+    [...svg.matchAll(/<text[^>]*text-anchor='end'[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+
+  it('gives axis ticks of a narrow range as many digits as it takes to differ', () => {
+    const values = ts.map((_, i) => 0.697 + (i % 10) * 0.0001);
+    const svg = renderChartSvg(spec({ series: [{ name: 's', timestamps: ts, values }] }), newTextPen('text'));
+    const labels = axisLabels(svg).filter((t) => t.endsWith('%'));
+    expect(labels.length).toBeGreaterThan(2);
+    expect(new Set(labels).size).toBe(labels.length);
+  });
+
+  it('extends the axis to a threshold near the data, and marks one far off the scale', () => {
+    const near = renderChartSvg(spec({ threshold: 0.95 }), newTextPen('text'));
+    expect(near).toMatch(/stroke='#c53a32' stroke-width='1.2' stroke-dasharray='6 4'/);
+    const far = renderChartSvg(spec({ threshold: 500 }), newTextPen('text'));
+    expect(far).not.toMatch(/stroke-dasharray='6 4'/);
+    expect(far).toContain('▲ threshold 50000% off scale');
+  });
+
+  it('starts the time axis at the data when Prometheus has none for the start of the lookback', () => {
+    const late = ts.slice(150);
+    const svg = renderChartSvg(
+      spec({ series: [{ name: 's', timestamps: late, values: late.map(() => 0.5) }], alertStartMs: late[5] }),
+      newTextPen('text'),
+    );
+    const line = /<path d='M([\d.]+) [^']*' fill='none' stroke='#3b75af'/.exec(svg)!;
+    // The first point sits at the left edge, not three quarters of the way along.
+    expect(Number(line[1])).toBeLessThan(LEFT_EDGE + 5);
+  });
+
+  it('draws +Inf and -Inf as marks on the plot edges, never as numbers on the axis', () => {
+    const values = ts.map((_, i) => (i === 100 ? Infinity : i === 120 ? -Infinity : 0.5));
+    const svg = renderChartSvg(spec({ series: [{ name: 's', timestamps: ts, values }] }), newTextPen('text'));
+    expect(svg).toContain('+Inf / -Inf: off the scale');
+    expect(svg.match(/fill='#3b75af' stroke='none'/g)).toHaveLength(2);
+    expect(axisLabels(svg).join(' ')).not.toMatch(/e\+|Inf|NaN/);
   });
 
   it('says so when there is no data', () => {

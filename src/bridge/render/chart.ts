@@ -1,6 +1,6 @@
 import { newTextPen, type TextPen, type TextStyle } from './text';
 import { formatClock, formatDateTime, timeTicks } from './time';
-import { formatValue, niceTicks, type Unit } from './units';
+import { formatTicks, formatValue, niceTicks, type Unit } from './units';
 
 /** A line chart of an alert's data, as a self-contained SVG string: pure, no I/O, no DOM. */
 
@@ -56,172 +56,294 @@ const RIGHT = 20;
 const AXIS_HEIGHT = 40;
 const LEGEND_ROW = 18;
 
+/** Where everything sits: computed once from the spec, read by every drawing step. */
+interface Layout {
+  spec: ChartSpec;
+  width: number;
+  height: number;
+  plotWidth: number;
+  axisY: number;
+  /** The time range drawn: the spec's, started at the data when the data starts later. */
+  startMs: number;
+  endMs: number;
+  shown: ChartSeries[];
+  hidden: number;
+  yTicks: number[];
+  yMin: number;
+  yMax: number;
+  /** The threshold when it lies outside the value axis: marked at the edge instead of drawn. */
+  thresholdOffScale?: 'above' | 'below';
+  x(ms: number): number;
+  y(v: number): number;
+  /** y clamped into the plot; ±Inf land on its edges. */
+  clampY(v: number): number;
+  text(x: number, y: number, content: string, style: TextStyle): string;
+}
+
 /** `pen` draws the text: glyph outlines by default; tests pass plain <text> to read the labels back. */
 export function renderChartSvg(spec: ChartSpec, pen: TextPen = newTextPen()): string {
+  const layout = layOut(spec, pen);
+  const out = [
+    `<rect width='${layout.width}' height='${layout.height}' fill='#ffffff'/>`,
+    layout.text(LEFT, 24, clip(spec.title, 80), { size: 15, color: '#222', bold: true }),
+    ...drawAlertPeriod(layout),
+    ...drawValueAxis(layout),
+    ...drawTimeAxis(layout),
+    ...drawBand(layout),
+    ...drawThreshold(layout),
+    ...drawSeries(layout),
+    ...drawMarkers(layout),
+    ...drawLegend(layout),
+    layout.text(
+      layout.width - RIGHT,
+      layout.height - 6,
+      `${formatDateTime(layout.startMs, spec.timeZone)} to ${formatDateTime(layout.endMs, spec.timeZone)} (${spec.timeZone})`,
+      { size: 9, color: '#999', anchor: 'end' },
+    ),
+  ];
+  return [
+    `<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='http://www.w3.org/1999/xlink' width='${layout.width}' height='${layout.height}' viewBox='0 0 ${layout.width} ${layout.height}'>`,
+    pen.defs(),
+    ...out,
+    '</svg>',
+  ].join('');
+}
+
+function layOut(spec: ChartSpec, pen: TextPen): Layout {
   const width = spec.width ?? 800;
   const shown = pickSeries(spec.series, spec.maxSeries ?? DEFAULT_MAX_SERIES);
   const hidden = spec.series.length - shown.length;
+  const offScale = hasInfinite(shown);
   const legendRows =
-    shown.length + (hidden > 0 ? 1 : 0) + (spec.band ? 1 : 0) + (spec.threshold !== undefined ? 1 : 0);
+    shown.length +
+    (hidden > 0 ? 1 : 0) +
+    (spec.band ? 1 : 0) +
+    (spec.threshold !== undefined ? 1 : 0) +
+    (offScale ? 1 : 0);
   const height = TOP + PLOT_HEIGHT + AXIS_HEIGHT + Math.max(legendRows, 1) * LEGEND_ROW + 12;
   const plotWidth = width - LEFT - RIGHT;
-
-  const [lo, hi] = valueDomain(shown, spec.band, spec.threshold);
+  const { lo, hi, thresholdOffScale } = valueDomain(shown, spec.band, spec.threshold);
   const yTicks = niceTicks(lo, hi, 5, spec.unit);
   const yMin = Math.min(lo, yTicks[0]);
   const yMax = Math.max(hi, yTicks[yTicks.length - 1]);
-  const span = Math.max(spec.endMs - spec.startMs, 1);
-  const x = (ms: number): number => LEFT + ((ms - spec.startMs) / span) * plotWidth;
+  const startMs = dataStart(spec, shown);
+  const span = Math.max(spec.endMs - startMs, 1);
   const y = (v: number): number => TOP + PLOT_HEIGHT - ((v - yMin) / (yMax - yMin || 1)) * PLOT_HEIGHT;
-  const clampY = (v: number): number => Math.min(TOP + PLOT_HEIGHT, Math.max(TOP, y(v)));
+  return {
+    spec,
+    width,
+    height,
+    plotWidth,
+    axisY: TOP + PLOT_HEIGHT,
+    startMs,
+    endMs: spec.endMs,
+    shown,
+    hidden,
+    yTicks,
+    yMin,
+    yMax,
+    thresholdOffScale,
+    x: (ms) => LEFT + ((ms - startMs) / span) * plotWidth,
+    y,
+    clampY: (v) => Math.min(TOP + PLOT_HEIGHT, Math.max(TOP, y(v))),
+    text: (tx, ty, content, style) => pen.text(tx, ty, content, style),
+  };
+}
 
-  const text = (tx: number, ty: number, content: string, style: TextStyle): string =>
-    pen.text(tx, ty, content, style);
+/**
+ * A young Prometheus has data for only part of the lookback: the axis starts at the first point
+ * (or the alert's start, if earlier) rather than drawing a sliver at the right edge.
+ */
+function dataStart(spec: ChartSpec, shown: ChartSeries[]): number {
+  let first = Infinity;
+  for (const s of shown) if (s.timestamps.length > 0) first = Math.min(first, s.timestamps[0]);
+  if (spec.band && spec.band.timestamps.length > 0) first = Math.min(first, spec.band.timestamps[0]);
+  if (spec.alertStartMs !== undefined) first = Math.min(first, spec.alertStartMs);
+  return Number.isFinite(first) ? Math.min(Math.max(spec.startMs, first), spec.endMs - 1) : spec.startMs;
+}
+
+/** Shaded from the alert's start to its end (or to the right edge while it is still firing). */
+function drawAlertPeriod(l: Layout): string[] {
+  const { alertStartMs, alertEndMs } = l.spec;
+  if (alertStartMs === undefined || alertStartMs > l.endMs) return [];
+  const from = l.x(Math.max(alertStartMs, l.startMs));
+  const to = l.x(Math.min(alertEndMs ?? l.endMs, l.endMs));
+  return [
+    `<rect x='${f(from)}' y='${TOP}' width='${f(Math.max(to - from, 1))}' height='${PLOT_HEIGHT}' fill='#d62728' fill-opacity='0.07'/>`,
+  ];
+}
+
+/** Grid lines and value labels, with as many digits as it takes for neighbours to differ. */
+function drawValueAxis(l: Layout): string[] {
+  const ticks = l.yTicks.filter((tick) => tick >= l.yMin && tick <= l.yMax);
+  const labels = formatTicks(ticks, l.spec.unit);
+  return ticks.flatMap((tick, i) => {
+    const ty = l.y(tick);
+    return [
+      `<line x1='${LEFT}' x2='${LEFT + l.plotWidth}' y1='${f(ty)}' y2='${f(ty)}' stroke='#e6e6e6' stroke-width='1'/>`,
+      l.text(LEFT - 8, ty + 4, labels[i], { size: 11, color: '#555', anchor: 'end' }),
+    ];
+  });
+}
+
+function drawTimeAxis(l: Layout): string[] {
+  const ticks = timeTicks(l.startMs, l.endMs, Math.max(3, Math.floor(l.plotWidth / 90)), l.spec.timeZone);
   const out: string[] = [];
-  out.push(
-    `<rect width='${width}' height='${height}' fill='#ffffff'/>`,
-    text(LEFT, 24, clip(spec.title, 80), { size: 15, color: '#222', bold: true }),
-  );
-
-  // Alert period: shaded from start to end (or to the right edge while still firing).
-  if (spec.alertStartMs !== undefined && spec.alertStartMs <= spec.endMs) {
-    const from = x(Math.max(spec.alertStartMs, spec.startMs));
-    const to = x(Math.min(spec.alertEndMs ?? spec.endMs, spec.endMs));
-    out.push(
-      `<rect x='${f(from)}' y='${TOP}' width='${f(Math.max(to - from, 1))}' height='${PLOT_HEIGHT}' fill='#d62728' fill-opacity='0.07'/>`,
-    );
-  }
-
-  // Grid and value axis.
-  for (const tick of yTicks) {
-    if (tick < yMin || tick > yMax) continue;
-    const ty = y(tick);
-    out.push(
-      `<line x1='${LEFT}' x2='${LEFT + plotWidth}' y1='${f(ty)}' y2='${f(ty)}' stroke='#e6e6e6' stroke-width='1'/>`,
-      text(LEFT - 8, ty + 4, formatValue(tick, spec.unit), { size: 11, color: '#555', anchor: 'end' }),
-    );
-  }
-  // Time axis.
-  const ticks = timeTicks(spec.startMs, spec.endMs, Math.max(3, Math.floor(plotWidth / 90)), spec.timeZone);
-  const axisY = TOP + PLOT_HEIGHT;
   for (const tick of ticks) {
-    const tx = x(tick.ms);
+    const tx = l.x(tick.ms);
     out.push(
-      `<line x1='${f(tx)}' x2='${f(tx)}' y1='${TOP}' y2='${axisY}' stroke='#f0f0f0' stroke-width='1'/>`,
-      `<line x1='${f(tx)}' x2='${f(tx)}' y1='${axisY}' y2='${axisY + 4}' stroke='#888' stroke-width='1'/>`,
-      text(tx, axisY + 16, tick.label, { size: 11, color: '#555', anchor: 'middle' }),
+      `<line x1='${f(tx)}' x2='${f(tx)}' y1='${TOP}' y2='${l.axisY}' stroke='#f0f0f0' stroke-width='1'/>`,
+      `<line x1='${f(tx)}' x2='${f(tx)}' y1='${l.axisY}' y2='${l.axisY + 4}' stroke='#888' stroke-width='1'/>`,
+      l.text(tx, l.axisY + 16, tick.label, { size: 11, color: '#555', anchor: 'middle' }),
     );
     if (tick.day !== undefined) {
-      out.push(text(tx, axisY + 29, tick.day, { size: 10, color: '#888', anchor: 'middle' }));
+      out.push(l.text(tx, l.axisY + 29, tick.day, { size: 10, color: '#888', anchor: 'middle' }));
     }
   }
   out.push(
-    `<line x1='${LEFT}' x2='${LEFT + plotWidth}' y1='${axisY}' y2='${axisY}' stroke='#888' stroke-width='1'/>`,
+    `<line x1='${LEFT}' x2='${LEFT + l.plotWidth}' y1='${l.axisY}' y2='${l.axisY}' stroke='#888' stroke-width='1'/>`,
   );
+  return out;
+}
 
-  // No clipPath (it costs resvg more than all the lines): values are clamped into the plot instead.
-  if (spec.band) {
-    const area = bandPath(spec.band, x, clampY);
-    if (area) out.push(`<path d='${area}' fill='#6b9bd1' fill-opacity='0.22' stroke='none'/>`);
-    if (spec.band.expected) {
-      const line = linePath(spec.band.timestamps, spec.band.expected, x, clampY);
-      if (line)
-        out.push(
-          `<path d='${line}' fill='none' stroke='#4a6fa5' stroke-width='1.2' stroke-dasharray='5 3' stroke-opacity='0.8'/>`,
-        );
-    }
-  }
-  if (spec.threshold !== undefined && spec.threshold >= yMin && spec.threshold <= yMax) {
-    const ty = f(y(spec.threshold));
+/** No clipPath (it costs resvg more than all the lines): values are clamped into the plot instead. */
+function drawBand(l: Layout): string[] {
+  const band = l.spec.band;
+  if (!band) return [];
+  const out: string[] = [];
+  const area = bandPath(band, l.x, l.clampY);
+  if (area) out.push(`<path d='${area}' fill='#6b9bd1' fill-opacity='0.22' stroke='none'/>`);
+  const line = band.expected ? linePath(band.timestamps, band.expected, l.x, l.clampY) : '';
+  if (line)
     out.push(
-      `<line x1='${LEFT}' x2='${LEFT + plotWidth}' y1='${ty}' y2='${ty}' stroke='#c53a32' stroke-width='1.2' stroke-dasharray='6 4'/>`,
+      `<path d='${line}' fill='none' stroke='#4a6fa5' stroke-width='1.2' stroke-dasharray='5 3' stroke-opacity='0.8'/>`,
     );
+  return out;
+}
+
+/** A dashed line at the threshold, or an arrow at the edge when it lies far off the data's scale. */
+function drawThreshold(l: Layout): string[] {
+  const threshold = l.spec.threshold;
+  if (threshold === undefined) return [];
+  if (l.thresholdOffScale !== undefined) {
+    const above = l.thresholdOffScale === 'above';
+    const edge = above ? TOP + 12 : l.axisY - 6;
+    return [
+      l.text(
+        LEFT + l.plotWidth - 4,
+        edge,
+        `${above ? '▲' : '▼'} threshold ${formatValue(threshold, l.spec.unit)} off scale`,
+        {
+          size: 10.5,
+          color: '#c53a32',
+          anchor: 'end',
+        },
+      ),
+    ];
   }
-  shown.forEach((s, i) => {
+  const ty = f(l.y(threshold));
+  return [
+    `<line x1='${LEFT}' x2='${LEFT + l.plotWidth}' y1='${ty}' y2='${ty}' stroke='#c53a32' stroke-width='1.2' stroke-dasharray='6 4'/>`,
+  ];
+}
+
+/** Each series' line; ±Inf points (which have no place on a scale) as triangles on the plot's edge. */
+function drawSeries(l: Layout): string[] {
+  return l.shown.flatMap((s, i) => {
     const color = PALETTE[i % PALETTE.length];
-    const line = linePath(s.timestamps, s.values, x, clampY);
+    const out: string[] = [];
+    const line = linePath(s.timestamps, s.values, l.x, l.clampY);
     if (line)
       out.push(
         `<path d='${line}' fill='none' stroke='${color}' stroke-width='1.8' stroke-linejoin='round' stroke-linecap='round'/>`,
       );
+    s.values.forEach((v, k) => {
+      if (v !== Infinity && v !== -Infinity) return;
+      const px = l.x(s.timestamps[k]);
+      const tip = v > 0 ? TOP : l.axisY;
+      const base = v > 0 ? TOP + 7 : l.axisY - 7;
+      out.push(
+        `<path d='M${f(px - 4)} ${base}L${f(px + 4)} ${base}L${f(px)} ${tip}Z' fill='${color}' stroke='none'/>`,
+      );
+    });
+    return out;
   });
+}
 
-  // Alert start and end markers; their labels sit above the plot and merge when they would collide.
+/** Alert start and end markers; their labels sit above the plot and merge when they would collide. */
+function drawMarkers(l: Layout): string[] {
+  const { alertStartMs, alertEndMs, timeZone } = l.spec;
   const markers: { ms: number; color: string; label: string }[] = [];
-  if (spec.alertStartMs !== undefined)
-    markers.push({ ms: spec.alertStartMs, color: '#c53a32', label: 'firing' });
-  if (spec.alertEndMs !== undefined && spec.alertEndMs !== null)
-    markers.push({ ms: spec.alertEndMs, color: '#2e8b3e', label: 'resolved' });
-  const visible = markers.filter((m) => m.ms >= spec.startMs && m.ms <= spec.endMs);
-  for (const m of visible) {
-    const mx = f(x(m.ms));
-    out.push(
-      `<line x1='${mx}' x2='${mx}' y1='${TOP - 6}' y2='${axisY}' stroke='${m.color}' stroke-width='1.5' stroke-dasharray='4 3'/>`,
-    );
-  }
-  const labels = visible.map((m) => ({ ...m, text: `${m.label} ${formatClock(m.ms, spec.timeZone)}` }));
-  if (labels.length === 2 && x(labels[1].ms) - x(labels[0].ms) < 130) {
+  if (alertStartMs !== undefined) markers.push({ ms: alertStartMs, color: '#c53a32', label: 'firing' });
+  if (alertEndMs !== undefined && alertEndMs !== null)
+    markers.push({ ms: alertEndMs, color: '#2e8b3e', label: 'resolved' });
+  const visible = markers.filter((m) => m.ms >= l.startMs && m.ms <= l.endMs);
+  const out = visible.map((m) => {
+    const mx = f(l.x(m.ms));
+    return `<line x1='${mx}' x2='${mx}' y1='${TOP - 6}' y2='${l.axisY}' stroke='${m.color}' stroke-width='1.5' stroke-dasharray='4 3'/>`;
+  });
+  const labels = visible.map((m) => ({ ...m, text: `${m.label} ${formatClock(m.ms, timeZone)}` }));
+  if (labels.length === 2 && l.x(labels[1].ms) - l.x(labels[0].ms) < 130) {
     labels.splice(0, 2, { ...labels[1], text: `${labels[0].text}, ${labels[1].text}` });
   }
   for (const m of labels) {
-    const mx = x(m.ms);
-    const room = width - RIGHT - mx;
-    const anchorEnd = room < 7 * m.text.length;
+    const mx = l.x(m.ms);
+    const anchorEnd = l.width - RIGHT - mx < 7 * m.text.length;
     out.push(
-      text(anchorEnd ? mx - 4 : mx + 4, TOP - 9, m.text, {
+      l.text(anchorEnd ? mx - 4 : mx + 4, TOP - 9, m.text, {
         size: 10.5,
         color: m.color,
         anchor: anchorEnd ? 'end' : 'start',
       }),
     );
   }
+  return out;
+}
 
-  // Legend.
-  let ly = axisY + AXIS_HEIGHT;
-  const legendRow = (swatch: string, label: string, color = '#333'): void => {
+function drawLegend(l: Layout): string[] {
+  const { spec, shown, hidden } = l;
+  const out: string[] = [];
+  let ly = l.axisY + AXIS_HEIGHT;
+  const row = (swatch: string, label: string, color = '#333'): void => {
     out.push(swatch.replace(/\{y\}/g, f(ly - 4)));
-    out.push(text(LEFT + 22, ly, clip(label, 110), { size: 11, color }));
+    out.push(l.text(LEFT + 22, ly, clip(label, 110), { size: 11, color }));
     ly += LEGEND_ROW;
   };
   shown.forEach((s, i) =>
-    legendRow(
+    row(
       `<line x1='${LEFT}' x2='${LEFT + 16}' y1='{y}' y2='{y}' stroke='${PALETTE[i % PALETTE.length]}' stroke-width='3'/>`,
       s.name,
     ),
   );
   if (spec.band)
-    legendRow(
+    row(
       `<rect x='${LEFT}' y='${f(ly - 9)}' width='16' height='10' fill='#6b9bd1' fill-opacity='0.35'/>`,
       'normal band (dashed: expected)',
     );
   if (spec.threshold !== undefined)
-    legendRow(
+    row(
       `<line x1='${LEFT}' x2='${LEFT + 16}' y1='{y}' y2='{y}' stroke='#c53a32' stroke-width='1.5' stroke-dasharray='4 2'/>`,
       `threshold ${formatValue(spec.threshold, spec.unit)}`,
     );
-  if (hidden > 0) legendRow('', `${hidden} more series not shown`, '#888');
+  if (hasInfinite(shown))
+    row(
+      `<path d='M${LEFT + 4} {y}L${LEFT + 12} {y}L${LEFT + 8} ${f(ly - 11)}Z' fill='#555'/>`,
+      '+Inf / -Inf: off the scale, marked on the top / bottom edge',
+    );
+  if (hidden > 0) row('', `${hidden} more series not shown`, '#888');
   if (shown.length === 0 && !spec.band)
     out.push(
-      text(LEFT + plotWidth / 2, TOP + PLOT_HEIGHT / 2, 'no data in this range', {
+      l.text(LEFT + l.plotWidth / 2, TOP + PLOT_HEIGHT / 2, 'no data in this range', {
         size: 13,
         color: '#888',
         anchor: 'middle',
       }),
     );
-  out.push(
-    text(
-      width - RIGHT,
-      height - 6,
-      `${formatDateTime(spec.startMs, spec.timeZone)} to ${formatDateTime(spec.endMs, spec.timeZone)} (${spec.timeZone})`,
-      { size: 9, color: '#999', anchor: 'end' },
-    ),
-  );
-  return [
-    `<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='http://www.w3.org/1999/xlink' width='${width}' height='${height}' viewBox='0 0 ${width} ${height}'>`,
-    pen.defs(),
-    ...out,
-    '</svg>',
-  ].join('');
+  return out;
+}
+
+function hasInfinite(series: ChartSeries[]): boolean {
+  return series.some((s) => s.values.some((v) => v === Infinity || v === -Infinity));
 }
 
 /** Keeps the series that matter most when there are too many: the ones reaching the highest values. */
@@ -233,11 +355,15 @@ export function pickSeries(series: ChartSeries[], max: number): ChartSeries[] {
   return [...series].sort((a, b) => peak(b) - peak(a)).slice(0, max);
 }
 
+/**
+ * The values the axis spans: the series and the band, and the threshold when it is near them (a
+ * threshold far off would squash the data into a line; it is marked at the edge instead).
+ */
 function valueDomain(
   series: ChartSeries[],
   band: ChartBand | undefined,
   threshold: number | undefined,
-): [number, number] {
+): { lo: number; hi: number; thresholdOffScale?: 'above' | 'below' } {
   let lo = Infinity;
   let hi = -Infinity;
   const take = (values: number[]): void => {
@@ -252,11 +378,16 @@ function valueDomain(
     take(band.lower);
     take(band.upper);
   }
-  if (threshold !== undefined) take([threshold]);
-  if (lo === Infinity) return [0, 1];
+  let thresholdOffScale: 'above' | 'below' | undefined;
+  if (threshold !== undefined && Number.isFinite(threshold)) {
+    const reach = Math.max(hi - lo, Math.abs(hi), Math.abs(lo)) * 3;
+    if (lo === Infinity || (threshold <= hi + reach && threshold >= lo - reach)) take([threshold]);
+    else thresholdOffScale = threshold > hi ? 'above' : 'below';
+  }
+  if (lo === Infinity) return { lo: 0, hi: 1 };
   // Non-negative data reads best from zero unless it sits in a narrow band far above it.
   if (lo >= 0 && lo < (hi - lo) * 2) lo = 0;
-  return [lo, hi];
+  return { lo, hi, thresholdOffScale };
 }
 
 /** A polyline broken at gaps (missing scrapes, NaN) so it never draws data that is not there. */

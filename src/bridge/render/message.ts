@@ -122,7 +122,7 @@ function alertView(evidence: AlertEvidence, index: number, n: Notification, opti
     annotations: pairs(alert.annotations).filter((p) => !SHOWN_APART.has(p.name)),
     startsAt: formatDateTime(alert.startsAt, options.timeZone),
     endsAt: alert.endsAt === null ? undefined : formatDateTime(alert.endsAt, options.timeZone),
-    duration: formatDuration(Math.max(0, Math.round((end - alert.startsAt) / 60_000)) * 60_000),
+    duration: alertDuration(end - alert.startsAt),
     query: evidence.query,
     graph: graph
       ? {
@@ -181,6 +181,12 @@ export function headerSafe(text: string, max = 250): string {
     .replace(/\s{2,}/g, ' ')
     .trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** To the second in the first hour (a fresh alert fired 20s ago, not "0s"), to the minute after. */
+function alertDuration(ms: number): string {
+  const unit = ms < 3_600_000 ? 1_000 : 60_000;
+  return formatDuration(Math.max(0, Math.round(ms / unit)) * unit);
 }
 
 function pairs(record: Record<string, string>): Pair[] {

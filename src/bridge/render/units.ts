@@ -22,23 +22,35 @@ export function unitFor(query: string, annotation?: string): Unit {
   return 'short';
 }
 
-/** Formats one value in its unit, with about three significant digits. */
-export function formatValue(value: number, unit: Unit): string {
+/**
+ * Labels for axis ticks: as many significant digits as it takes for neighbours to differ, so a
+ * narrow range reads 69.70% 69.72% 69.74%, never 69.7% 69.7% 69.7%.
+ */
+export function formatTicks(ticks: number[], unit: Unit): string[] {
+  let labels = ticks.map((t) => formatValue(t, unit));
+  for (let digits = 4; digits <= 12 && new Set(labels).size < labels.length; digits++) {
+    labels = ticks.map((t) => formatValue(t, unit, digits));
+  }
+  return labels;
+}
+
+/** Formats one value in its unit, with about three (or `digits`) significant digits. */
+export function formatValue(value: number, unit: Unit, digits = 3): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
   switch (unit) {
     case 'bytes':
-      return scaled(value, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'], ' ');
+      return scaled(value, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'], ' ', digits);
     case 'ratio':
-      return `${trim(value * 100)}%`;
+      return `${trim(value * 100, digits)}%`;
     case 'percent':
-      return `${trim(value)}%`;
+      return `${trim(value, digits)}%`;
     case 'seconds':
-      return duration(value);
+      return duration(value, digits);
     case 'short':
       return Math.abs(value) < 1000
-        ? trim(value)
-        : scaled(value, 1000, ['', 'k', 'M', 'G', 'T', 'P', 'E'], '');
+        ? trim(value, digits)
+        : scaled(value, 1000, ['', 'k', 'M', 'G', 'T', 'P', 'E'], '', digits);
   }
 }
 
@@ -70,33 +82,34 @@ function bytesScale(magnitude: number): number {
   return scale;
 }
 
-function scaled(value: number, base: number, suffixes: string[], sep: string): string {
+function scaled(value: number, base: number, suffixes: string[], sep: string, digits: number): string {
   let i = 0;
   let v = value;
   while (Math.abs(v) >= base && i < suffixes.length - 1) {
     v /= base;
     i++;
   }
-  return `${trim(v)}${suffixes[i] === '' ? '' : sep + suffixes[i]}`;
+  return `${trim(v, digits)}${suffixes[i] === '' ? '' : sep + suffixes[i]}`;
 }
 
-function duration(seconds: number): string {
+function duration(seconds: number, digits: number): string {
   const abs = Math.abs(seconds);
+  const t = (v: number): string => trim(v, digits);
   if (abs === 0) return '0s';
-  if (abs < 1e-6) return `${trim(seconds * 1e9)}ns`;
-  if (abs < 1e-3) return `${trim(seconds * 1e6)}µs`;
-  if (abs < 1) return `${trim(seconds * 1e3)}ms`;
-  if (abs < 60) return `${trim(seconds)}s`;
-  if (abs < 3600) return `${trim(seconds / 60)}min`;
-  if (abs < 86400) return `${trim(seconds / 3600)}h`;
-  return `${trim(seconds / 86400)}d`;
+  if (abs < 1e-6) return `${t(seconds * 1e9)}ns`;
+  if (abs < 1e-3) return `${t(seconds * 1e6)}µs`;
+  if (abs < 1) return `${t(seconds * 1e3)}ms`;
+  if (abs < 60) return `${t(seconds)}s`;
+  if (abs < 3600) return `${t(seconds / 60)}min`;
+  if (abs < 86400) return `${t(seconds / 3600)}h`;
+  return `${t(seconds / 86400)}d`;
 }
 
-/** Three significant digits, no trailing zeros, no exponent for everyday magnitudes. */
-function trim(v: number): string {
+/** `digits` significant digits, no trailing zeros, no exponent for everyday magnitudes. */
+function trim(v: number, digits = 3): string {
   if (v === 0) return '0';
   const abs = Math.abs(v);
-  if (abs >= 1e15 || abs < 1e-4) return v.toExponential(2).replace(/\.?0+e/, 'e');
-  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : Math.min(6, 2 - Math.floor(Math.log10(abs)));
-  return String(Number(v.toFixed(digits)));
+  if (abs >= 1e15 || abs < 1e-4) return v.toExponential(digits - 1).replace(/\.?0+e/, 'e');
+  const decimals = Math.min(12, Math.max(0, digits - 1 - Math.floor(Math.log10(abs))));
+  return String(Number(v.toFixed(decimals)));
 }
