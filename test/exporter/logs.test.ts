@@ -4,6 +4,7 @@ import type { MetricFamily } from '../../src/common/exposition';
 import { logsSchema } from '../../src/config/logs';
 import { MetricSink } from '../../src/exporter/exposition';
 import { LogCollector } from '../../src/exporter/collectors/logs';
+import { FileFollower } from '../../src/exporter/logs/follower';
 import { LOG_WRITER, type WriterStep } from '../helpers/log-writer';
 import { startProcess } from '../helpers/process';
 import { tempDir } from '../helpers/tmp';
@@ -223,5 +224,34 @@ describe('log collector following files written by another process', () => {
     expect(total(collector, 'test_lines_total')).toBe(written);
     fs.appendFileSync(file, ' and its end\n');
     expect(await settledCount(collector, written + 1)).toBe(written + 1);
+  });
+
+  it('reads a large file in bounded rounds, reporting the bytes behind its end, and never makes a scrape wait', async () => {
+    const file = path.join(dir.path, 'big.log');
+    const line = `line 1 ${'x'.repeat(92)}\n`; // 100 bytes
+    fs.writeFileSync(file, line.repeat(50_000)); // 5 MB
+    const lines: string[] = [];
+    const follower = new FileFollower(
+      file,
+      { onLine: (text) => lines.push(text), maxLineBytes: 1024, buffer: Buffer.alloc(64 * 1024) },
+      'start',
+      () => undefined,
+    );
+    try {
+      // Each round stops once a 1 MiB budget is spent, at a line boundary.
+      expect(await follower.poll(1024 * 1024)).toBe(true);
+      const afterOne = lines.length;
+      expect(afterOne * 100).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(follower.stats.lagBytes).toBe(5_000_000 - afterOne * 100);
+      while (await follower.poll(1024 * 1024));
+      expect(lines.length).toBe(50_000);
+      expect(follower.stats.lagBytes).toBe(0);
+    } finally {
+      await follower.close();
+    }
+
+    // A scrape copies what the rounds counted: collect() is synchronous, it never awaits a read.
+    const collector = startCollector([file], { from_beginning: true });
+    expect(collector.collect(new MetricSink())).toBeUndefined();
   });
 });
