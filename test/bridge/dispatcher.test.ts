@@ -9,7 +9,7 @@ import {
 import { parseMatcher } from '../../src/common/matchers';
 import type { ChannelBaseConfig } from '../../src/config/bridge';
 import { Dispatcher, type DispatcherOptions } from '../../src/bridge/dispatcher';
-import { Enricher, type EnrichedNotification, type GraphSettings } from '../../src/bridge/enrich';
+import { Enricher, type EnrichedNotification } from '../../src/bridge/enrich';
 import { GraphStore } from '../../src/bridge/graphs';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
@@ -17,7 +17,7 @@ import { Spool } from '../../src/bridge/spool';
 import { rootLogger } from '../../src/common/logger';
 import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
-import { alertmanagerPayload, type PayloadOptions } from './fixtures';
+import { alertmanagerPayload, GRAPH_SETTINGS, type PayloadOptions } from './fixtures';
 
 /** A channel whose answers the test scripts: failures first, then success. */
 class ScriptedChannel implements Notifier {
@@ -52,20 +52,6 @@ const OPTIONS: DispatcherOptions = {
   retry: { initialBackoffMs: 10, maxBackoffMs: 40, maxAgeMs: 60_000, concurrency: 4 },
   dedupWindowMs: 60_000,
   history: 10,
-};
-
-const GRAPH_SETTINGS: GraphSettings = {
-  lookbackMs: 3_600_000,
-  maxRangeMs: 86_400_000,
-  points: 60,
-  width: 600,
-  maxSeries: 8,
-  maxGraphs: 5,
-  timeZone: 'UTC',
-  renderConcurrency: 1,
-  maxQueryBytes: 4096,
-  maxListedAlerts: 100,
-  maxMessageBytes: 5 * 1024 * 1024,
 };
 
 describe('dispatcher', () => {

@@ -1,24 +1,10 @@
-import { Enricher, type GraphSettings } from '../../src/bridge/enrich';
+import { Enricher } from '../../src/bridge/enrich';
 import { GraphStore } from '../../src/bridge/graphs';
 import { buildView } from '../../src/bridge/render/message';
 import { loadTemplates } from '../../src/bridge/render/templates';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
 import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
-import { alertmanagerPayload, type PayloadOptions } from './fixtures';
-
-const SETTINGS: GraphSettings = {
-  lookbackMs: 3_600_000,
-  maxRangeMs: 86_400_000,
-  points: 60,
-  width: 600,
-  maxSeries: 8,
-  maxGraphs: 5,
-  timeZone: 'UTC',
-  renderConcurrency: 1,
-  maxQueryBytes: 4096,
-  maxListedAlerts: 100,
-  maxMessageBytes: 5 * 1024 * 1024,
-};
+import { alertmanagerPayload, GRAPH_SETTINGS as SETTINGS, type PayloadOptions } from './fixtures';
 
 const NOW = Date.parse('2026-11-23T14:20:00.000Z');
 

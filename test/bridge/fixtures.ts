@@ -1,4 +1,4 @@
-import type { EnrichedNotification } from '../../src/bridge/enrich';
+import type { EnrichedNotification, GraphSettings } from '../../src/bridge/enrich';
 import { parseNotification } from '../../src/bridge/payload';
 
 /** Alertmanager webhook payloads as Alertmanager 0.27 sends them. */
@@ -58,3 +58,18 @@ export function enrichedNotification(o: PayloadOptions = {}): EnrichedNotificati
   const notification = parsed.notification;
   return { notification, alerts: notification.alerts.map((alert) => ({ alert, unit: 'short' as const })) };
 }
+
+/** Graph settings for tests: an hour before the alert, 60 points, one render at a time. */
+export const GRAPH_SETTINGS: GraphSettings = {
+  lookbackMs: 3_600_000,
+  maxRangeMs: 86_400_000,
+  points: 60,
+  width: 600,
+  maxSeries: 8,
+  maxGraphs: 5,
+  timeZone: 'UTC',
+  renderConcurrency: 1,
+  maxQueryBytes: 4096,
+  maxListedAlerts: 100,
+  maxMessageBytes: 5 * 1024 * 1024,
+};

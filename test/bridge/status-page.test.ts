@@ -31,6 +31,8 @@ describe('status page', () => {
       ],
     };
     const html = renderStatusPage([entry], { timeZone: 'UTC', now, limit: 10, deadLetters: 0 });
-    expect(html).toContain('mail: pending</span> after 2 attempt(s), next at 23 Nov 2026, 14:01:30 UTC (in 1m30s)');
+    expect(html).toContain(
+      'mail: pending</span> after 2 attempt(s), next at 23 Nov 2026, 14:01:30 UTC (in 1m30s)',
+    );
   });
 });
