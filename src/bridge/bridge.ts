@@ -37,7 +37,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const metrics = new BridgeMetrics();
   const { spool, contents } = await openSpool(config, log);
   const tls = serverTls(config);
-  const graphs = new GraphStore(config.graph.ttl);
+  const graphs = new GraphStore(path.join(config.spool_dir, 'graphs'), config.graph.ttl);
   const prometheus = new PrometheusClient(config.prometheus);
   const enricher = newEnricher(config, prometheus, graphs, metrics);
   const started: Started = {};
@@ -63,6 +63,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   started.dispatcher = dispatcher;
   const pruner = setInterval(() => {
     dispatcher.prune().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'spool pruning failed'));
+    graphs.prune().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'graph pruning failed'));
   }, 60_000);
   pruner.unref();
   if (config.watchdog.enabled) {
@@ -232,9 +233,9 @@ function registerRoutes(app: Express, deps: RouteDeps): void {
       }),
     );
   });
-  app.get('/graph/:file', (req, res) => {
+  app.get('/graph/:file', async (req, res) => {
     const id = GRAPH_ID.exec(req.params.file)?.[1];
-    const png = id === undefined ? undefined : graphs.get(id);
+    const png = id === undefined ? undefined : await graphs.get(id);
     if (png === undefined) {
       res.status(404).type('text/plain').send('graph not found or expired\n');
       return;

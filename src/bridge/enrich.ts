@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../common/errors';
 import { PrometheusError, type PrometheusClient, type RangeSeries } from '../common/prometheus-client';
 import { promString } from '../common/promql';
@@ -118,7 +119,7 @@ export class Enricher {
       shared.users++;
       return shared.evidence;
     }
-    const evidence = this.enrich(notification).catch((err: unknown) => ({
+    const evidence = this.enrich(notification, Date.now(), id).catch((err: unknown) => ({
       ...this.bounded(
         notification,
         notification.alerts
@@ -135,7 +136,15 @@ export class Enricher {
     if (shared !== undefined && --shared.users === 0) this.inFlight.delete(id);
   }
 
-  async enrich(notification: Notification, now = Date.now()): Promise<EnrichedNotification> {
+  /**
+   * `entryId` is the spool entry the graphs belong to: their ids derive from it, so every retry of the
+   * notification serves its graphs under the same links (a fresh one when not given).
+   */
+  async enrich(
+    notification: Notification,
+    now = Date.now(),
+    entryId = randomBytes(12).toString('hex'),
+  ): Promise<EnrichedNotification> {
     // Alerts of one group usually share their query: ask Prometheus once per query and range.
     const cache = new Map<string, Promise<RangeSeries[]>>();
     const query = (expr: string, start: number, end: number, step: number): Promise<RangeSeries[]> => {
@@ -151,7 +160,7 @@ export class Enricher {
     const alerts = await Promise.all(
       listed.map((alert, i) =>
         i < this.settings.maxGraphs
-          ? this.evidence(alert, i, now, query)
+          ? this.evidence(alert, i, now, query, this.graphs.idFor(entryId, i))
           : Promise.resolve<AlertEvidence>({
               alert,
               unit: 'short',
@@ -206,6 +215,7 @@ export class Enricher {
     index: number,
     now: number,
     query: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>,
+    graphId: string,
   ): Promise<AlertEvidence> {
     const graphQuery = graphQueryFor(alert);
     const anomaly = isAnomalyAlert(alert, graphQuery);
@@ -246,13 +256,15 @@ export class Enricher {
         width: this.settings.width,
         maxSeries: this.settings.maxSeries,
       });
+      // Written before any channel links it; a retry writes the same file again.
+      await this.graphs.put(graphId, png);
       // The CSV holds what the graph shows, not every series the query matched.
       const csvSeries = [...pickSeries(plotted, this.settings.maxSeries), ...bandSeries];
       return {
         ...base,
         explanation,
         graph: {
-          id: this.graphs.put(png),
+          id: graphId,
           png,
           csv: seriesToCsv(csvSeries),
           csvName: `${safeFileName(alert.labels.alertname ?? 'alert')}-${index + 1}.csv`,

@@ -1,40 +1,70 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../common/files';
 
 /**
- * Rendered graphs for channels that link images rather than attach them (GET /graph/<id>.png).
- * Ids are 128 random bits, so a link can't be guessed from another; entries expire after `ttlMs`
- * and the oldest go first past `maxEntries`, bounding memory.
+ * Rendered graphs for channels that link images rather than attach them (GET /graph/<id>.png), on
+ * disk beside the spool, so links in chat and mail keep answering across restarts until `ttlMs`.
+ * Each alert of each notification has one id, the same on every retry and after a restart: a keyed
+ * hash (HMAC-SHA256, key made once and kept in the directory) of the spool id and the alert's place,
+ * so a retry replaces its graph instead of adding one, and no id can be guessed from another.
  */
 export class GraphStore {
-  private readonly graphs = new Map<string, { png: Buffer; expiresAt: number }>();
+  private readonly key: Buffer;
 
   constructor(
+    readonly dir: string,
     private readonly ttlMs: number,
-    private readonly maxEntries = 2000,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  put(png: Buffer): string {
-    const id = randomBytes(16).toString('base64url');
-    this.graphs.set(id, { png, expiresAt: this.now() + this.ttlMs });
-    while (this.graphs.size > this.maxEntries) {
-      const oldest = this.graphs.keys().next().value as string;
-      this.graphs.delete(oldest);
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+    const keyFile = path.join(dir, '.key');
+    try {
+      this.key = fs.readFileSync(keyFile);
+    } catch {
+      this.key = randomBytes(32);
+      fs.writeFileSync(keyFile, this.key, { mode: 0o600 });
     }
-    return id;
   }
 
-  get(id: string): Buffer | undefined {
-    const entry = this.graphs.get(id);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.graphs.delete(id);
+  /** The id of alert `index` of spool entry `entryId`: 22 URL-safe characters. */
+  idFor(entryId: string, index: number): string {
+    return createHmac('sha256', this.key).update(`${entryId}\n${index}`).digest('base64url').slice(0, 22);
+  }
+
+  async put(id: string, png: Buffer): Promise<void> {
+    await writeFileAtomic(this.file(id), png);
+  }
+
+  /** The PNG, or undefined when there is none or it is older than the TTL. */
+  async get(id: string): Promise<Buffer | undefined> {
+    try {
+      const file = this.file(id);
+      const stat = await fs.promises.stat(file);
+      if (stat.mtimeMs + this.ttlMs <= this.now()) return undefined;
+      return await fs.promises.readFile(file);
+    } catch {
       return undefined;
     }
-    return entry.png;
   }
 
-  get size(): number {
-    return this.graphs.size;
+  /** Removes graphs past the TTL; returns how many. */
+  async prune(): Promise<number> {
+    let removed = 0;
+    for (const name of await fs.promises.readdir(this.dir)) {
+      if (!name.endsWith('.png')) continue;
+      const file = path.join(this.dir, name);
+      const stat = await fs.promises.stat(file).catch(() => undefined);
+      if (stat === undefined || stat.mtimeMs + this.ttlMs > this.now()) continue;
+      await fs.promises.rm(file, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  private file(id: string): string {
+    if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new Error(`invalid graph id ${JSON.stringify(id)}`);
+    return path.join(this.dir, `${id}.png`);
   }
 }

@@ -19,7 +19,7 @@ export function readUserFile(file: string, key?: string): string {
  * Replaces `file` atomically: a temporary file beside it, synced before the rename, so that after
  * a crash the file holds the old content or the new, never a torn mix.
  */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   const handle = await fs.promises.open(temporary, 'w');
   try {

@@ -86,7 +86,7 @@ describe('dispatcher', () => {
         url: 'http://127.0.0.1:9',
         queryRange: () => Promise.reject(new Error('not queried in these tests')),
       },
-      new GraphStore(60_000),
+      new GraphStore(path.join(dir.path, 'graphs'), 60_000),
       GRAPH_SETTINGS,
       { onGraphError: () => metrics.graphErrors.inc() },
     );

@@ -2,6 +2,7 @@ import { Enricher } from '../../src/bridge/enrich';
 import { GraphStore } from '../../src/bridge/graphs';
 import { buildView } from '../../src/bridge/render/message';
 import { loadTemplates } from '../../src/bridge/render/templates';
+import { tempDir } from '../helpers/tmp';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
 import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
 import { alertmanagerPayload, GRAPH_SETTINGS as SETTINGS, type PayloadOptions } from './fixtures';
@@ -25,13 +26,16 @@ function series(instance: string, level: number): RangeSeries {
 }
 
 describe('enricher', () => {
+  const graphDir = tempDir('vigil-graphs-');
+  afterAll(() => graphDir.remove());
+
   it('counts each alert that goes without a graph because Prometheus failed', async () => {
     let graphErrors = 0;
     const enricher = new Enricher(
       prometheus(() =>
         Promise.reject(new PrometheusError('unavailable', 'http://127.0.0.1:9090: ECONNREFUSED')),
       ),
-      new GraphStore(60_000),
+      new GraphStore(graphDir.path, 60_000),
       SETTINGS,
       { onGraphError: () => graphErrors++ },
     );
@@ -47,7 +51,7 @@ describe('enricher', () => {
     let graphErrors = 0;
     const enricher = new Enricher(
       prometheus(async () => [series('web-1', 0.95)]),
-      new GraphStore(60_000),
+      new GraphStore(graphDir.path, 60_000),
       SETTINGS,
       { onGraphError: () => graphErrors++ },
     );
@@ -59,7 +63,7 @@ describe('enricher', () => {
   it('attaches as CSV only the series the graph draws, the highest max_series', async () => {
     const enricher = new Enricher(
       prometheus(async () => [1, 5, 3, 4, 2].map((level) => series(`web-${level}`, level))),
-      new GraphStore(60_000),
+      new GraphStore(graphDir.path, 60_000),
       { ...SETTINGS, maxSeries: 2 },
     );
     // An alert on the whole job: every instance's series matches.
@@ -77,7 +81,7 @@ describe('enricher', () => {
     const refusals: string[] = [];
     const enricher = new Enricher(
       { url: 'http://127.0.0.1:9090', queryRange: async (expr: string) => (sent.push(expr), []) },
-      new GraphStore(60_000),
+      new GraphStore(graphDir.path, 60_000),
       SETTINGS,
       { onQueryRefused: (reason) => refusals.push(reason) },
     );
@@ -96,7 +100,7 @@ describe('enricher', () => {
       prometheus(() =>
         Promise.reject(new PrometheusError('too_expensive', 'query refused as too expensive')),
       ),
-      new GraphStore(60_000),
+      new GraphStore(graphDir.path, 60_000),
       SETTINGS,
       { onQueryRefused: (reason) => refusals.push(reason) },
     );
@@ -107,7 +111,7 @@ describe('enricher', () => {
   it('lists at most max_listed_alerts alerts and counts the rest, so 20,000 alerts make a small message', async () => {
     const enricher = new Enricher(
       prometheus(async () => []),
-      new GraphStore(60_000),
+      new GraphStore(graphDir.path, 60_000),
       { ...SETTINGS, maxGraphs: 0, maxListedAlerts: 10 },
     );
     const instances = Array.from({ length: 20_000 }, (_, i) => `web-${i}`);
@@ -125,7 +129,7 @@ describe('enricher', () => {
   it('stops listing alerts when the message would pass max_message_bytes, but always lists one', async () => {
     const enricher = new Enricher(
       prometheus(async () => []),
-      new GraphStore(60_000),
+      new GraphStore(graphDir.path, 60_000),
       {
         ...SETTINGS,
         maxGraphs: 0,

@@ -1,4 +1,3 @@
-import { GraphStore } from '../../src/bridge/graphs';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
 import { Watchdog } from '../../src/bridge/watchdog';
@@ -108,20 +107,5 @@ describe("dead man's switch that never heard the Watchdog", () => {
     const description = raised[0].alerts[0].annotations.description;
     expect(description).toContain('it has not arrived since the bridge started at 2026-11-23T14:00:00.000Z');
     expect(description).toContain("Alertmanager's repeat_interval for the Watchdog route is longer than 10m");
-  });
-});
-
-describe('graph store', () => {
-  it('serves graphs under unguessable ids until they expire, bounded in size', () => {
-    let clock = 0;
-    const store = new GraphStore(1_000, 3, () => clock);
-    const id = store.put(Buffer.from('png'));
-    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(store.put(Buffer.from('other'))).not.toBe(id);
-    expect(store.get(id)?.toString()).toBe('png');
-    clock = 1_000;
-    expect(store.get(id)).toBeUndefined();
-    for (let i = 0; i < 5; i++) store.put(Buffer.from(String(i)));
-    expect(store.size).toBe(3);
   });
 });

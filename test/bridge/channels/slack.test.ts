@@ -39,7 +39,11 @@ async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
 describe('slack channel', () => {
   beforeAll(() => nock.disableNetConnect());
   afterEach(() => nock.cleanAll());
-  afterAll(() => nock.enableNetConnect());
+  afterAll(() => {
+    nock.enableNetConnect();
+    // nock patches node:http for the whole worker; later test files there need it back.
+    nock.restore();
+  });
 
   describe('incoming webhook', () => {
     const channel = channelFrom({ type: 'slack', webhook_url: `${HOOK}${HOOK_PATH}` });

@@ -12,6 +12,8 @@ describe('teams channel (Workflows webhook, Adaptive Card)', () => {
   afterEach(() => nock.cleanAll());
   afterAll(async () => {
     nock.enableNetConnect();
+    // nock patches node:http for the whole worker; later test files there need it back.
+    nock.restore();
     await channel.close();
   });
 

@@ -22,7 +22,11 @@ function twilio(extra: Record<string, unknown> = {}) {
 describe('twilio channel (SMS)', () => {
   beforeAll(() => nock.disableNetConnect());
   afterEach(() => nock.cleanAll());
-  afterAll(() => nock.enableNetConnect());
+  afterAll(() => {
+    nock.enableNetConnect();
+    // nock patches node:http for the whole worker; later test files there need it back.
+    nock.restore();
+  });
 
   it('sends one form-encoded message per recipient with basic auth, what matters first', async () => {
     const channel = twilio();
