@@ -5,7 +5,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { ZabbixChannel, zabbixSchema } from '../../src/bridge/channels/zabbix';
 import { encodeSenderRequest } from '../../src/bridge/protocols/zabbix';
-import { enrichedNotification } from '../bridge/fixtures';
+import YAML from 'yaml';
+import { alertmanagerPayload, enrichedNotification } from '../bridge/fixtures';
+import { startVigil } from '../helpers/vigil';
 import { freePort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
@@ -124,6 +126,77 @@ describe('zabbix channel against a real Zabbix 6.0', () => {
       output: ['r_eventid'],
     });
     expect(closed!.r_eventid).not.toBe('0');
+  });
+
+  it('through vigil bridge: Alertmanager webhooks for a firing then a resolved alert reach the trigger', async () => {
+    const [template] = await zabbix.api<Array<{ templateid: string }>>('template.get', {
+      filter: { host: 'Vigil alerts' },
+    });
+    const [group] = await zabbix.api<Array<{ groupid: string }>>('hostgroup.get', {
+      filter: { name: 'Linux servers' },
+    });
+    await zabbix.api('host.create', {
+      host: 'db-1',
+      groups: [{ groupid: group!.groupid }],
+      templates: [{ templateid: template!.templateid }],
+    });
+    const [item] = await zabbix.api<Array<{ itemid: string }>>('item.get', {
+      host: 'db-1',
+      filter: { key_: 'vigil.alert[warning]' },
+    });
+    const dir = tempDir('vigil-zabbix-bridge-');
+    const config = {
+      bridge: {
+        // No Prometheus: the alerts go without graphs, which must not hold them back.
+        prometheus: { url: `http://127.0.0.1:${await freePort()}`, retries: 0 },
+        spool_dir: path.join(dir.path, 'spool'),
+        retry: { initial_backoff: '200ms', max_backoff: '1s' },
+        channels: [{ name: 'zabbix', type: 'zabbix', server: `127.0.0.1:${zabbix.serverPort}` }],
+      },
+    };
+    fs.writeFileSync(path.join(dir.path, 'vigil.yml'), YAML.stringify(config));
+    const bridge = await startVigil('bridge', ['--config', path.join(dir.path, 'vigil.yml')]);
+    try {
+      const post = async (payload: unknown): Promise<void> => {
+        const response = await fetch(`${bridge.url}/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(payload),
+        });
+        expect(response.status).toBe(200);
+      };
+      const alert = {
+        alertname: 'NodeFilesystemSpaceFillingUp',
+        instances: ['db-1:9100'],
+        labels: { severity: 'warning' },
+        annotations: { summary: 'filesystem / fills within 24h', value: '12.5' },
+        startsAt: new Date(Date.now() - 120_000).toISOString(),
+      };
+      const triggerValue = async (): Promise<string> =>
+        (await zabbix.api<Trigger[]>('trigger.get', { itemids: [item!.itemid], output: ['value'] }))[0]!
+          .value;
+      await post(alertmanagerPayload(alert));
+      await waitFor(async () => (await triggerValue()) === '1', {
+        what: 'trigger PROBLEM',
+        timeoutMs: 60_000,
+      });
+      await post(alertmanagerPayload({ ...alert, status: 'resolved', endsAt: new Date().toISOString() }));
+      await waitFor(async () => (await triggerValue()) === '0', { what: 'trigger OK', timeoutMs: 60_000 });
+      const values = await zabbix.api<Array<{ value: string }>>('history.get', {
+        history: 4,
+        itemids: [item!.itemid],
+        output: 'extend',
+        sortfield: 'clock',
+      });
+      const fingerprint = 'fp-NodeFilesystemSpaceFillingUp-db-1:9100';
+      expect(values.map((v) => v.value)).toEqual([
+        `FIRING ${fingerprint} NodeFilesystemSpaceFillingUp: filesystem / fills within 24h (value 12.5)`,
+        `RESOLVED ${fingerprint} NodeFilesystemSpaceFillingUp: filesystem / fills within 24h (value 12.5)`,
+      ]);
+    } finally {
+      await bridge.stop();
+      dir.remove();
+    }
   });
 
   it('a value for an item that does not exist is an error, though Zabbix says "success"', async () => {
