@@ -8,7 +8,7 @@ import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { componentLogger, type Logger } from './logger';
 import { errorMessage, UserError } from './errors';
-import { parseListen, formatListen } from './listen';
+import { parseListen, formatListen, type ListenAddress } from './listen';
 import {
   CONTENT_TYPES,
   formatFamilies,
@@ -84,34 +84,8 @@ function sendText(res: http.ServerResponse, status: number, text: string): void 
 export async function startServiceServer(options: ServiceServerOptions): Promise<ServiceServer> {
   const log = componentLogger(options.service);
   const address = parseListen(options.listen);
-
-  async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const format = negotiateFormat(req.headers.accept);
-    try {
-      const own = options.metrics ? await options.metrics(format) : '';
-      const self = formatFamilies(await registryFamilies(options.registry), format);
-      // Both parts are complete documents; OpenMetrics allows a single `# EOF`, at the end.
-      const body = format === 'openmetrics' ? own.replace(/# EOF\n$/, '') + self : own + self;
-      res.writeHead(200, {
-        'Content-Type': CONTENT_TYPES[format],
-        'Content-Length': Buffer.byteLength(body),
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'rendering /metrics failed');
-      sendText(res, 500, `error rendering metrics: ${errorMessage(err)}\n`);
-    }
-  }
-
-  let app: Express | undefined;
-  if (options.routes) {
-    const { default: express } = await import('express');
-    app = express();
-    app.disable('x-powered-by');
-    options.routes(app);
-    app.use((_req: Request, res: Response) => sendText(res, 404, 'not found\n'));
-    app.use(oneLineErrors(log));
-  }
+  const serveMetrics = metricsEndpoint(options, log);
+  const app = options.routes ? await routesApp(options.routes, log) : undefined;
 
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -142,14 +116,66 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     : http.createServer(serverOptions, handler);
   server.maxConnections = limits.maxConnections;
   watchConnections(server, options.registry, log, limits.maxConnections);
-  await new Promise<void>((resolve, reject) => {
+  await listen(server, address, options.service);
+  const port = (server.address() as AddressInfo).port;
+  log.info({ listen: formatListen({ host: address.host, port }) }, `${options.service} listening`);
+
+  return {
+    url: baseUrl(address.host, port, Boolean(options.tls)),
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** /metrics: the service's own text (if any), then its self-metrics, in the format the scraper asked for. */
+function metricsEndpoint(
+  options: ServiceServerOptions,
+  log: Logger,
+): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const format = negotiateFormat(req.headers.accept);
+    try {
+      const own = options.metrics ? await options.metrics(format) : '';
+      const self = formatFamilies(await registryFamilies(options.registry), format);
+      // Both parts are complete documents; OpenMetrics allows a single `# EOF`, at the end.
+      const body = format === 'openmetrics' ? own.replace(/# EOF\n$/, '') + self : own + self;
+      res.writeHead(200, {
+        'Content-Type': CONTENT_TYPES[format],
+        'Content-Length': Buffer.byteLength(body),
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'rendering /metrics failed');
+      sendText(res, 500, `error rendering metrics: ${errorMessage(err)}\n`);
+    }
+  };
+}
+
+/** The service's own routes on Express, with one-line 404s and errors. */
+async function routesApp(routes: (app: Express) => void, log: Logger): Promise<Express> {
+  const { default: express } = await import('express');
+  const app = express();
+  app.disable('x-powered-by');
+  routes(app);
+  app.use((_req: Request, res: Response) => sendText(res, 404, 'not found\n'));
+  app.use(oneLineErrors(log));
+  return app;
+}
+
+/** Listens, or fails with one line saying where (a port in use says so). */
+function listen(server: http.Server, address: ListenAddress, service: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = formatListen(address);
       reject(
         new UserError(
           err.code === 'EADDRINUSE'
-            ? `${options.service}: cannot listen on ${where}: address already in use`
-            : `${options.service}: cannot listen on ${where}: ${err.message}`,
+            ? `${service}: cannot listen on ${where}: address already in use`
+            : `${service}: cannot listen on ${where}: ${err.message}`,
         ),
       );
     };
@@ -159,22 +185,13 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  const scheme = options.tls ? 'https' : 'http';
-  const host =
-    address.host === '' || address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
-  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ listen: formatListen({ host: address.host, port }) }, `${options.service} listening`);
+}
 
-  return {
-    url,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+/** The URL this server answers on; a wildcard address is reached through loopback. */
+function baseUrl(listenHost: string, port: number, tls: boolean): string {
+  const host =
+    listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** 80% of the soft limit on open files (Linux), leaving the rest for the spool, peers and logs. */
