@@ -104,3 +104,13 @@ describe('bridge configuration', () => {
     }
   });
 });
+
+describe('examples/vigil.yml', () => {
+  it('routes critical alerts to e-mail, Slack and Zabbix together, each channel valid', () => {
+    const file = path.resolve(__dirname, '..', '..', 'examples', 'vigil.yml');
+    const bridge = parseConfig(YAML.parse(fs.readFileSync(file, 'utf8')), {}).bridge;
+    const channels = parseChannels(bridge.channels);
+    const typeOf = (name: string) => channels.find((c) => c.name === name)?.type;
+    expect(bridge.routes.critical.map(typeOf).sort()).toEqual(['email', 'slack', 'zabbix']);
+  });
+});
