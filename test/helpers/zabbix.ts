@@ -36,7 +36,10 @@ export async function startZabbix(): Promise<StartedZabbix> {
   let php: StartedProcess | undefined;
   const stop = async (): Promise<void> => {
     await php?.stop();
+    // zabbix_server waits for its children; one stuck on the database must not hang the tests.
+    const stuck = setTimeout(() => void server?.stop('SIGKILL'), 15_000);
     await server?.stop();
+    clearTimeout(stuck);
     postgres?.stop();
     dir.remove();
   };
