@@ -34,6 +34,8 @@ export async function startHostileClients(
     open++;
     socket.on('error', () => undefined);
     socket.on('close', () => open--);
+    // Read (and drop) what the server answers, so its closing the connection is seen here.
+    socket.resume();
     sockets.push(socket);
     return socket;
   };
