@@ -34,6 +34,25 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return accept?.includes('application/openmetrics-text') ? 'openmetrics' : 'text';
 }
 
+/**
+ * Whether an `Accept-Encoding` header accepts gzip (RFC 9110 12.5.3): `gzip` or `x-gzip` with a
+ * q-value above zero, or `*` above zero when gzip is not named. Prometheus always sends
+ * `Accept-Encoding: gzip`; curl and most scripts send nothing and get identity.
+ */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  let named: boolean | undefined;
+  let wildcard = false;
+  for (const item of acceptEncoding.split(',')) {
+    const [coding, ...params] = item.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => param.startsWith('q='));
+    const accepted = q === undefined || Number(q.slice(2)) > 0;
+    if (coding === 'gzip' || coding === 'x-gzip') named = (named ?? false) || accepted;
+    else if (coding === '*') wildcard = accepted;
+  }
+  return named ?? wildcard;
+}
+
 /** Prometheus' own spelling of a sample value (NaN, +Inf, -Inf, shortest round-trip decimal). */
 export function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';

@@ -1,7 +1,9 @@
 import net from 'node:net';
+import zlib from 'node:zlib';
 import { Counter, Registry } from 'prom-client';
 import { startServiceServer, type ServiceServer } from '../../src/common/http-server';
 import { UserError } from '../../src/common/errors';
+import { rawRequest } from '../helpers/net';
 import { waitFor } from '../helpers/wait';
 
 describe('startServiceServer', () => {
@@ -44,6 +46,78 @@ describe('startServiceServer', () => {
     const body = await response.text();
     expect(body.match(/# EOF/g)).toHaveLength(1);
     expect(body.endsWith('vigil_test_requests_total 3\n# EOF\n')).toBe(true);
+  });
+
+  describe('gzip negotiation on /metrics', () => {
+    const metricsUrl = () => `${server!.url}/metrics`;
+    const identity = async () => (await rawRequest(metricsUrl())).body.toString();
+
+    it('gzips when the scraper asks, as Prometheus does, and the body gunzips to the same exposition', async () => {
+      const response = await rawRequest(metricsUrl(), { headers: { 'accept-encoding': 'gzip' } });
+      expect(response.status).toBe(200);
+      expect(response.headers['content-encoding']).toBe('gzip');
+      expect(response.headers.vary).toBe('Accept-Encoding');
+      expect(Number(response.headers['content-length'])).toBe(response.body.length);
+      expect(response.body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+      const text = zlib.gunzipSync(response.body).toString();
+      expect(text.startsWith('# TYPE own gauge\nown 1\n')).toBe(true);
+      expect(text).toBe(await identity());
+    });
+
+    it('keeps identity for clients that do not ask or refuse gzip', async () => {
+      for (const acceptEncoding of [
+        undefined,
+        'identity',
+        'gzip;q=0',
+        'br, gzip; q=0.000',
+        '*;q=0',
+        'deflate',
+      ]) {
+        const response = await rawRequest(metricsUrl(), {
+          headers: acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding },
+        });
+        expect([acceptEncoding, response.headers['content-encoding']]).toEqual([acceptEncoding, undefined]);
+        expect(response.headers.vary).toBe('Accept-Encoding');
+        expect(response.body.toString()).toContain('vigil_test_requests_total 3\n');
+        expect(Number(response.headers['content-length'])).toBe(response.body.length);
+      }
+    });
+
+    it('gzips for a weighted or wildcard offer', async () => {
+      for (const acceptEncoding of ['deflate, gzip;q=0.5', 'x-gzip', '*', 'GZIP']) {
+        const response = await rawRequest(metricsUrl(), { headers: { 'accept-encoding': acceptEncoding } });
+        expect([acceptEncoding, response.headers['content-encoding']]).toEqual([acceptEncoding, 'gzip']);
+        expect(zlib.gunzipSync(response.body).toString()).toContain('vigil_test_requests_total 3\n');
+      }
+    });
+
+    it('answers HEAD with the headers of the gzipped GET and no body', async () => {
+      const get = await rawRequest(metricsUrl(), { headers: { 'accept-encoding': 'gzip' } });
+      const head = await rawRequest(metricsUrl(), { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } });
+      expect(head.status).toBe(200);
+      expect(head.headers['content-encoding']).toBe('gzip');
+      expect(head.headers['content-length']).toBe(get.headers['content-length']);
+      expect(head.body.length).toBe(0);
+    });
+
+    it('answers a failed render with a plain readable line even when gzip is asked', async () => {
+      const failing = await startServiceServer({
+        service: 'failing',
+        listen: '127.0.0.1:0',
+        registry,
+        metrics: () => Promise.reject(new Error('collector exploded')),
+      });
+      try {
+        const response = await rawRequest(`${failing.url}/metrics`, {
+          headers: { 'accept-encoding': 'gzip' },
+        });
+        expect(response.status).toBe(500);
+        expect(response.headers['content-encoding']).toBeUndefined();
+        expect(response.body.toString()).toBe('error rendering metrics: collector exploded\n');
+      } finally {
+        await failing.close();
+      }
+    });
   });
 
   it('answers health at once and readiness only when ready', async () => {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -29,4 +30,38 @@ export async function freePortInRange(min: number, max: number): Promise<number>
     if (free) return port;
   }
   throw new Error(`no free port in ${min}-${max}`);
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The bytes as they came over the wire: not decompressed, unlike fetch's. */
+  body: Buffer;
+}
+
+/** An HTTP request that sends exactly the headers given (fetch adds Accept-Encoding). */
+export function rawRequest(
+  url: string,
+  options: { method?: string; headers?: http.OutgoingHttpHeaders; agent?: http.Agent } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent: options.agent },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
 }
