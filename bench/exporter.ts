@@ -2,16 +2,20 @@
  * Exporter benchmark: vigil's exporter against Debian's node_exporter, in one run, with the same
  * collectors, scraped alternately over keep-alive HTTP as Prometheus does.
  *
- * Figures per exporter: scrape latency (median, p99) over SCRAPES scrapes, CPU time per scrape
- * (utime+stime of the exporter process from /proc/<pid>/stat), resident memory (VmRSS and its
- * peak VmHWM), bytes and series per scrape.
+ * Two rounds: with `Accept-Encoding: gzip` (what Prometheus sends; both exporters then gzip) and
+ * without (identity, what curl gets). Figures per exporter and round: scrape latency (median, p99)
+ * until the last byte arrives (the client's gunzip is not counted, for either), CPU time per
+ * scrape (utime+stime of the exporter process from /proc/<pid>/stat), bytes per scrape on the
+ * wire, series per scrape, and resident memory (VmRSS and its peak VmHWM) at the end.
  *
- * Run alone: npm run build && npx tsx bench/exporter.ts
- * Targets: median latency <= node_exporter's, CPU/scrape <= 1.5x, RSS < 60 MiB.
+ * Run alone: npm run build && npx tsx bench/exporter.ts   (BENCH_SCRAPES=500 by default)
+ * Targets: median latency and CPU per scrape <= node_exporter's, RSS < 60 MiB.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { freePort } from '../test/helpers/net';
+import zlib from 'node:zlib';
+import { freePort, rawRequest } from '../test/helpers/net';
 import { startProcess, waitForHttp, type StartedProcess } from '../test/helpers/process';
 
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 500);
@@ -40,10 +44,18 @@ interface Target {
   name: string;
   url: string;
   process: StartedProcess;
+  /** One kept-alive connection, as Prometheus keeps one per target. */
+  agent: http.Agent;
   latenciesMs: number[];
   bytes: number;
   series: number;
 }
+
+const ROUNDS = [
+  { name: 'gzip', headers: { 'accept-encoding': 'gzip' } },
+  { name: 'identity', headers: {} },
+] as const;
+type Round = (typeof ROUNDS)[number];
 
 function cpuTicks(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
@@ -60,14 +72,20 @@ function memoryMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 const quantile = (sorted: number[], q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
-async function scrape(target: Target): Promise<void> {
+async function scrape(target: Target, round: Round): Promise<void> {
   const start = process.hrtime.bigint();
-  const response = await fetch(`${target.url}/metrics`);
-  const body = await response.text();
+  const response = await rawRequest(`${target.url}/metrics`, { headers: round.headers, agent: target.agent });
   target.latenciesMs.push(Number(process.hrtime.bigint() - start) / 1e6);
-  if (!response.ok) throw new Error(`${target.name}: HTTP ${response.status}`);
-  target.bytes = Buffer.byteLength(body);
-  target.series = body.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
+  if (response.status !== 200) throw new Error(`${target.name}: HTTP ${response.status}`);
+  const gzipped = response.headers['content-encoding'] === 'gzip';
+  if (gzipped !== (round.name === 'gzip')) {
+    throw new Error(
+      `${target.name}: asked for ${round.name}, got ${response.headers['content-encoding'] ?? 'identity'}`,
+    );
+  }
+  target.bytes = response.body.length;
+  const text = (gzipped ? zlib.gunzipSync(response.body) : response.body).toString();
+  target.series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
 }
 
 async function main(): Promise<void> {
@@ -102,6 +120,7 @@ async function main(): Promise<void> {
     name,
     url,
     process: proc,
+    agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
     latenciesMs: [],
     bytes: 0,
     series: 0,
@@ -117,47 +136,65 @@ async function main(): Promise<void> {
   ];
   try {
     for (const target of targets) await waitForHttp(`${target.url}/metrics`, target.process);
-    for (let i = 0; i < WARMUP; i++) for (const target of targets) await scrape(target);
-    const ticksBefore = targets.map((t) => cpuTicks(t.process.child.pid!));
-    for (const target of targets) target.latenciesMs = [];
-    for (let i = 0; i < SCRAPES; i++) {
-      // Rotate who goes first, so none always scrapes right after another's burst.
-      const order = [...targets.slice(i % targets.length), ...targets.slice(0, i % targets.length)];
-      for (const target of order) await scrape(target);
-    }
-    const rows = targets.map((target, i) => {
-      const pid = target.process.child.pid!;
-      const sorted = [...target.latenciesMs].sort((a, b) => a - b);
-      return {
-        name: target.name,
-        median: quantile(sorted, 0.5),
-        p99: quantile(sorted, 0.99),
-        cpu: ((cpuTicks(pid) - ticksBefore[i]) * 1000) / TICKS_PER_SECOND / SCRAPES,
-        rss: memoryMiB(pid, 'VmRSS'),
-        peak: memoryMiB(pid, 'VmHWM'),
-        bytes: target.bytes,
-        series: target.series,
-      };
-    });
-    const [ours, tuned, theirs] = rows;
     const lines = [
-      `Collectors: ${COLLECTORS.join(', ')}; ${SCRAPES} scrapes each after ${WARMUP} warm-up, in turn, keep-alive HTTP.`,
+      `Collectors: ${COLLECTORS.join(', ')}; per round ${SCRAPES} scrapes each after ${WARMUP} warm-up, in turn, keep-alive HTTP.`,
       '',
-      '| exporter | median latency | p99 latency | CPU per scrape | RSS (peak) | bytes/scrape | series/scrape |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...rows.map(
-        (r) =>
-          `| ${r.name} | ${r.median.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.cpu.toFixed(2)} ms | ${r.rss.toFixed(1)} MiB (${r.peak.toFixed(1)}) | ${r.bytes} | ${r.series} |`,
-      ),
-      '',
-      ...[ours, tuned].map(
-        (r) =>
-          `${r.name} / node_exporter: median latency ${(r.median / theirs.median).toFixed(2)}x (target <= 1), ` +
-          `CPU per scrape ${(r.cpu / theirs.cpu).toFixed(2)}x (target <= 1.5), RSS ${r.rss.toFixed(1)} MiB (target < 60)`,
-      ),
+      '| exporter | Accept-Encoding | median latency | p99 latency | CPU per scrape | bytes/scrape on the wire | series/scrape |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ];
+    const ratios: string[] = [];
+    for (const round of ROUNDS) {
+      for (let i = 0; i < WARMUP; i++) for (const target of targets) await scrape(target, round);
+      const ticksBefore = targets.map((t) => cpuTicks(t.process.child.pid!));
+      for (const target of targets) target.latenciesMs = [];
+      for (let i = 0; i < SCRAPES; i++) {
+        // Rotate who goes first, so none always scrapes right after another's burst.
+        const order = [...targets.slice(i % targets.length), ...targets.slice(0, i % targets.length)];
+        for (const target of order) await scrape(target, round);
+      }
+      const rows = targets.map((target, i) => {
+        const sorted = [...target.latenciesMs].sort((a, b) => a - b);
+        return {
+          name: target.name,
+          median: quantile(sorted, 0.5),
+          p99: quantile(sorted, 0.99),
+          cpu: ((cpuTicks(target.process.child.pid!) - ticksBefore[i]) * 1000) / TICKS_PER_SECOND / SCRAPES,
+          bytes: target.bytes,
+          series: target.series,
+        };
+      });
+      const encoding = round.name === 'gzip' ? 'gzip' : '(none)';
+      lines.push(
+        ...rows.map(
+          (r) =>
+            `| ${r.name} | ${encoding} | ${r.median.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.cpu.toFixed(2)} ms | ${r.bytes} | ${r.series} |`,
+        ),
+      );
+      const theirs = rows[rows.length - 1];
+      ratios.push(
+        ...rows
+          .slice(0, -1)
+          .map(
+            (r) =>
+              `${r.name} / node_exporter, Accept-Encoding ${encoding}: median latency ${(r.median / theirs.median).toFixed(2)}x (target <= 1), ` +
+              `CPU per scrape ${(r.cpu / theirs.cpu).toFixed(2)}x (target <= 1), bytes on the wire ${(r.bytes / theirs.bytes).toFixed(2)}x`,
+          ),
+      );
+    }
+    lines.push(
+      '',
+      '| exporter | RSS after both rounds (peak) |',
+      '| --- | ---: |',
+      ...targets.map((t) => {
+        const pid = t.process.child.pid!;
+        return `| ${t.name} | ${memoryMiB(pid, 'VmRSS').toFixed(1)} MiB (${memoryMiB(pid, 'VmHWM').toFixed(1)}) |`;
+      }),
+      '',
+      ...ratios,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
+    for (const target of targets) target.agent.destroy();
     await Promise.all(targets.map((t) => t.process.stop()));
   }
 }
