@@ -77,7 +77,7 @@ describe('detector config', () => {
       expect(good.status).toBe(0);
       expect(good.stdout).toMatch(/configuration OK/);
       expect(runVigil(['detector', '--shard', '2/2', '--check-config']).stderr).toMatch(
-        /^vigil: invalid shard "2\/2"/,
+        /^vigil: --shard: expected i < N, got "2\/2"\n$/,
       );
     } finally {
       dir.remove();
