@@ -47,6 +47,7 @@ export class RuleState {
 
 export interface EngineMetrics {
   up: Gauge;
+  ruleInfo: Gauge<'rule' | 'query'>;
   ruleUp: Gauge<'rule'>;
   cycleSeconds: Histogram<'rule'>;
   series: Gauge<'rule'>;
@@ -60,6 +61,13 @@ export function engineMetrics(registry: Registry): EngineMetrics {
     up: new Gauge({
       name: 'vigil_detector_up',
       help: '1 if the last query reached Prometheus, 0 if it was unreachable.',
+      registers,
+    }),
+    // The bridge reads a rule's query here to draw the observed series of an anomaly alert.
+    ruleInfo: new Gauge({
+      name: 'vigil_detector_rule_info',
+      help: "Always 1: the rule's PromQL query in the `query` label.",
+      labelNames: ['rule', 'query'],
       registers,
     }),
     ruleUp: new Gauge({
@@ -134,7 +142,10 @@ export class DetectorEngine {
     const { defaults, rules } = options.config;
     this.rules = rules.map((rule) => new RuleState(resolveRule(rule, defaults)));
     this.now = options.now ?? Date.now;
-    for (const state of this.rules) options.metrics.series.set({ rule: state.rule.name }, 0);
+    for (const { rule } of this.rules) {
+      options.metrics.series.set({ rule: rule.name }, 0);
+      options.metrics.ruleInfo.set({ rule: rule.name, query: rule.query }, 1);
+    }
   }
 
   /** Every rule has had its first cycle (successful or not). */

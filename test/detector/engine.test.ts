@@ -110,6 +110,20 @@ describe('detector engine', () => {
     }
   });
 
+  test("exports each rule's query as vigil_detector_rule_info, the label value escaped", async () => {
+    const query = 'sum by (job) (rate(x{path="C:\\tmp"}[5m]))\n  > 0';
+    const { registry } = engine(
+      new FakeSource(),
+      { rules: [{ name: 'load', query: 'load' }, { name: 'odd', query }] },
+      { now: T0 },
+    );
+    const lines = (await registry.metrics()).split('\n');
+    expect(lines.filter((l) => l.startsWith('vigil_detector_rule_info{'))).toEqual([
+      'vigil_detector_rule_info{rule="load",query="load"} 1',
+      'vigil_detector_rule_info{rule="odd",query="sum by (job) (rate(x{path=\\"C:\\\\tmp\\"}[5m]))\\n  > 0"} 1',
+    ]);
+  });
+
   test('requests are sized to max_samples_per_query from the series count', async () => {
     const source = new FakeSource();
     const { engine: e } = engine(source, { max_samples_per_query: 1000 }, { now: T0 });
