@@ -65,7 +65,7 @@ export interface EnrichedNotification {
   omittedAlerts?: number;
 }
 
-type RangeQuerier = Pick<PrometheusClient, 'queryRange' | 'url'>;
+type PrometheusQuerier = Pick<PrometheusClient, 'query' | 'queryRange' | 'url'>;
 
 /** What the dispatcher needs of the enricher: evidence shared by the deliveries in flight. */
 export type EvidenceSource = Pick<Enricher, 'acquire' | 'release'>;
@@ -73,7 +73,10 @@ export type EvidenceSource = Pick<Enricher, 'acquire' | 'release'>;
 export interface EnrichHooks {
   /** Seconds one graph took to render. */
   onRender?(seconds: number): void;
-  /** An alert that should have had a graph goes without: query failed, Prometheus down, render error. */
+  /**
+   * An alert that should have had a graph goes without (query failed, Prometheus down, render error),
+   * or an anomaly rule's query could not be looked up (the graph then lacks the observed line).
+   */
   onGraphError?(): void;
   /** A query not sent (too long) or refused by Prometheus (timed out, too expensive). */
   onQueryRefused?(reason: QueryRefusal): void;
@@ -100,7 +103,7 @@ export class Enricher {
   private readonly inFlight = new Map<string, { evidence: Promise<EnrichedNotification>; users: number }>();
 
   constructor(
-    private readonly prometheus: RangeQuerier,
+    private readonly prometheus: PrometheusQuerier,
     private readonly graphs: GraphStore,
     private readonly settings: GraphSettings,
     private readonly hooks: EnrichHooks = {},
@@ -156,11 +159,20 @@ export class Enricher {
       }
       return result;
     };
+    const ruleQueries = new Map<string, Promise<string | undefined>>();
+    const ruleQuery = (rule: string): Promise<string | undefined> => {
+      let result = ruleQueries.get(rule);
+      if (result === undefined) {
+        result = this.lookupRuleQuery(rule);
+        ruleQueries.set(rule, result);
+      }
+      return result;
+    };
     const listed = notification.alerts.slice(0, this.settings.maxListedAlerts);
     const alerts = await Promise.all(
       listed.map((alert, i) =>
         i < this.settings.maxGraphs
-          ? this.evidence(alert, i, now, query, this.graphs.idFor(entryId, i))
+          ? this.evidence(alert, i, now, { query, ruleQuery }, this.graphs.idFor(entryId, i))
           : Promise.resolve<AlertEvidence>({
               alert,
               unit: 'short',
@@ -193,15 +205,35 @@ export class Enricher {
     };
   }
 
+  private boundedQuery(expr: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
+    return this.capped(expr, () => this.prometheus.queryRange(expr, start, end, step));
+  }
+
+  /**
+   * The query of an anomaly rule, from the detector's `vigil_detector_rule_info{rule,query}`;
+   * undefined when no detector exports it or the lookup fails (counted: the graph lacks its observed line).
+   */
+  private async lookupRuleQuery(rule: string): Promise<string | undefined> {
+    const expr = `vigil_detector_rule_info{rule=${promString(rule)}}`;
+    try {
+      const samples = await this.capped(expr, () => this.prometheus.query(expr));
+      // Every shard of a detector exports the same query; any one will do.
+      return samples.map((s) => s.labels.query?.trim()).find((q) => q !== undefined && q !== '');
+    } catch {
+      this.hooks.onGraphError?.();
+      return undefined;
+    }
+  }
+
   /** Every query made for a payload passes here: the length cap, and counting what Prometheus refused. */
-  private async boundedQuery(expr: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
+  private async capped<T>(expr: string, send: () => Promise<T>): Promise<T> {
     const bytes = Buffer.byteLength(expr);
     if (bytes > this.settings.maxQueryBytes) {
       this.hooks.onQueryRefused?.('too_long');
       throw new QueryTooLong(bytes, this.settings.maxQueryBytes);
     }
     try {
-      return await this.prometheus.queryRange(expr, start, end, step);
+      return await send();
     } catch (err) {
       if (err instanceof PrometheusError && (err.kind === 'timeout' || err.kind === 'too_expensive')) {
         this.hooks.onQueryRefused?.(err.kind);
@@ -214,11 +246,17 @@ export class Enricher {
     alert: Alert,
     index: number,
     now: number,
-    query: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>,
+    { query, ruleQuery }: Lookups,
     graphId: string,
   ): Promise<AlertEvidence> {
-    const graphQuery = graphQueryFor(alert);
+    let graphQuery = graphQueryFor(alert);
     const anomaly = isAnomalyAlert(alert, graphQuery);
+    // An anomaly alert's own expression (generatorURL) is on the detector's outputs, not the observed
+    // series: that is its rule's query, unless the alert names it in a `query` annotation.
+    if (anomaly && !alert.annotations.query?.trim() && alert.labels.rule !== undefined) {
+      const observed = await ruleQuery(alert.labels.rule);
+      graphQuery = observed === undefined ? undefined : { expr: observed };
+    }
     const unit = unitFor(graphQuery?.expr ?? '', alert.annotations.unit);
     const base: AlertEvidence = { alert, query: graphQuery?.expr, unit };
     if (graphQuery === undefined && !anomaly) {
@@ -237,7 +275,7 @@ export class Enricher {
       let bandSeries: ChartSeries[] = [];
       let explanation: string | undefined;
       if (anomaly) {
-        const found = await this.anomalyBand(alert, start, end, step, query, plotted[0]);
+        const found = await this.anomalyBand(alert, start, end, step, query, plotted[0], unit);
         if (found) {
           ({ band, bandSeries, explanation } = found);
         }
@@ -309,6 +347,7 @@ export class Enricher {
     step: number,
     query: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>,
     observed: ChartSeries | undefined,
+    unit: Unit,
   ): Promise<{ band: ChartBand; bandSeries: ChartSeries[]; explanation: string } | undefined> {
     const rule = alert.labels.rule;
     if (rule === undefined) return undefined;
@@ -337,7 +376,6 @@ export class Enricher {
     };
     const [ev, lv, uv] = [at(e), at(l), at(u)];
     if (ev === undefined || lv === undefined || uv === undefined) return undefined;
-    const unit = unitFor(alert.annotations.query ?? '', alert.annotations.unit);
     const explanation = explainAnomaly(
       {
         value: observed ? at(observed) : undefined,
@@ -352,6 +390,13 @@ export class Enricher {
     const band = alignBand(e, l, u);
     return { band, bandSeries: [e, l, u].map(toChartSeries), explanation };
   }
+}
+
+/** How one notification's evidence asks Prometheus, each answer shared by its alerts. */
+interface Lookups {
+  query: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>;
+  /** The detector's query of an anomaly rule, undefined when unknown. */
+  ruleQuery: (rule: string) => Promise<string | undefined>;
 }
 
 /** The largest |score| of any series between `from` and `to`, with its series and time. */

@@ -3,7 +3,7 @@ import { formatValue, type Unit } from './render/units';
 /** The sentence that says what makes an anomaly unusual, in the alert: nobody else puts it there. */
 
 export interface AnomalyPoint {
-  /** The observed value; undefined when the alert carries no `query` for the source series. */
+  /** The observed value; undefined when the source series is unknown (no `query`, no rule info). */
   value?: number;
   expected: number;
   lower: number;

@@ -85,6 +85,7 @@ describe('dispatcher', () => {
       {
         url: 'http://127.0.0.1:9',
         queryRange: () => Promise.reject(new Error('not queried in these tests')),
+        query: () => Promise.reject(new Error('not queried in these tests')),
       },
       new GraphStore(path.join(dir.path, 'graphs'), 60_000),
       GRAPH_SETTINGS,

@@ -4,7 +4,7 @@ import { buildView } from '../../src/bridge/render/message';
 import { loadTemplates } from '../../src/bridge/render/templates';
 import { tempDir } from '../helpers/tmp';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
-import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
+import { PrometheusError, type InstantSample, type RangeSeries } from '../../src/common/prometheus-client';
 import { alertmanagerPayload, GRAPH_SETTINGS as SETTINGS, type PayloadOptions } from './fixtures';
 
 const NOW = Date.parse('2026-11-23T14:20:00.000Z');
@@ -15,9 +15,12 @@ function notification(o: PayloadOptions = {}): Notification {
   return result.notification;
 }
 
-/** Prometheus answering with `series` (or failing with `error`), as the client returns them. */
-function prometheus(answer: () => Promise<RangeSeries[]>) {
-  return { url: 'http://127.0.0.1:9090', queryRange: answer };
+/** Prometheus answering range queries with `answer` and instant ones with `instant`, as the client does. */
+function prometheus(
+  answer: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>,
+  instant: (expr: string) => Promise<InstantSample[]> = async () => [],
+) {
+  return { url: 'http://127.0.0.1:9090', queryRange: answer, query: instant };
 }
 
 function series(instance: string, level: number): RangeSeries {
@@ -80,7 +83,7 @@ describe('enricher', () => {
     const sent: string[] = [];
     const refusals: string[] = [];
     const enricher = new Enricher(
-      { url: 'http://127.0.0.1:9090', queryRange: async (expr: string) => (sent.push(expr), []) },
+      prometheus(async (expr) => (sent.push(expr), [])),
       new GraphStore(graphDir.path, 60_000),
       SETTINGS,
       { onQueryRefused: (reason) => refusals.push(reason) },
@@ -146,5 +149,131 @@ describe('enricher', () => {
     const huge = { description: 'x'.repeat(50_000) };
     const one = await enricher.enrich(notification({ instances: ['a', 'b'], annotations: huge }), NOW);
     expect(one.alerts).toHaveLength(1);
+  });
+
+  describe("anomaly alert without a `query` annotation: the observed series from its rule's vigil_detector_rule_info", () => {
+    const anomaly = (labels: Record<string, string> = {}) =>
+      notification({
+        alertname: 'VigilAnomaly',
+        instances: ['web-1', 'web-2'],
+        labels: { rule: 'cpu_busy', ...labels },
+        generatorURL: 'http://prometheus.example:9090/graph?g0.expr=vigil_anomaly+%3D%3D+1&g0.tab=1',
+      });
+    const ruleInfo: InstantSample = {
+      labels: {
+        __name__: 'vigil_detector_rule_info',
+        rule: 'cpu_busy',
+        query: 'instance:node_cpu_busy:ratio',
+        instance: 'detector:9101',
+        job: 'vigil-detector',
+      },
+      timestamp: NOW,
+      value: 1,
+    };
+    /** The source series of two hosts, and the detector's outputs for them on the range asked. */
+    const detectorPrometheus = (expr: string, start: number, end: number, step: number): RangeSeries[] => {
+      const timestamps: number[] = [];
+      for (let t = start; t <= end; t += step) timestamps.push(t);
+      const each = (extra: Record<string, string>, value: (instance: string) => number) =>
+        ['web-1', 'web-2'].map((instance) => ({
+          labels: { instance, job: 'node', ...extra },
+          timestamps,
+          values: timestamps.map(() => value(instance)),
+        }));
+      if (expr === 'instance:node_cpu_busy:ratio') return each({}, (i) => (i === 'web-1' ? 0.5 : 0.25));
+      const [metric] = expr.split('{');
+      const outputs: Record<string, number> = {
+        vigil_anomaly_score: 8,
+        vigil_anomaly_expected: 0.1,
+        vigil_anomaly_lower: 0.05,
+        vigil_anomaly_upper: 0.15,
+        vigil_anomaly: 1,
+      };
+      return each({ __name__: metric, rule: 'cpu_busy', detector: 'zscore' }, () => outputs[metric]);
+    };
+
+    it("draws and quotes the alerting host's series of the rule's query, looked up once per rule", async () => {
+      const instant: string[] = [];
+      const ranges: string[] = [];
+      const enricher = new Enricher(
+        prometheus(
+          async (expr, start, end, step) => (ranges.push(expr), detectorPrometheus(expr, start, end, step)),
+          async (expr) => (
+            instant.push(expr),
+            [ruleInfo, { ...ruleInfo, labels: { ...ruleInfo.labels, instance: 'detector-1:9101' } }]
+          ),
+        ),
+        new GraphStore(graphDir.path, 60_000),
+        SETTINGS,
+      );
+      const enriched = await enricher.enrich(anomaly(), NOW);
+      expect(instant).toEqual(['vigil_detector_rule_info{rule="cpu_busy"}']);
+      expect(ranges.filter((e) => e === 'instance:node_cpu_busy:ratio')).toHaveLength(1);
+      const [first, second] = enriched.alerts;
+      expect(first.query).toBe('instance:node_cpu_busy:ratio');
+      expect(first.unit).toBe('ratio');
+      expect(first.explanation).toBe('50% where 10% ± 5% is normal lately; 8 deviations, z-score detector');
+      expect(second.explanation).toMatch(/^25% where/);
+      // The observed line is the alert's own host; the band series follow it.
+      expect(first.graph?.series.map((s) => s.name)[0]).toBe('{instance="web-1", job="node"}');
+      expect(first.graph?.csv).not.toContain('web-2');
+    });
+
+    it('a failing lookup leaves the graph without the observed line, counted as a graph error', async () => {
+      let graphErrors = 0;
+      const enricher = new Enricher(
+        prometheus(
+          async (expr, start, end, step) => detectorPrometheus(expr, start, end, step),
+          () => Promise.reject(new PrometheusError('unavailable', 'http://127.0.0.1:9090: ECONNREFUSED')),
+        ),
+        new GraphStore(graphDir.path, 60_000),
+        SETTINGS,
+        { onGraphError: () => graphErrors++ },
+      );
+      const enriched = await enricher.enrich(anomaly(), NOW);
+      expect(graphErrors).toBe(1);
+      const [first] = enriched.alerts;
+      // Not the alert's own expression either: that is the 0/1 flag, not the observed value.
+      expect(first.query).toBeUndefined();
+      expect(first.graph).toBeDefined();
+      expect(first.explanation).toBe('0.1 ± 0.05 is normal lately; 8 deviations, z-score detector');
+      expect(first.graph?.series.map((s) => s.name)).not.toContainEqual(
+        expect.stringContaining('vigil_anomaly{'),
+      );
+    });
+
+    it('the lookup obeys max_query_bytes: a huge rule label sends nothing and is counted', async () => {
+      const instant: string[] = [];
+      const refusals: string[] = [];
+      const enricher = new Enricher(
+        prometheus(
+          async () => [],
+          async (expr) => (instant.push(expr), [ruleInfo]),
+        ),
+        new GraphStore(graphDir.path, 60_000),
+        SETTINGS,
+        { onQueryRefused: (reason) => refusals.push(reason) },
+      );
+      await enricher.enrich(anomaly({ rule: 'x'.repeat(5000) }), NOW);
+      expect(instant).toEqual([]);
+      expect(refusals[0]).toBe('too_long');
+    });
+
+    it('an alert with a `query` annotation keeps it and looks nothing up', async () => {
+      const instant: string[] = [];
+      const enricher = new Enricher(
+        prometheus(
+          async (expr, start, end, step) => detectorPrometheus(expr, start, end, step),
+          async (expr) => (instant.push(expr), [ruleInfo]),
+        ),
+        new GraphStore(graphDir.path, 60_000),
+        SETTINGS,
+      );
+      const alert = anomaly();
+      for (const a of alert.alerts) a.annotations.query = 'instance:node_cpu_busy:ratio';
+      const enriched = await enricher.enrich(alert, NOW);
+      expect(instant).toEqual([]);
+      expect(enriched.alerts[0].explanation).toMatch(/^50% where/);
+    });
   });
 });

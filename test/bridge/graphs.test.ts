@@ -65,7 +65,11 @@ describe('graph store (stable ids, on disk)', () => {
       values: timestamps.map((_, i) => i),
     });
     const enricher = new Enricher(
-      { url: 'http://127.0.0.1:9090', queryRange: async () => [answer('web-1'), answer('web-2')] },
+      {
+        url: 'http://127.0.0.1:9090',
+        queryRange: async () => [answer('web-1'), answer('web-2')],
+        query: async () => [],
+      },
       graphs,
       {
         lookbackMs: 600_000,

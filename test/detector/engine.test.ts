@@ -114,7 +114,12 @@ describe('detector engine', () => {
     const query = 'sum by (job) (rate(x{path="C:\\tmp"}[5m]))\n  > 0';
     const { registry } = engine(
       new FakeSource(),
-      { rules: [{ name: 'load', query: 'load' }, { name: 'odd', query }] },
+      {
+        rules: [
+          { name: 'load', query: 'load' },
+          { name: 'odd', query },
+        ],
+      },
       { now: T0 },
     );
     const lines = (await registry.metrics()).split('\n');
