@@ -128,13 +128,24 @@ const settingsShape = {
    * incident, not one per wave of it (0 = off).
    */
   refractory: duration().default(86_400_000),
+  /**
+   * The series' domain (a ratio: 0..1), when it has one: the exported band is clipped to it, so a
+   * band around a busy-ratio near 0 does not reach below 0. No default: most series have no bounds.
+   */
+  min: z.number().optional(),
+  max: z.number().optional(),
   zscore: zscoreSchema.prefault({}),
   seasonal: seasonalSchema.prefault({}),
   range: rangeSchema.prefault({}),
   novelty: noveltySchema.prefault({}),
 };
 
-export const ruleSettingsSchema = z.object(settingsShape).strict();
+/** `min` below `max` where both are set. */
+const ordered = (s: { min?: number; max?: number }): boolean =>
+  s.min === undefined || s.max === undefined || s.min < s.max;
+const orderedMessage = { message: 'expected max above min', path: ['max'] };
+
+export const ruleSettingsSchema = z.object(settingsShape).strict().refine(ordered, orderedMessage);
 export type RuleSettings = z.infer<typeof ruleSettingsSchema>;
 
 /** A rule overrides any of the defaults; unset keys come from `detector.defaults`. */
@@ -150,12 +161,15 @@ const ruleSchema = z
     clear_points: positiveInt().optional(),
     floor: z.number().min(0).optional(),
     relative_floor: z.number().min(0).optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
     zscore: z.object(zscoreFields).partial().strict().optional(),
     seasonal: z.object(seasonalFields).partial().strict().optional(),
     range: z.object(rangeFields).partial().strict().optional(),
     novelty: z.object(noveltyFields).partial().strict().optional(),
   })
-  .strict();
+  .strict()
+  .refine(ordered, orderedMessage);
 
 export type RuleOverrides = z.infer<typeof ruleSchema>;
 
@@ -182,6 +196,8 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
       '1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
     ),
     floor: 0.02,
+    min: 0,
+    max: 1,
   },
   {
     name: 'memory_used',
@@ -191,6 +207,8 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
     ),
     direction: 'high',
     floor: 0.01,
+    min: 0,
+    max: 1,
   },
   {
     name: 'disk_io_busy',
@@ -200,6 +218,8 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
       'rate(node_disk_io_time_seconds_total[5m])',
     ),
     floor: 0.02,
+    min: 0,
+    max: 1,
   },
   {
     name: 'filesystem_growth',

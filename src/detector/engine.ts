@@ -252,12 +252,16 @@ export class DetectorEngine {
     for (const [name, help, field] of OUTPUTS) {
       let body = '';
       for (const state of this.rules) {
+        // The band stays inside the series' domain; the score and baseline are the model's own.
+        const { min = -Infinity, max = Infinity } = state.rule;
+        const clip = field === 'lower' || field === 'upper';
         for (const { labelText, latest } of state.series.values()) {
           if (!latest) continue;
           for (const detector of DETECTORS) {
             const estimate = latest[detector];
-            if (estimate)
-              body += `${name}{${labelText},detector="${detector}"} ${formatValue(estimate[field])}\n`;
+            if (!estimate) continue;
+            const value = clip ? Math.min(max, Math.max(min, estimate[field])) : estimate[field];
+            body += `${name}{${labelText},detector="${detector}"} ${formatValue(value)}\n`;
           }
         }
       }

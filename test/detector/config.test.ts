@@ -18,6 +18,15 @@ describe('detector config', () => {
       'network_transmit',
     ]);
     for (const rule of detector.rules) expect(rule.query).toMatch(/node_/);
+    // The ratio rules declare their domain, so their band is clipped to 0..1; the others have none.
+    expect(detector.rules.map((r) => [r.name, r.min, r.max])).toEqual([
+      ['cpu_busy', 0, 1],
+      ['memory_used', 0, 1],
+      ['disk_io_busy', 0, 1],
+      ['filesystem_growth', undefined, undefined],
+      ['network_receive', undefined, undefined],
+      ['network_transmit', undefined, undefined],
+    ]);
     expect(detector.defaults.zscore.window).toBe(7 * 86_400_000);
   });
 
@@ -55,6 +64,11 @@ describe('detector config', () => {
       'detector.rules[0].seasonal.seasonz: unknown key',
     ],
     [{ shard: '3/3' }, 'detector.shard: expected i < N'],
+    [
+      { rules: [{ name: 'a', query: 'up', min: 1, max: 0 }] },
+      'detector.rules[0].max: expected max above min',
+    ],
+    [{ defaults: { min: 5, max: 5 } }, 'detector.defaults.max: expected max above min'],
     [{ defaults: { zscore: { threshold: -1 } } }, 'detector.defaults.zscore.threshold'],
   ])('rejects %j with the key path', (detector, message) => {
     expect(() => parseConfig({ detector })).toThrow(message);

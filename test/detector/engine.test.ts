@@ -129,6 +129,36 @@ describe('detector engine', () => {
     ]);
   });
 
+  test('a rule with min/max exports its band clipped to that domain; score and baseline unchanged', async () => {
+    const band = async (domain: object) => {
+      const { engine: e } = engine(
+        new FakeSource(),
+        { rules: [{ name: 'load', query: 'load', ...domain }] },
+        { now: T0 },
+      );
+      await runEveryRule(e);
+      const values = (name: string) =>
+        e
+          .renderOutputs()
+          .split('\n')
+          .filter((l) => l.startsWith(`${name}{`))
+          .map((l) => Number(l.split(' ').pop()));
+      return {
+        lower: values('vigil_anomaly_lower'),
+        upper: values('vigil_anomaly_upper'),
+        rest: [values('vigil_anomaly_score'), values('vigil_anomaly_expected')],
+      };
+    };
+    const free = await band({});
+    // The unclipped band reaches past the domain the test sets: the clipping has something to do.
+    expect(Math.min(...free.lower)).toBeLessThan(9);
+    expect(Math.max(...free.upper)).toBeGreaterThan(13);
+    const clipped = await band({ min: 9, max: 13 });
+    expect(clipped.lower).toEqual(free.lower.map((v) => Math.max(9, v)));
+    expect(clipped.upper).toEqual(free.upper.map((v) => Math.min(13, v)));
+    expect(clipped.rest).toEqual(free.rest);
+  });
+
   test('requests are sized to max_samples_per_query from the series count', async () => {
     const source = new FakeSource();
     const { engine: e } = engine(source, { max_samples_per_query: 1000 }, { now: T0 });
