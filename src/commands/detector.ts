@@ -43,6 +43,6 @@ export function registerDetector(program: Command): void {
 function shardFlag(text: string) {
   const parsed = shardSchema.safeParse(text);
   if (!parsed.success)
-    throw new UserError(`invalid shard ${JSON.stringify(text)}: ${parsed.error.issues[0].message} (--shard)`);
+    throw new UserError(`--shard: ${parsed.error.issues[0].message}, got ${JSON.stringify(text)}`);
   return parsed.data;
 }
