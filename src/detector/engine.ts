@@ -4,7 +4,7 @@ import { formatLabels, formatValue } from '../common/exposition';
 import type { Logger } from '../common/logger';
 import { PrometheusError, type RangeSeries } from '../common/prometheus-client';
 import type { DetectorConfig } from '../config/detector';
-import { SeriesModel, type DetectorName, type ModelSettings, type Verdict } from './algorithms/model';
+import { BANDED_DETECTORS, SeriesModel, type ModelSettings, type Verdict } from './algorithms/model';
 import { historyNeeded, modelSettings, resolveRule, type ResolvedRule } from './rules';
 import { inShard, seriesKey, seriesLabels } from './sharding';
 
@@ -126,8 +126,6 @@ const OUTPUTS = [
   ['vigil_anomaly_lower', 'Lower edge of the normal band: the detector alerts below it.', 'lower'],
   ['vigil_anomaly_upper', 'Upper edge of the normal band: the detector alerts above it.', 'upper'],
 ] as const;
-
-const DETECTORS: readonly DetectorName[] = ['zscore', 'seasonal', 'range'];
 
 /**
  * The detector's cycle: per rule, fetch the points since the last fetch (a backfill of the
@@ -257,7 +255,7 @@ export class DetectorEngine {
         const clip = field === 'lower' || field === 'upper';
         for (const { labelText, latest } of state.series.values()) {
           if (!latest) continue;
-          for (const detector of DETECTORS) {
+          for (const detector of BANDED_DETECTORS) {
             const estimate = latest[detector];
             if (!estimate) continue;
             const value = clip ? Math.min(max, Math.max(min, estimate[field])) : estimate[field];

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../common/files';
 import { describeIssue } from '../common/issues';
 import type { Logger } from '../common/logger';
 import type { Estimate } from './algorithms/estimate';
-import { SeriesModel, type FiringDetector, type Verdict } from './algorithms/model';
+import { FIRING_DETECTORS, SeriesModel, type Verdict } from './algorithms/model';
 import { bytesOf, float64s } from './algorithms/state-bytes';
 import type { RuleState } from './engine';
 
@@ -166,8 +166,6 @@ function encodeVerdict(verdict: Verdict | undefined): Uint8Array {
     ),
   );
 }
-
-const FIRING_DETECTORS: readonly FiringDetector[] = ['zscore', 'seasonal', 'range', 'novelty'];
 
 function decodeVerdict(bytes: Uint8Array): Verdict | undefined {
   if (bytes.byteLength === 0) return undefined;

@@ -22,10 +22,12 @@ export interface ModelSettings {
   novelty: NoveltyOptions & { enabled: boolean; threshold: number };
 }
 
-/** The detectors with a band (exported per series with the `detector` label). */
-export type DetectorName = 'zscore' | 'seasonal' | 'range';
-/** Every detector, as named in a verdict's `detector`. */
-export type FiringDetector = DetectorName | 'novelty';
+/** The detectors with a band (exported per series with the `detector` label), in output order. */
+export const BANDED_DETECTORS = ['zscore', 'seasonal', 'range'] as const;
+export type DetectorName = (typeof BANDED_DETECTORS)[number];
+/** Every detector, as named in a verdict's `detector` (the snapshot stores the index). */
+export const FIRING_DETECTORS = [...BANDED_DETECTORS, 'novelty'] as const;
+export type FiringDetector = (typeof FIRING_DETECTORS)[number];
 
 export interface Verdict {
   timeMs: number;
