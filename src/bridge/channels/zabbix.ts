@@ -10,6 +10,7 @@ import {
   type ZabbixValue,
 } from '../protocols/zabbix';
 import { sendValues } from '../protocols/zabbix-sender';
+import type { Alert } from '../payload';
 import {
   defineChannel,
   DeliveryError,
@@ -64,11 +65,13 @@ export const zabbix = defineChannel({
  * trigger per item opens and closes one problem per alert (examples/zabbix/). Values are timed at
  * the alert's start or end. Over the sender protocol one frame carries one value: the server only
  * counts failures, so one value per frame tells which failed. A retry resends only what was not
- * taken.
+ * taken. A firing alert Zabbix has already taken is not sent again when Alertmanager repeats it or
+ * sends its group again for another alert: each FIRING value opens a new problem.
  */
 export class ZabbixChannel implements Notifier {
   private readonly templates: Templates<'zabbix'>;
   private readonly delivered = new DeliveredValues();
+  private readonly open = new OpenProblems();
   private readonly api?: { http: HttpDelivery; url: string; token: string };
   private requestId = 0;
 
@@ -108,12 +111,19 @@ export class ZabbixChannel implements Notifier {
 
   async send(message: OutgoingMessage, signal?: AbortSignal): Promise<DeliveryReceipt> {
     const values = this.values(message);
+    const alerts = message.notification.alerts.map(({ alert }) => alert);
+    const earlier = (index: number): boolean => this.delivered.has(message.id, index);
+    const alreadyOpen = alerts.filter((alert, index) => !earlier(index) && this.open.has(alert)).length;
     const pending = values
       .map((value, index) => ({ value, index }))
-      .filter(({ index }) => !this.delivered.has(message.id, index));
+      .filter(({ index }) => !earlier(index) && !this.open.has(alerts[index]!));
+    const taken = (index: number): void => {
+      this.delivered.add(message.id, index);
+      this.open.record(alerts[index]!);
+    };
     const refused = this.api
-      ? await this.push(message.id, pending, signal)
-      : await this.sendEach(message.id, pending, signal);
+      ? await this.push(pending, taken, signal)
+      : await this.sendEach(pending, taken, signal);
     const peer = this.api ? 'Zabbix API' : `Zabbix (${this.config.server})`;
     if (refused.length > 0) {
       // Retried: an item created a moment ago reaches the server's cache within CacheUpdateFrequency.
@@ -123,16 +133,20 @@ export class ZabbixChannel implements Notifier {
       );
     }
     this.delivered.forget(message.id);
-    const before = values.length - pending.length;
+    const before = values.length - pending.length - alreadyOpen;
+    const notes = [
+      ...(before > 0 ? [`${before} on an earlier attempt`] : []),
+      ...(alreadyOpen > 0 ? [`${alreadyOpen} already open there, not repeated`] : []),
+    ];
     return {
-      detail: `${peer}: ${values.length} values taken${before > 0 ? ` (${before} on an earlier attempt)` : ''}`,
+      detail: `${peer}: ${values.length - alreadyOpen} values taken${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`,
     };
   }
 
   /** Sender protocol, one value per exchange; returns the refused ones. */
   private async sendEach(
-    id: string,
     pending: Array<{ value: ZabbixValue; index: number }>,
+    taken: (index: number) => void,
     signal?: AbortSignal,
   ): Promise<string[]> {
     const [, host = '', port = '10051'] = /^\[?(.*?)\]?(?::(\d+))?$/.exec(this.config.server!) ?? [];
@@ -148,7 +162,7 @@ export class ZabbixChannel implements Notifier {
       } catch (err) {
         throw new DeliveryError(`Zabbix (${this.config.server}): ${(err as Error).message}`);
       }
-      if (result.processed === 1) this.delivered.add(id, index);
+      if (result.processed === 1) taken(index);
       else refused.push(describe(value));
     }
     return refused;
@@ -156,8 +170,8 @@ export class ZabbixChannel implements Notifier {
 
   /** history.push, all values in one call; returns the refused ones with Zabbix's reason. */
   private async push(
-    id: string,
     pending: Array<{ value: ZabbixValue; index: number }>,
+    taken: (index: number) => void,
     signal?: AbortSignal,
   ): Promise<string[]> {
     if (pending.length === 0) return [];
@@ -181,7 +195,7 @@ export class ZabbixChannel implements Notifier {
     const refused: string[] = [];
     outcomes.forEach((outcome, i) => {
       const { value, index } = pending[i]!;
-      if (outcome.ok) this.delivered.add(id, index);
+      if (outcome.ok) taken(index);
       else refused.push(`${describe(value)}: ${outcome.error}`);
     });
     return refused;
@@ -222,5 +236,29 @@ export class DeliveredValues {
 
   forget(id: string): void {
     this.byMessage.delete(id);
+  }
+}
+
+/**
+ * The firing alerts Zabbix has taken, by fingerprint and start, until their RESOLVED value is taken.
+ * Kept in memory for the most recent alerts: after a restart, a repeat of a firing alert opens one
+ * more problem in Zabbix (closed with the others by the RESOLVED value), never loses one.
+ */
+export class OpenProblems {
+  private readonly startByFingerprint = new Map<string, number>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  has(alert: Alert): boolean {
+    return alert.status === 'firing' && this.startByFingerprint.get(alert.fingerprint) === alert.startsAt;
+  }
+
+  record(alert: Alert): void {
+    this.startByFingerprint.delete(alert.fingerprint);
+    if (alert.status === 'resolved') return;
+    if (this.startByFingerprint.size >= this.capacity) {
+      this.startByFingerprint.delete(this.startByFingerprint.keys().next().value!);
+    }
+    this.startByFingerprint.set(alert.fingerprint, alert.startsAt);
   }
 }

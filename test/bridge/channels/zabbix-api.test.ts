@@ -85,6 +85,44 @@ describe('zabbix channel by history.push (Zabbix 7.0+)', () => {
     }
   });
 
+  it('a repeat of a firing alert is not sent again (it would open a second problem); its resolution is', async () => {
+    const items = new Map([
+      ['web-1/vigil.alert[critical]', '10600'],
+      ['web-2/vigil.alert[critical]', '10601'],
+    ]);
+    const api = await startZabbixApi(items);
+    const channel = new ZabbixChannel(
+      zabbixSchema.parse({ name: 'z', type: 'zabbix', api: { url: api.url, token: TOKEN } }),
+      CONTEXT,
+    );
+    const send = (id: string, o: Parameters<typeof enrichedNotification>[0]) =>
+      channel.send({ id, route: 'default', receivedAt: 0, notification: enrichedNotification(o) });
+    const sentValues = (call: number) => api.calls[call]!.map((v) => `${v.host} ${v.value.split(' ')[0]}`);
+    try {
+      await send('first', { instances: ['web-1:9100'] });
+      expect(sentValues(0)).toEqual(['web-1 FIRING']);
+
+      // Alertmanager's repeat_interval, then the group sent again because web-2 joined it.
+      expect((await send('repeat', { instances: ['web-1:9100'] })).detail).toBe(
+        'Zabbix API: 0 values taken (1 already open there, not repeated)',
+      );
+      expect((await send('grown', { instances: ['web-1:9100', 'web-2:9100'] })).detail).toBe(
+        'Zabbix API: 1 values taken (1 already open there, not repeated)',
+      );
+      expect(api.calls).toHaveLength(2);
+      expect(sentValues(1)).toEqual(['web-2 FIRING']);
+
+      await send('resolved', { status: 'resolved', instances: ['web-1:9100'] });
+      expect(sentValues(2)).toEqual(['web-1 RESOLVED']);
+      // The same alert firing again later is a new problem.
+      await send('again', { instances: ['web-1:9100'], startsAt: '2026-11-23T18:00:00.000Z' });
+      expect(sentValues(3)).toEqual(['web-1 FIRING']);
+    } finally {
+      await channel.close();
+      await api.stop();
+    }
+  });
+
   it("a refused token fails the delivery for good, in the API's words", async () => {
     const api = await startZabbixApi(new Map());
     const channel = new ZabbixChannel(
