@@ -110,6 +110,15 @@ describe('zabbix channel against a real Zabbix 6.0', () => {
     expect(open[0]!.name).toBe('DiskFull: disk / is 95% full (value 95.2)');
     expect(open[0]!.tags).toContainEqual({ tag: 'alert', value: fingerprint });
 
+    // Alertmanager's repeat of the same firing alert is not sent: it would open a second problem.
+    const repeat = await channel.send({
+      id: 'n1-repeat',
+      route: 'default',
+      receivedAt: Date.now(),
+      notification: firing,
+    });
+    expect(repeat.detail).toMatch(/1 already open there, not repeated/);
+
     const resolved = enrichedNotification({
       ...payload,
       status: 'resolved',
