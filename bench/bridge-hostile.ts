@@ -7,11 +7,9 @@
  *
  * Run alone: npm run build && npx tsx bench/bridge-hostile.ts
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
 import { alertmanagerPayload } from '../test/bridge/fixtures';
 import { startSmtpSink } from '../test/bridge/smtp-sink';
+import { writeMailingBridgeConfig } from '../test/helpers/bridge-config';
 import { startHostileClients } from '../test/helpers/hostile';
 import { freePort } from '../test/helpers/net';
 import { tempDir } from '../test/helpers/tmp';
@@ -29,25 +27,10 @@ const quantile = (values: number[], q: number): number => {
 async function run(label: string, hostile: boolean): Promise<void> {
   const dir = tempDir('vigil-bench-hostile-');
   const smtp = await startSmtpSink(await freePort(), { starttls: false, parse: false });
-  const configFile = path.join(dir.path, 'vigil.yml');
-  fs.writeFileSync(
-    configFile,
-    YAML.stringify({
-      bridge: {
-        prometheus: { url: `http://127.0.0.1:${await freePort()}`, retries: 0 },
-        spool_dir: path.join(dir.path, 'spool'),
-        channels: [
-          {
-            name: 'mail',
-            type: 'email',
-            from: 'v@example.com',
-            to: ['o@example.com'],
-            smtp: { host: '127.0.0.1', port: smtp.port },
-          },
-        ],
-      },
-    }),
-  );
+  const configFile = writeMailingBridgeConfig(dir.path, {
+    smtpPort: smtp.port,
+    prometheusUrl: `http://127.0.0.1:${await freePort()}`,
+  });
   const bridge = await startVigil('bridge', ['--config', configFile]);
   const clients = hostile ? await startHostileClients(bridge.port, { idle: 2_000, trickles: 10 }) : undefined;
   try {

@@ -35,6 +35,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const log = componentLogger('bridge');
   const channelConfigs = parseChannels(config.channels);
   const metrics = new BridgeMetrics();
+  metrics.setGraphCircuit('closed');
   const { spool, contents } = await openSpool(config, log);
   const tls = serverTls(config);
   const graphs = new GraphStore(path.join(config.spool_dir, 'graphs'), config.graph.ttl);
@@ -185,6 +186,10 @@ function newEnricher(
       timeZone: config.timezone,
       renderConcurrency: graph.render_concurrency,
       maxQueryBytes: graph.max_query_bytes,
+      circuitBreaker: {
+        failures: graph.circuit_breaker.failures,
+        coolDownMs: graph.circuit_breaker.cool_down,
+      },
       maxListedAlerts: config.message.max_alerts,
       maxMessageBytes: config.message.max_bytes,
     },
@@ -192,6 +197,8 @@ function newEnricher(
       onRender: (seconds) => metrics.renderDuration.observe(seconds),
       onGraphError: () => metrics.graphErrors.inc(),
       onQueryRefused: (reason) => metrics.queriesRefused.inc({ reason }),
+      onGraphSkipped: () => metrics.graphsSkipped.inc(),
+      onCircuitChange: (state) => metrics.setGraphCircuit(state),
     },
   );
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../common/errors';
 import { PrometheusError, type PrometheusClient, type RangeSeries } from '../common/prometheus-client';
 import { promString } from '../common/promql';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
 import { explainAnomaly } from './explain';
 import type { GraphStore } from './graphs';
 import type { Alert, Notification } from './payload';
@@ -29,6 +30,8 @@ export interface GraphSettings {
   renderConcurrency: number;
   /** Longest query (bytes) sent to Prometheus on a payload's behalf; longer ones are not sent. */
   maxQueryBytes: number;
+  /** When to stop asking an unreachable Prometheus, and for how long. */
+  circuitBreaker: CircuitBreakerOptions;
   /** Alerts listed in one message; the rest are counted. */
   maxListedAlerts: number;
   /** About how large the listed alerts (text, graphs, CSVs) of one message may grow. */
@@ -80,6 +83,10 @@ export interface EnrichHooks {
   onGraphError?(): void;
   /** A query not sent (too long) or refused by Prometheus (timed out, too expensive). */
   onQueryRefused?(reason: QueryRefusal): void;
+  /** An alert goes without a graph because the circuit to Prometheus is open: nothing was asked. */
+  onGraphSkipped?(): void;
+  /** The circuit breaker of the graph queries changed state. */
+  onCircuitChange?(state: CircuitState): void;
 }
 
 export type QueryRefusal = 'too_long' | 'timeout' | 'too_expensive';
@@ -94,8 +101,20 @@ export class QueryTooLong extends Error {
   }
 }
 
+/** A query not sent because the circuit to Prometheus is open: the graph is skipped at once. */
+export class GraphSkipped extends Error {
+  constructor(url: string, breaker: CircuitBreaker) {
+    super(`Prometheus at ${url} unreachable (${breaker.describe()})`);
+    this.name = 'GraphSkipped';
+  }
+}
+
+/** What says Prometheus itself is in trouble (not the query): these open the circuit. */
+const OUTAGES = new Set(['unavailable', 'timeout', 'bad_response']);
+
 export class Enricher {
   private readonly renders: Limiter;
+  private readonly breaker: CircuitBreaker;
   /**
    * Evidence of spool entries with a delivery in flight, shared by their channels; dropped when the
    * last one ends, so entries waiting for a retry hold no PNGs or CSVs (a long outage must not grow memory).
@@ -109,6 +128,9 @@ export class Enricher {
     private readonly hooks: EnrichHooks = {},
   ) {
     this.renders = new Limiter(settings.renderConcurrency);
+    this.breaker = new CircuitBreaker(settings.circuitBreaker, Date.now, (state) =>
+      hooks.onCircuitChange?.(state),
+    );
   }
 
   /**
@@ -225,19 +247,27 @@ export class Enricher {
     }
   }
 
-  /** Every query made for a payload passes here: the length cap, and counting what Prometheus refused. */
+  /**
+   * Every query made for a payload passes here: the length cap, the circuit breaker, and counting
+   * what Prometheus refused. One request per query: the delivery's own retry is the retry.
+   */
   private async capped<T>(expr: string, send: () => Promise<T>): Promise<T> {
     const bytes = Buffer.byteLength(expr);
     if (bytes > this.settings.maxQueryBytes) {
       this.hooks.onQueryRefused?.('too_long');
       throw new QueryTooLong(bytes, this.settings.maxQueryBytes);
     }
+    if (!this.breaker.tryAcquire()) throw new GraphSkipped(this.prometheus.url, this.breaker);
     try {
-      return await send();
+      const result = await send();
+      this.breaker.succeeded();
+      return result;
     } catch (err) {
       if (err instanceof PrometheusError && (err.kind === 'timeout' || err.kind === 'too_expensive')) {
         this.hooks.onQueryRefused?.(err.kind);
       }
+      if (err instanceof PrometheusError && OUTAGES.has(err.kind)) this.breaker.failed(errorMessage(err));
+      else this.breaker.succeeded();
       throw err;
     }
   }
@@ -327,6 +357,7 @@ export class Enricher {
   /** The one place an alert that should have had a graph is counted as going without. */
   private graphUnavailable(base: AlertEvidence, err: unknown): AlertEvidence {
     this.hooks.onGraphError?.();
+    if (err instanceof GraphSkipped) this.hooks.onGraphSkipped?.();
     return { ...base, graphError: `graph unavailable: ${errorMessage(err)}` };
   }
 

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { selfMetricsRegistry } from '../common/self-metrics';
+import type { CircuitState } from './circuit-breaker';
+
+const CIRCUIT_STATES: CircuitState[] = ['closed', 'open', 'half_open'];
 
 /** The bridge's self-metrics on /metrics. */
 export class BridgeMetrics {
@@ -73,6 +76,17 @@ export class BridgeMetrics {
     help: 'Alerts left without a graph by a delivery attempt: the query failed, Prometheus was unreachable or the graph could not be rendered.',
     registers: [this.registry],
   });
+  readonly graphsSkipped = new Counter({
+    name: 'vigil_bridge_graphs_skipped_total',
+    help: 'Alerts sent without a graph at once because the circuit to Prometheus was open (no query sent); also counted in vigil_bridge_graph_errors_total.',
+    registers: [this.registry],
+  });
+  readonly graphCircuit = new Gauge({
+    name: 'vigil_bridge_graph_circuit_state',
+    help: 'State of the circuit breaker of graph queries to Prometheus: 1 for the current state (closed, open: no queries sent, half_open: one probe in flight).',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
   readonly spoolWriteErrors = new Counter({
     name: 'vigil_bridge_spool_write_errors_total',
     help: 'Failed writes of delivery state to the spool (e.g. disk full); each is retried until it passes.',
@@ -84,6 +98,10 @@ export class BridgeMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  /** One series per state, 1 for the current one (as node_systemd_unit_state spells states). */
+  setGraphCircuit(current: CircuitState): void {
+    for (const state of CIRCUIT_STATES) this.graphCircuit.set({ state }, state === current ? 1 : 0);
+  }
   readonly watchdogLastSeen = new Gauge({
     name: 'vigil_bridge_watchdog_last_seen_timestamp_seconds',
     help: "When the Watchdog alert last arrived (dead man's switch).",

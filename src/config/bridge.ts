@@ -122,7 +122,16 @@ export const bridgeSchema = z
     listen: listenAddress().default(':9112'),
     /** How people and channels reach this bridge (graph links, status page); default: from listen. */
     external_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
-    prometheus: prometheusConnectionSchema.prefault({}),
+    /**
+     * Asked once per delivery attempt with a short timeout: the delivery's own retry is the retry,
+     * and a mail is not held for seconds by a Prometheus that is down.
+     */
+    prometheus: prometheusConnectionSchema
+      .extend({
+        timeout: duration().default(5_000),
+        retries: z.number().int().min(0).max(10).default(0),
+      })
+      .prefault({}),
     /** Accepted notifications live here until every delivery is done (fsync'd, survives kill -9). */
     spool_dir: z.string().min(1).default('./data/spool'),
     max_body_bytes: z
@@ -180,6 +189,17 @@ export const bridgeSchema = z
          * expression), in bytes: a longer one is not sent and the message says so.
          */
         max_query_bytes: z.number().int().min(64).max(1_048_576).default(4096),
+        /**
+         * After `failures` unreachable answers in a row, graphs are skipped (no query sent) for
+         * `cool_down`; then one probe query decides whether to ask again.
+         */
+        circuit_breaker: z
+          .object({
+            failures: z.number().int().min(1).max(1000).default(5),
+            cool_down: duration().default(30_000),
+          })
+          .strict()
+          .prefault({}),
         /** How long /graph/<id>.png links stay valid. */
         ttl: duration().default(7 * 86_400_000),
       })

@@ -21,6 +21,17 @@ describe('bridge configuration', () => {
     });
     expect(bridge.graph.lookback).toBe(3_600_000);
     expect(bridge.watchdog.enabled).toBe(false);
+    // Graph queries: asked once per delivery attempt, briefly, and not at all while the circuit is open.
+    expect(bridge.prometheus).toMatchObject({ timeout: 5_000, retries: 0 });
+    expect(bridge.graph.circuit_breaker).toEqual({ failures: 5, cool_down: 30_000 });
+  });
+
+  it.each([
+    [{ circuit_breaker: { failures: 0 } }, 'bridge.graph.circuit_breaker.failures: '],
+    [{ circuit_breaker: { cool_down: 'soon' } }, 'bridge.graph.circuit_breaker.cool_down: '],
+    [{ circuit_breaker: { open_for: '1m' } }, 'bridge.graph.circuit_breaker.open_for: unknown key'],
+  ])('rejects graph %j with its key path', (graph, message) => {
+    expect(() => parseConfig({ bridge: { graph } })).toThrow(message);
   });
 
   it('fills channel defaults and parses durations', () => {

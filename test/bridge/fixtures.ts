@@ -70,6 +70,7 @@ export const GRAPH_SETTINGS: GraphSettings = {
   timeZone: 'UTC',
   renderConcurrency: 1,
   maxQueryBytes: 4096,
+  circuitBreaker: { failures: 5, coolDownMs: 30_000 },
   maxListedAlerts: 100,
   maxMessageBytes: 5 * 1024 * 1024,
 };

@@ -11,7 +11,7 @@ import type { RangeSeries } from '../../src/common/prometheus-client';
 import { rootLogger } from '../../src/common/logger';
 import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
-import { alertmanagerPayload } from './fixtures';
+import { alertmanagerPayload, GRAPH_SETTINGS } from './fixtures';
 
 describe('graph store (stable ids, on disk)', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -71,19 +71,7 @@ describe('graph store (stable ids, on disk)', () => {
         query: async () => [],
       },
       graphs,
-      {
-        lookbackMs: 600_000,
-        maxRangeMs: 86_400_000,
-        points: 10,
-        width: 300,
-        maxSeries: 2,
-        maxGraphs: 5,
-        timeZone: 'UTC',
-        renderConcurrency: 1,
-        maxQueryBytes: 4096,
-        maxListedAlerts: 100,
-        maxMessageBytes: 5 * 1024 * 1024,
-      },
+      { ...GRAPH_SETTINGS, lookbackMs: 600_000, points: 10, width: 300, maxSeries: 2 },
     );
     const links = new Set<string>();
     let attempts = 0;

@@ -26,6 +26,8 @@ export interface PrometheusOptions {
   alertmanagers?: string[];
   /** A whole configuration instead of the one built from the options above. */
   config?: unknown;
+  /** Listen here (a port a peer was already told about) instead of a free one. */
+  port?: number;
 }
 
 export interface StartedPrometheus {
@@ -72,7 +74,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   };
   const configFile = path.join(dir.path, 'prometheus.yml');
   fs.writeFileSync(configFile, YAML.stringify(options.config ?? config));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const proc = startProcess(PROMETHEUS_BIN, [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${dataDir}`,

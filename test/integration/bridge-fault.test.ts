@@ -92,7 +92,7 @@ describe('bridge under faults', () => {
     expect(fs.readdirSync(path.join(dir.path, 'spool', 'pending'))).toEqual([]);
     // Prometheus was down too: the mails went out without graphs, saying why.
     expect(smtp.mails[0].parsed.text).toMatch(
-      /Graph: graph unavailable: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range: ECONNREFUSED/,
+      /Graph: graph unavailable: .*http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range: ECONNREFUSED/,
     );
     expect(smtp.mails[0].parsed.attachments).toEqual([]);
     const graphErrors = /^vigil_bridge_graph_errors_total (\d+)$/m.exec(

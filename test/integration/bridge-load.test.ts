@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
 import { alertmanagerPayload } from '../bridge/fixtures';
 import { startSmtpSink, type SmtpSink } from '../bridge/smtp-sink';
+import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startHostileClients, type HostileClients } from '../helpers/hostile';
 import { freePort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
@@ -25,26 +23,11 @@ describe('bridge under idle connections and trickled bodies', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpSink(await freePort(), { starttls: false, parse: false });
-    const configFile = path.join(dir.path, 'vigil.yml');
-    fs.writeFileSync(
-      configFile,
-      YAML.stringify({
-        bridge: {
-          // Nothing listens here: graphs are skipped at once and the mails say why.
-          prometheus: { url: `http://127.0.0.1:${await freePort()}`, retries: 0 },
-          spool_dir: path.join(dir.path, 'spool'),
-          channels: [
-            {
-              name: 'mail',
-              type: 'email',
-              from: 'vigil@example.com',
-              to: ['ops@example.com'],
-              smtp: { host: '127.0.0.1', port: smtp.port },
-            },
-          ],
-        },
-      }),
-    );
+    // Nothing listens at the Prometheus port: graphs are skipped at once and the mails say why.
+    const configFile = writeMailingBridgeConfig(dir.path, {
+      smtpPort: smtp.port,
+      prometheusUrl: `http://127.0.0.1:${await freePort()}`,
+    });
     bridge = await startVigil('bridge', ['--config', configFile]);
   });
 
