@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { FilePosition } from './state';
 
 /**
- * How many bytes before the read position are kept to recognise the same content later: enough to
- * span several lines, so that a file truncated and refilled past the position is not taken for
- * the same file because a few bytes there happen to agree.
+ * How many bytes at the start of a file, and before the read position, are kept to recognise the
+ * same content later: enough to span several lines, so that a file truncated and refilled past the
+ * position is not taken for the same file because a few bytes there happen to agree.
  */
-const TAIL_BYTES = 512;
+const MARK_BYTES = 512;
 
 export interface FollowerStats {
   linesRead: number;
@@ -28,10 +28,32 @@ export interface FollowContext {
   readonly buffer: Buffer;
 }
 
+/** How a call of readLines ended. */
+type ReadEnd = 'end' | 'budget' | 'replaced';
+
+/**
+ * What was read of a file, to recognise it later: its first bytes (the head) and the bytes before
+ * the position (the tail), at most MARK_BYTES each. While the position is within the first
+ * MARK_BYTES, the two are the same bytes.
+ */
+interface Marks {
+  offset: number;
+  head: Buffer;
+  tail: Buffer;
+}
+
 /**
  * One open file being read line by line with positional reads. The position is always the start
  * of the first line not yet complete, so a partial last line waits in the file for its newline
  * instead of in memory; a line longer than maxLineBytes is skipped without being held.
+ *
+ * A file truncated in place (copytruncate) keeps its inode, and is recognised by its content: it is
+ * shorter than the position, or its head or the bytes before the position are not those read
+ * there. The check runs before a poll reads and again after each read, before any line of that
+ * read is passed on, so a truncation while reading never passes the new file's bytes off as the
+ * old file's. What it cannot see: a file refilled, between two checks, past the position with the
+ * very same bytes at its head and before the position (a log of identical lines without
+ * timestamps); those lines are taken as the old file's, and the rest of the old file is not read.
  */
 class OpenFile {
   private seenMtimeMs = -1;
@@ -40,8 +62,7 @@ class OpenFile {
     readonly handle: fs.promises.FileHandle,
     readonly dev: number,
     readonly ino: number,
-    public offset: number,
-    private tail: Buffer,
+    private marks: Marks,
     /** Inside a line already known to be too long: its rest is skipped up to the next newline. */
     public skipping: boolean,
     private readonly context: FollowContext,
@@ -57,7 +78,16 @@ class OpenFile {
     const handle = await fs.promises.open(file, 'r');
     try {
       const { dev, ino, size } = await handle.stat();
-      const opened = new OpenFile(handle, dev, ino, 0, Buffer.alloc(0), false, context, stats);
+      const empty = Buffer.alloc(0);
+      const opened = new OpenFile(
+        handle,
+        dev,
+        ino,
+        { offset: 0, head: empty, tail: empty },
+        false,
+        context,
+        stats,
+      );
       if (start === 'end') await opened.moveTo(size);
       return opened;
     } catch (err) {
@@ -66,36 +96,43 @@ class OpenFile {
     }
   }
 
+  get offset(): number {
+    return this.marks.offset;
+  }
+
   position(): FilePosition {
     return {
       dev: this.dev,
       ino: this.ino,
-      offset: this.offset,
-      tail: this.tail.toString('base64'),
+      offset: this.marks.offset,
+      head: this.marks.head.toString('base64'),
+      tail: this.marks.tail.toString('base64'),
       skipping: this.skipping,
     };
   }
 
-  /** Moves to a saved position; true when the file still holds there what was read before it. */
+  /** Moves to a saved position; true when the file still holds what was read before it. */
   async resume(position: FilePosition): Promise<boolean> {
-    this.offset = position.offset;
-    this.tail = Buffer.from(position.tail, 'base64');
+    const tail = Buffer.from(position.tail, 'base64');
+    this.marks = {
+      offset: position.offset,
+      // Positions saved before heads were kept are checked by their tail alone.
+      head: Buffer.from(position.head ?? '', 'base64'),
+      tail,
+    };
     this.skipping = position.skipping === true;
     return (await this.size()) >= position.offset && (await this.sameContent());
   }
 
-  /** Whether the bytes before the position are still those that were read there. */
-  async sameContent(): Promise<boolean> {
-    if (this.tail.length === 0) return true;
-    const check = Buffer.alloc(this.tail.length);
-    const { bytesRead } = await this.handle.read(check, 0, check.length, this.offset - check.length);
-    return bytesRead === check.length && check.equals(this.tail);
+  /** Whether the file still holds, at its start and before the position, the bytes read there. */
+  sameContent(): Promise<boolean> {
+    return this.holds(this.marks);
   }
 
   /** Starts over at the beginning (the file was truncated). */
   rewind(): void {
-    this.offset = 0;
-    this.tail = Buffer.alloc(0);
+    const empty = Buffer.alloc(0);
+    this.marks = { offset: 0, head: empty, tail: empty };
     this.skipping = false;
   }
 
@@ -109,60 +146,51 @@ class OpenFile {
    */
   async changed(): Promise<{ size: number; changed: boolean }> {
     const { size, mtimeMs } = await this.handle.stat();
-    const changed = size !== this.offset || mtimeMs !== this.seenMtimeMs;
+    const changed = size !== this.marks.offset || mtimeMs !== this.seenMtimeMs;
     this.seenMtimeMs = mtimeMs;
     return { size, changed };
   }
 
   /**
-   * Reads the complete lines between the position and `end`, about `budget` bytes at most.
-   * True when the budget ran out first.
+   * Reads the complete lines between the position and `end`, about `budget` bytes at most. Ends
+   * early when the budget runs out, or when the file no longer holds what was read before (it
+   * was truncated, possibly during the read): then the position stays before that read.
    */
-  async readLines(end: number, budget = Infinity): Promise<boolean> {
-    const { buffer, maxLineBytes, onLine } = this.context;
+  async readLines(end: number, budget = Infinity): Promise<ReadEnd> {
+    const { buffer, maxLineBytes } = this.context;
     let consumedTotal = 0;
-    while (this.offset < end) {
-      if (consumedTotal >= budget) return true;
-      const want = Math.min(buffer.length, end - this.offset);
-      const { bytesRead } = await this.handle.read(buffer, 0, want, this.offset);
+    while (this.marks.offset < end) {
+      if (consumedTotal >= budget) return 'budget';
+      const want = Math.min(buffer.length, end - this.marks.offset);
+      const { bytesRead } = await this.handle.read(buffer, 0, want, this.marks.offset);
       if (bytesRead === 0) break;
-      let lineStart = 0;
-      for (;;) {
-        const newline = buffer.indexOf(10, lineStart);
-        if (newline === -1 || newline >= bytesRead) break;
-        if (this.skipping || newline - lineStart > maxLineBytes) {
-          this.skipping = false;
-          this.stats.linesTooLong++;
-        } else {
-          const lineEnd = newline > lineStart && buffer[newline - 1] === 13 ? newline - 1 : newline;
-          this.stats.linesRead++;
-          onLine(buffer.toString('utf8', lineStart, lineEnd));
-        }
-        lineStart = newline + 1;
-      }
-      let consumed = lineStart;
-      if (this.skipping || bytesRead - lineStart > maxLineBytes) {
-        // No newline within maxLineBytes: drop what is here and skip the rest of the line.
-        this.skipping = true;
-        consumed = bytesRead;
-      }
-      this.advance(consumed);
-      consumedTotal += consumed;
+      const lastNewline = buffer.lastIndexOf(10, bytesRead - 1);
+      // Still inside a line too long, or no newline within maxLineBytes: what is here is dropped
+      // and the rest of the line skipped.
+      const overlong = (lastNewline === -1 && this.skipping) || bytesRead - (lastNewline + 1) > maxLineBytes;
+      const consumed = overlong ? bytesRead : lastNewline + 1;
       // A partial line at the end of what the file holds waits for its newline.
-      if (consumed === 0 || this.offset + (bytesRead - consumed) >= end) break;
+      if (consumed === 0) break;
+      const next = this.marksAfter(buffer.subarray(0, consumed));
+      // Checked after the read: a truncation before or during it shows in the file now.
+      if (!(await this.holds(next))) return 'replaced';
+      this.passLines(buffer.subarray(0, consumed), overlong);
+      this.marks = next;
+      consumedTotal += consumed;
+      if (this.marks.offset + (bytesRead - consumed) >= end) break;
     }
-    return false;
+    return 'end';
   }
 
   /** The file will not grow again (rotated away long enough): its last line counts without a newline. */
   async finish(): Promise<void> {
     const size = await this.size();
-    await this.readLines(size);
-    if (size <= this.offset) return;
-    if (this.skipping || size - this.offset > this.context.maxLineBytes) this.stats.linesTooLong++;
+    if ((await this.readLines(size)) === 'replaced') return;
+    if (size <= this.marks.offset) return;
+    if (this.skipping || size - this.marks.offset > this.context.maxLineBytes) this.stats.linesTooLong++;
     else {
       const { buffer } = this.context;
-      const { bytesRead } = await this.handle.read(buffer, 0, size - this.offset, this.offset);
+      const { bytesRead } = await this.handle.read(buffer, 0, size - this.marks.offset, this.marks.offset);
       this.stats.linesRead++;
       this.context.onLine(buffer.toString('utf8', 0, bytesRead));
     }
@@ -173,23 +201,63 @@ class OpenFile {
     return this.handle.close();
   }
 
-  private advance(consumed: number): void {
-    if (consumed === 0) return;
-    const { buffer } = this.context;
-    const fresh = buffer.subarray(Math.max(0, consumed - TAIL_BYTES), consumed);
-    this.tail =
-      fresh.length >= TAIL_BYTES
-        ? Buffer.from(fresh)
-        : Buffer.concat([this.tail, fresh]).subarray(-TAIL_BYTES);
-    this.offset += consumed;
+  /** Passes on the complete lines of `chunk`; `overlong`: its end is part of a line too long. */
+  private passLines(chunk: Buffer, overlong: boolean): void {
+    const { maxLineBytes, onLine } = this.context;
+    let lineStart = 0;
+    for (;;) {
+      const newline = chunk.indexOf(10, lineStart);
+      if (newline === -1) break;
+      if (this.skipping || newline - lineStart > maxLineBytes) {
+        this.skipping = false;
+        this.stats.linesTooLong++;
+      } else {
+        const lineEnd = newline > lineStart && chunk[newline - 1] === 13 ? newline - 1 : newline;
+        this.stats.linesRead++;
+        onLine(chunk.toString('utf8', lineStart, lineEnd));
+      }
+      lineStart = newline + 1;
+    }
+    if (overlong) this.skipping = true;
+  }
+
+  /** The marks once `chunk`, read at the position, is consumed. */
+  private marksAfter(chunk: Buffer): Marks {
+    const { offset, head, tail } = this.marks;
+    return {
+      offset: offset + chunk.length,
+      // Copied out of the shared read buffer (concat always allocates).
+      head:
+        head.length >= MARK_BYTES ? head : Buffer.concat([head, chunk.subarray(0, MARK_BYTES - head.length)]),
+      tail: Buffer.concat([tail, chunk.subarray(-MARK_BYTES)]).subarray(-MARK_BYTES),
+    };
+  }
+
+  /** Whether the file holds `marks.head` at its start and `marks.tail` just before `marks.offset`. */
+  private async holds({ offset, head, tail }: Marks): Promise<boolean> {
+    const matches = async (expected: Buffer, at: number) => {
+      if (expected.length === 0) return true;
+      const found = Buffer.alloc(expected.length);
+      const { bytesRead } = await this.handle.read(found, 0, found.length, at);
+      return bytesRead === found.length && found.equals(expected);
+    };
+    // Near the start the tail covers the head.
+    const headApart = offset - tail.length > 0;
+    return (await matches(tail, offset - tail.length)) && (!headApart || (await matches(head, 0)));
   }
 
   private async moveTo(offset: number): Promise<void> {
-    const length = Math.min(TAIL_BYTES, offset);
-    const tail = Buffer.alloc(length);
-    const { bytesRead } = await this.handle.read(tail, 0, length, offset - length);
-    this.tail = tail.subarray(0, bytesRead);
-    this.offset = offset;
+    const read = async (at: number, length: number) => {
+      const bytes = Buffer.alloc(length);
+      const { bytesRead } = await this.handle.read(bytes, 0, length, at);
+      return bytes.subarray(0, bytesRead);
+    };
+    const tailLength = Math.min(MARK_BYTES, offset);
+    this.marks = {
+      offset,
+      head: await read(0, Math.min(MARK_BYTES, offset)),
+      tail: await read(offset - tailLength, tailLength),
+    };
     this.skipping = false;
   }
 }
@@ -294,12 +362,18 @@ export class FileFollower {
     const file = this.current!;
     const { size, changed } = await file.changed();
     if (!changed) return false;
-    if (size < file.offset || !(await file.sameContent())) {
-      this.stats.truncations++;
-      await this.readRest(file.position());
-      file.rewind();
-    }
-    return file.readLines(size, budget);
+    if (size < file.offset || !(await file.sameContent())) await this.truncated(file);
+    const end = await file.readLines(size, budget);
+    // Truncated while reading: the next round, right away, reads the new content from its start.
+    if (end === 'replaced') await this.truncated(file);
+    return end !== 'end';
+  }
+
+  /** The file at the path was truncated: the rest of what it held is read from its copy, if any. */
+  private async truncated(file: OpenFile): Promise<void> {
+    this.stats.truncations++;
+    await this.readRest(file.position());
+    file.rewind();
   }
 
   private async readRotated(): Promise<void> {
@@ -321,7 +395,7 @@ export class FileFollower {
   /**
    * The lines after `from` of a file no longer at the path with that content: a sibling named
    * after it (`app.log.1`, `app.log-20240101`) that is the same file (renamed) or holds the same
-   * bytes before the position (a copy). Read to its end, or not at all when none is found.
+   * head and bytes before the position (a copy). Read to its end, or not at all when none is found.
    */
   private async readRest(from: FilePosition): Promise<void> {
     if (from.offset === 0) return;

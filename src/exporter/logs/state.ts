@@ -7,7 +7,9 @@ export interface FilePosition {
   dev: number;
   ino: number;
   offset: number;
-  /** The bytes just before `offset` (base64), to notice a file truncated and written again. */
+  /** The first bytes of the file (base64), to notice a file truncated and written again. */
+  head?: string;
+  /** The bytes just before `offset` (base64), for the same. */
   tail: string;
   /** Inside a line too long to keep: reading resumes by skipping to its end. */
   skipping: boolean;
