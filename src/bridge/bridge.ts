@@ -17,6 +17,7 @@ import { Dispatcher } from './dispatcher';
 import { Enricher } from './enrich';
 import { GraphStore } from './graphs';
 import { registerIntake } from './intake';
+import { RenderPool } from './render-pool';
 import { BridgeMetrics } from './metrics';
 import { Spool, type SpoolContents } from './spool';
 import { renderStatusPage } from './status-page';
@@ -40,7 +41,8 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const tls = serverTls(config);
   const graphs = new GraphStore(path.join(config.spool_dir, 'graphs'), config.graph.ttl);
   const prometheus = new PrometheusClient(config.prometheus);
-  const enricher = newEnricher(config, prometheus, graphs, metrics);
+  const renderPool = new RenderPool(config.graph.render_concurrency);
+  const enricher = newEnricher(config, prometheus, graphs, renderPool, metrics);
   const started: Started = {};
   const routes = { default: [], ...config.routes };
   const allChannels = config.channels.map((c) => c.name);
@@ -89,6 +91,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       await server.close();
       await dispatcher.stop();
       await Promise.all([...channels.values()].map((c) => c.close()));
+      await renderPool.close();
     },
   };
 }
@@ -170,6 +173,7 @@ function newEnricher(
   config: BridgeConfig,
   prometheus: PrometheusClient,
   graphs: GraphStore,
+  renderPool: RenderPool,
   metrics: BridgeMetrics,
 ): Enricher {
   const { graph } = config;
@@ -184,7 +188,6 @@ function newEnricher(
       maxSeries: graph.max_series,
       maxGraphs: graph.max_graphs,
       timeZone: config.timezone,
-      renderConcurrency: graph.render_concurrency,
       maxQueryBytes: graph.max_query_bytes,
       circuitBreaker: {
         failures: graph.circuit_breaker.failures,
@@ -200,6 +203,7 @@ function newEnricher(
       onGraphSkipped: () => metrics.graphsSkipped.inc(),
       onCircuitChange: (state) => metrics.setGraphCircuit(state),
     },
+    (chart) => renderPool.draw(chart),
   );
 }
 

@@ -7,9 +7,9 @@ import { explainAnomaly } from './explain';
 import type { GraphStore } from './graphs';
 import type { Alert, Notification } from './payload';
 import { exprFromGeneratorUrl, graphQueryFor, matchAlertSeries, seriesName, type GraphQuery } from './query';
-import { pickSeries, renderChartSvg, type ChartBand, type ChartSeries, type ChartSpec } from './render/chart';
+import { pickSeries, type ChartBand, type ChartSeries, type ChartSpec } from './render/chart';
 import { seriesToCsv } from './render/csv';
-import { svgToPng } from './render/png';
+import { drawChart, type RenderedChart } from './render/png';
 import { unitFor, type Unit } from './render/units';
 
 /**
@@ -26,8 +26,6 @@ export interface GraphSettings {
   maxSeries: number;
   maxGraphs: number;
   timeZone: string;
-  /** Graphs drawn at once: rendering is CPU work that must leave time for acknowledging webhooks. */
-  renderConcurrency: number;
   /** Longest query (bytes) sent to Prometheus on a payload's behalf; longer ones are not sent. */
   maxQueryBytes: number;
   /** When to stop asking an unreachable Prometheus, and for how long. */
@@ -41,7 +39,13 @@ export interface GraphSettings {
 export interface Graph {
   /** Id under /graph/<id>.png. */
   id: string;
-  png: Buffer;
+  /**
+   * The PNG, in the graph store's directory: channels read it from there when they send, so the
+   * evidence of deliveries in flight holds no images in memory.
+   */
+  file: string;
+  /** Size of the PNG. */
+  bytes: number;
   csv: string;
   /** A file name for the CSV attachment. */
   csvName: string;
@@ -112,8 +116,10 @@ export class GraphSkipped extends Error {
 /** What says Prometheus itself is in trouble (not the query): these open the circuit. */
 const OUTAGES = new Set(['unavailable', 'timeout', 'bad_response']);
 
+/** Draws a chart: in a worker thread (RenderPool) in the bridge, in-process by default. */
+export type ChartDrawer = (chart: ChartSpec) => Promise<RenderedChart>;
+
 export class Enricher {
-  private readonly renders: Limiter;
   private readonly breaker: CircuitBreaker;
   /**
    * Evidence of spool entries with a delivery in flight, shared by their channels; dropped when the
@@ -126,8 +132,8 @@ export class Enricher {
     private readonly graphs: GraphStore,
     private readonly settings: GraphSettings,
     private readonly hooks: EnrichHooks = {},
+    private readonly draw: ChartDrawer = drawChart,
   ) {
-    this.renders = new Limiter(settings.renderConcurrency);
     this.breaker = new CircuitBreaker(settings.circuitBreaker, Date.now, (state) =>
       hooks.onCircuitChange?.(state),
     );
@@ -216,7 +222,7 @@ export class Enricher {
       const { alert, graph } = item;
       bytes += JSON.stringify([alert.labels, alert.annotations, item.query, item.graphError]).length;
       // base64 of the PNG, and the CSV attachment.
-      if (graph) bytes += Math.ceil((graph.png.length * 4) / 3) + graph.csv.length;
+      if (graph) bytes += Math.ceil((graph.bytes * 4) / 3) + graph.csv.length;
       if (count > 0 && bytes > this.settings.maxMessageBytes) break;
       count++;
     }
@@ -324,8 +330,8 @@ export class Enricher {
         width: this.settings.width,
         maxSeries: this.settings.maxSeries,
       });
-      // Written before any channel links it; a retry writes the same file again.
-      await this.graphs.put(graphId, png);
+      // Written before any channel links or attaches it; a retry writes the same file again.
+      const file = await this.graphs.put(graphId, png);
       // The CSV holds what the graph shows, not every series the query matched.
       const csvSeries = [...pickSeries(plotted, this.settings.maxSeries), ...bandSeries];
       return {
@@ -333,7 +339,8 @@ export class Enricher {
         explanation,
         graph: {
           id: graphId,
-          png,
+          file,
+          bytes: png.length,
           csv: seriesToCsv(csvSeries),
           csvName: `${safeFileName(alert.labels.alertname ?? 'alert')}-${index + 1}.csv`,
           series: csvSeries,
@@ -344,14 +351,11 @@ export class Enricher {
     }
   }
 
-  /** A PNG of the chart, drawn when a render slot is free. */
-  private render(chart: ChartSpec): Promise<Buffer> {
-    return this.renders.run(async () => {
-      const started = performance.now();
-      const png = await svgToPng(renderChartSvg(chart));
-      this.hooks.onRender?.((performance.now() - started) / 1000);
-      return png;
-    });
+  /** A PNG of the chart. */
+  private async render(chart: ChartSpec): Promise<Buffer> {
+    const { png, seconds } = await this.draw(chart);
+    this.hooks.onRender?.(seconds);
+    return png;
   }
 
   /** The one place an alert that should have had a graph is counted as going without. */
@@ -456,25 +460,6 @@ export function isAnomalyAlert(alert: Alert, graphQuery: GraphQuery | undefined)
     /\bvigil_anomaly\b/.test(exprFromGeneratorUrl(alert.generatorURL) ?? '') ||
     /\bvigil_anomaly\b/.test(graphQuery?.expr ?? '')
   );
-}
-
-/** Runs at most `limit` tasks at once, the others waiting in arrival order. */
-class Limiter {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await task();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
-  }
 }
 
 function toChartSeries(s: RangeSeries): ChartSeries {

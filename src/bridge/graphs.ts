@@ -33,8 +33,11 @@ export class GraphStore {
     return createHmac('sha256', this.key).update(`${entryId}\n${index}`).digest('base64url').slice(0, 22);
   }
 
-  async put(id: string, png: Buffer): Promise<void> {
-    await writeFileAtomic(this.file(id), png);
+  /** Stores the PNG under its id; returns its path, where channels read it from. */
+  async put(id: string, png: Buffer): Promise<string> {
+    const file = this.file(id);
+    await writeFileAtomic(file, png);
+    return file;
   }
 
   /** The PNG, or undefined when there is none or it is older than the TTL. */

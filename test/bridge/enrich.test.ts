@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Enricher } from '../../src/bridge/enrich';
 import { GraphStore } from '../../src/bridge/graphs';
 import { buildView } from '../../src/bridge/render/message';
@@ -50,6 +51,21 @@ describe('enricher', () => {
     expect(graphErrors).toBe(2);
   });
 
+  it('sends the alert without its graph, saying why, when the render fails (a worker crashed)', async () => {
+    let graphErrors = 0;
+    const enricher = new Enricher(
+      prometheus(async () => [series('web-1', 0.95)]),
+      new GraphStore(graphDir.path, 60_000),
+      SETTINGS,
+      { onGraphError: () => graphErrors++ },
+      () => Promise.reject(new Error('graph render worker exited with code 1')),
+    );
+    const enriched = await enricher.enrich(notification(), NOW);
+    expect(enriched.alerts[0].graph).toBeUndefined();
+    expect(enriched.alerts[0].graphError).toBe('graph unavailable: graph render worker exited with code 1');
+    expect(graphErrors).toBe(1);
+  });
+
   it('does not count alerts that got their graph', async () => {
     let graphErrors = 0;
     const enricher = new Enricher(
@@ -59,7 +75,8 @@ describe('enricher', () => {
       { onGraphError: () => graphErrors++ },
     );
     const enriched = await enricher.enrich(notification(), NOW);
-    expect(enriched.alerts[0].graph?.png.length).toBeGreaterThan(0);
+    expect(enriched.alerts[0].graph?.bytes).toBeGreaterThan(0);
+    expect(fs.readFileSync(enriched.alerts[0].graph!.file).subarray(1, 4).toString()).toBe('PNG');
     expect(graphErrors).toBe(0);
   });
 

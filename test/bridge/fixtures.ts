@@ -68,7 +68,6 @@ export const GRAPH_SETTINGS: GraphSettings = {
   maxSeries: 8,
   maxGraphs: 5,
   timeZone: 'UTC',
-  renderConcurrency: 1,
   maxQueryBytes: 4096,
   circuitBreaker: { failures: 5, coolDownMs: 30_000 },
   maxListedAlerts: 100,

@@ -100,7 +100,8 @@ export class EmailChannel implements Notifier {
       if (graph === undefined) return;
       attachments.push({
         filename: `graph-${i + 1}.png`,
-        content: graph.png,
+        // Streamed from the graph store while the message is sent.
+        path: graph.file,
         contentType: 'image/png',
         cid: cid(i),
         contentDisposition: 'inline',

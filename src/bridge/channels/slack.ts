@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { channelSchema } from '../../config/bridge';
 import { httpClientSchema } from '../../config/types';
@@ -189,7 +190,7 @@ export class SlackChannel implements Notifier {
 
   /** One graph into the message's thread, by Slack's external upload flow. */
   private async upload(evidence: AlertEvidence, threadTs: string, signal: AbortSignal): Promise<void> {
-    const png = evidence.graph!.png;
+    const png = await fs.promises.readFile(evidence.graph!.file);
     const name = `${(evidence.alert.labels.alertname ?? 'alert').replace(/[^A-Za-z0-9_.-]+/g, '_')}.png`;
     const target = await this.api(
       'files.getUploadURLExternal',

@@ -1,7 +1,21 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { renderAsync } from '@resvg/resvg-js';
+import { renderChartSvg, type ChartSpec } from './chart';
 import { hasOutlineFont } from './text';
+
+export interface RenderedChart {
+  png: Buffer;
+  /** Drawing, rasterising and compressing it took this long. */
+  seconds: number;
+}
+
+/** A chart as a PNG: what a render worker does for each task (render-worker.ts). */
+export async function drawChart(chart: ChartSpec): Promise<RenderedChart> {
+  const started = performance.now();
+  const png = await svgToPng(renderChartSvg(chart));
+  return { png, seconds: (performance.now() - started) / 1000 };
+}
 
 /**
  * SVG -> PNG with resvg (Rust, no browser). Rasterising runs on libuv's thread pool and so does the

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createChannel, parseChannels } from '../../../src/bridge/channels';
 import type { ConfiguredChannel, OutgoingMessage } from '../../../src/bridge/channels/channel';
 import type { AlertEvidence } from '../../../src/bridge/enrich';
@@ -9,6 +12,9 @@ export const NOW = Date.UTC(2026, 10, 23, 14, 20);
 export const BRIDGE_URL = 'https://vigil.example:9112';
 /** A PNG's signature and a few bytes: what an upload carries is compared byte for byte. */
 export const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+/** The PNG where the graph store would keep it: channels read graphs from files. */
+const PNG_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-channel-graph-')), 'g.png');
+fs.writeFileSync(PNG_FILE, PNG);
 
 /** A spooled notification as a channel receives it, each alert with a graph (id `g<n>`) unless `graphs: false`. */
 export function outgoing(o: PayloadOptions & { graphs?: boolean } = {}): OutgoingMessage {
@@ -21,7 +27,14 @@ export function outgoing(o: PayloadOptions & { graphs?: boolean } = {}): Outgoin
     graph:
       o.graphs === false
         ? undefined
-        : { id: `g${i + 1}`, png: PNG, csv: 'time,value\n', csvName: `graph-${i + 1}.csv`, series: [] },
+        : {
+            id: `g${i + 1}`,
+            file: PNG_FILE,
+            bytes: PNG.length,
+            csv: 'time,value\n',
+            csvName: `graph-${i + 1}.csv`,
+            series: [],
+          },
   }));
   return { id: '0001-abc', route: 'default', receivedAt: NOW, notification: { notification: n, alerts } };
 }

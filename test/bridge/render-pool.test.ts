@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { RenderPool } from '../../src/bridge/render-pool';
+import type { ChartSpec } from '../../src/bridge/render/chart';
+import { WorkerPool } from '../../src/bridge/worker-pool';
+
+jest.setTimeout(60_000);
+
+const END = Date.UTC(2026, 10, 23, 15, 30);
+const TIMESTAMPS = Array.from({ length: 120 }, (_, i) => END - (119 - i) * 30_000);
+const CHART: ChartSpec = {
+  title: 'HostHighCpu: instance:node_cpu_busy:ratio',
+  series: [
+    {
+      name: 'instance:node_cpu_busy:ratio{instance="web-1"}',
+      timestamps: TIMESTAMPS,
+      values: TIMESTAMPS.map((_, i) => 0.3 + (i > 80 ? 0.6 : 0)),
+    },
+  ],
+  threshold: 0.8,
+  startMs: TIMESTAMPS[0],
+  endMs: END,
+  alertStartMs: TIMESTAMPS[81],
+  unit: 'ratio',
+  timeZone: 'UTC',
+  width: 640,
+};
+
+describe('render pool', () => {
+  const pool = new RenderPool(2);
+  afterAll(() => pool.close());
+
+  it('draws a chart in a worker thread and returns a valid PNG', async () => {
+    const [a, b] = await Promise.all([pool.draw(CHART), pool.draw({ ...CHART, width: 900 })]);
+    for (const [{ png, seconds }, width] of [
+      [a, 640],
+      [b, 900],
+    ] as const) {
+      expect(Buffer.isBuffer(png)).toBe(true);
+      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect(png.toString('latin1', 12, 16)).toBe('IHDR');
+      expect(png.readUInt32BE(16)).toBe(width);
+      expect(png.toString('latin1', png.length - 8, png.length - 4)).toBe('IEND');
+      expect(seconds).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('worker pool', () => {
+  const pool = new WorkerPool<string, string>(path.join(__dirname, 'crashing-worker.ts'), 2, 'test worker');
+  afterAll(() => pool.close());
+
+  it('survives a worker that dies: its task fails in one line, the worker is replaced', async () => {
+    expect(await pool.run('first')).toBe('done: first');
+    // The other worker's task is not disturbed by the crash.
+    const slow = pool.run('slow one');
+    await expect(pool.run('exit')).rejects.toThrow(/^test worker exited with code 3$/);
+    expect(await slow).toBe('done: slow one');
+    // Both slots work again.
+    expect(await Promise.all([pool.run('a'), pool.run('b'), pool.run('c')])).toEqual([
+      'done: a',
+      'done: b',
+      'done: c',
+    ]);
+  });
+
+  it('passes a failed task on as its error message, and keeps the worker', async () => {
+    await expect(pool.run('throw')).rejects.toThrow(/^cannot draw this$/);
+    expect(await pool.run('after')).toBe('done: after');
+  });
+
+  it('refuses work once closed', async () => {
+    const closing = new WorkerPool<string, string>(
+      path.join(__dirname, 'crashing-worker.ts'),
+      1,
+      'test worker',
+    );
+    expect(await closing.run('x')).toBe('done: x');
+    await closing.close();
+    await expect(closing.run('y')).rejects.toThrow('test worker: the pool is closed');
+  });
+});
