@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before anything allocates: the running command's V8 settings.
+import './commands/v8-flags';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
