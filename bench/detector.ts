@@ -14,14 +14,18 @@
  *
  * Run alone: npx tsx bench/detector.ts   (targets: 10,000 series < 100 ms CPU/cycle, < 50 MiB)
  */
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Registry } from 'prom-client';
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { startServiceServer } from '../src/common/http-server';
 import { rootLogger } from '../src/common/logger';
+import type { MatrixSeries } from '../src/common/matrix-parser';
 import { PrometheusClient, type RangeSeries } from '../src/common/prometheus-client';
 import { parseConfig } from '../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../src/detector/engine';
@@ -30,7 +34,7 @@ import { rollingZScore } from '../src/detector/algorithms/zscore';
 import { modelSettings } from '../src/detector/rules';
 import { loadSnapshot, saveSnapshot } from '../src/detector/snapshot';
 import { startPrometheus } from '../test/helpers/prometheus';
-import { runEveryRule } from '../test/helpers/detector';
+import { runEveryRule, visitSeries } from '../test/helpers/detector';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -43,8 +47,15 @@ logger.level = 'silent';
 /** N series of a noisy daily curve at whatever steps are asked for; labels like node_exporter's. */
 class SyntheticSource implements RangeSource {
   constructor(private readonly count: number) {}
-  async *queryRangeChunks(_expr: string, start: number, end: number, step: number) {
+  async queryRangeEach(
+    _expr: string,
+    start: number,
+    end: number,
+    step: number,
+    visit: (series: MatrixSeries) => void,
+  ) {
     const perChunk = 11_000;
+    let count = 0;
     for (let chunkStart = start; chunkStart <= end; chunkStart += perChunk * step) {
       const chunkEnd = Math.min(end, chunkStart + (perChunk - 1) * step);
       const timestamps: number[] = [];
@@ -63,8 +74,9 @@ class SyntheticSource implements RangeSource {
           ),
         });
       }
-      yield chunk;
+      count = visitSeries(chunk, visit);
     }
+    return count;
   }
 }
 
@@ -252,7 +264,147 @@ async function againstPrometheus(count: number) {
   }
 }
 
+/** The stand-in Prometheus API (bench/lib/stand-in-prometheus.ts) in a child process. */
+async function startStandIn(): Promise<{ url: string; stop(): void }> {
+  const child = fork(path.join(__dirname, 'lib', 'stand-in-prometheus.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`stand-in Prometheus exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+/** One scrape of /metrics: wall time and bytes on the wire, gzip asked or not. */
+function scrape(url: string, gzip: boolean): Promise<{ ms: number; bytes: number }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}/metrics`, { headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve({ ms: performance.now() - start, bytes }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * `rules` rules of `perRule` series each, against the stand-in Prometheus API over HTTP, at a 15 s
+ * step: CPU of a steady-state cycle (fetch, parse, update), /metrics, and the process' memory.
+ * Every series starts from the same warm model (15 days of a daily curve at 15 m), restored.
+ */
+async function atScale(url: string, rules: number, perRule: number, cycles = 4, defaults: object = {}) {
+  const rssBefore = process.memoryUsage().rss;
+  const step = 15_000;
+  const config = detectorConfig({
+    prometheus: { url, timeout: '2m' },
+    lag: '0s',
+    defaults: { step: '15s', ...defaults },
+    rules: Array.from({ length: rules }, (_, i) => ({ name: `rule_${i}`, query: `scale_${perRule}` })),
+  });
+  const registry = new Registry();
+  const end = Math.floor(Date.now() / DAY) * DAY;
+  let clock = end;
+  const engine = new DetectorEngine({
+    config,
+    source: new PrometheusClient(config.prometheus),
+    metrics: engineMetrics(registry),
+    logger,
+    now: () => clock,
+  });
+  const warm = new SeriesModel(engine.rules[0].settings);
+  let verdict;
+  for (let t = end - 15 * DAY; t <= end; t += 15 * MINUTE) {
+    verdict = warm.update(t, 50 + 30 * Math.sin((2 * Math.PI * (t % DAY)) / DAY) + (t % 17) / 4) ?? verdict;
+  }
+  const warmState = warm.save();
+  // The first cycle finds the series; their models then start from the warm state.
+  for (const rule of engine.rules) rule.fetchedUntil = end - 5 * MINUTE;
+  await runEveryRule(engine);
+  for (const rule of engine.rules) {
+    for (const entry of rule.series.values()) {
+      entry.model.restore(warmState);
+      entry.latest = verdict;
+    }
+  }
+  const series = engine.rules.reduce((sum, rule) => sum + rule.series.size, 0);
+
+  let cpu = 0;
+  let wall = 0;
+  for (let c = 1; c <= cycles; c++) {
+    clock = end + c * step;
+    const start = process.cpuUsage();
+    const t = performance.now();
+    await runEveryRule(engine);
+    wall += performance.now() - t;
+    cpu += cpuMs(start);
+  }
+  const rss = process.memoryUsage().rss;
+  const heap = retained();
+
+  const server = await startServiceServer({
+    service: 'detector',
+    listen: '127.0.0.1:0',
+    registry,
+    metrics: async () => engine.renderOutputs(),
+  });
+  let start = process.cpuUsage();
+  const first = await scrape(server.url, false);
+  const firstCpu = cpuMs(start);
+  start = process.cpuUsage();
+  const again = await scrape(server.url, false);
+  const againCpu = cpuMs(start);
+  start = process.cpuUsage();
+  const gzip = await scrape(server.url, true);
+  const gzipCpu = cpuMs(start);
+  await server.close();
+  return {
+    series,
+    cycle: cpu / cycles,
+    wall: wall / cycles,
+    rss,
+    rssBefore,
+    heap,
+    first: { ...first, cpu: firstCpu },
+    again: { ...again, cpu: againCpu },
+    gzip: { ...gzip, cpu: gzipCpu },
+  };
+}
+
+async function scaleSection() {
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+  const standIn = await startStandIn();
+  try {
+    console.log(
+      '\ndetector at scale: stand-in Prometheus API over HTTP, 15s step, default detectors, steady state',
+    );
+    console.log(
+      '| series | cycle CPU (wall) | /metrics: first scrape, CPU | again | gzip asked | RSS | RSS per series |',
+    );
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [rules, perRule] of [
+      [1, Number(process.env.VIGIL_BENCH_SCALE ?? 100_000)],
+      [10, Number(process.env.VIGIL_BENCH_SCALE ?? 100_000) / 10],
+    ]) {
+      const r = await atScale(standIn.url, rules, perRule, Number(process.env.VIGIL_BENCH_CYCLES ?? 4));
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      console.log(
+        `| ${r.series.toLocaleString('en')} in ${rules} rule${rules > 1 ? 's' : ''} | ${s(r.cycle)} (${s(r.wall)}) | ` +
+          `${s(r.first.ms)}, ${s(r.first.cpu)}, ${mib(r.first.bytes)} MB | ${s(r.again.ms)}, ${s(r.again.cpu)} | ` +
+          `${s(r.gzip.ms)}, ${s(r.gzip.cpu)}, ${mib(r.gzip.bytes)} MB | ${mib(r.rss)} MiB | ` +
+          `${(r.rss / r.series / 1024).toFixed(1)} KiB (heap ${(r.heap / r.series / 1024).toFixed(1)} KiB) |`,
+      );
+      gc();
+    }
+    console.log('targets: cycle CPU < 1 s, /metrics < 0.5 s, < 4 KiB per series');
+  } finally {
+    standIn.stop();
+  }
+}
+
 async function main() {
+  if (process.argv.includes('scale')) return scaleSection();
   const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   console.log('detector, in-process (default settings, 1m step, steady state; 20 cycles averaged)');
   console.log('| series | CPU per cycle | state memory | per series | /metrics render (lines) |');

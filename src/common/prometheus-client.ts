@@ -1,6 +1,7 @@
 import https from 'node:https';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { backoffDelay } from './backoff';
+import { MatrixSyntaxError, parseMatrix, parseSampleValue, type MatrixSeries } from './matrix-parser';
 import { splitUserinfo } from './url';
 import { tlsConnectOptions } from './tls';
 
@@ -65,17 +66,13 @@ export class PrometheusError extends Error {
   }
 }
 
-interface ApiEnvelope<T> {
-  status: 'success' | 'error';
-  data?: T;
+interface ApiEnvelope {
+  status?: string;
+  data?: unknown;
   errorType?: string;
   error?: string;
 }
 
-type MatrixResult = {
-  resultType: 'matrix';
-  result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
-};
 type VectorResult = {
   resultType: 'vector';
   result: Array<{ metric: Record<string, string>; value: [number, string] }>;
@@ -86,16 +83,6 @@ const TOO_EXPENSIVE = /too many samples|exceeded maximum resolution|query proces
 
 /** Prometheus' limit on the points of one series in one query_range answer. */
 export const MAX_POINTS_PER_SERIES = 11_000;
-
-/**
- * A sample value as Prometheus' API spells it: Go's float formatting, so `+Inf`, `-Inf` and `NaN`
- * besides numbers (`Number('+Inf')` would be NaN).
- */
-export function parseSampleValue(text: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  return Number(text);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -131,8 +118,8 @@ export class PrometheusClient {
   async query(expr: string, timeMs?: number): Promise<InstantSample[]> {
     const params: Record<string, string> = { query: expr };
     if (timeMs !== undefined) params.time = String(timeMs / 1000);
-    const data = await this.call<VectorResult>('/api/v1/query', params);
-    if (data.resultType !== 'vector') {
+    const data = (await this.call('/api/v1/query', params, readJson)) as VectorResult;
+    if (data?.resultType !== 'vector') {
       throw new PrometheusError('bad_response', `query returned ${data.resultType}, expected vector`);
     }
     return data.result.map((r) => ({
@@ -143,43 +130,95 @@ export class PrometheusClient {
   }
 
   async queryRange(expr: string, startMs: number, endMs: number, stepMs: number): Promise<RangeSeries[]> {
-    const data = await this.call<MatrixResult>('/api/v1/query_range', {
-      query: expr,
-      start: String(startMs / 1000),
-      end: String(endMs / 1000),
-      step: String(stepMs / 1000),
-    });
-    if (data.resultType !== 'matrix') {
-      throw new PrometheusError('bad_response', `query_range returned ${data.resultType}, expected matrix`);
-    }
-    return data.result.map((r) => ({
-      labels: r.metric,
-      timestamps: r.values.map((v) => Math.round(v[0] * 1000)),
-      values: r.values.map((v) => parseSampleValue(v[1])),
-    }));
+    const result: RangeSeries[] = [];
+    await this.rangeRequest(
+      expr,
+      startMs,
+      endMs,
+      stepMs,
+      (series) =>
+        result.push({
+          labels: JSON.parse(series.metricText) as Record<string, string>,
+          timestamps: Array.from(series.timestamps),
+          values: Array.from(series.values),
+        }),
+      // A retry starts the list over: a garbled answer may have been read in part.
+      () => (result.length = 0),
+    );
+    return result;
   }
 
   /**
-   * A range query split into requests Prometheus accepts: it refuses more than 11,000 points
-   * per series. Chunks are yielded in time order and never repeat a step, so a caller can
-   * process long ranges one chunk at a time.
+   * A range query, each series handed to `visit` as it is read from the answer (its arrays are
+   * reused for the next one), in requests Prometheus accepts: it refuses more than 11,000 points
+   * per series. Requests go in time order and never repeat a step. Returns the series count of
+   * the last request.
    */
-  async *queryRangeChunks(
+  async queryRangeEach(
     expr: string,
     startMs: number,
     endMs: number,
     stepMs: number,
-  ): AsyncGenerator<RangeSeries[]> {
+    visit: (series: MatrixSeries) => void,
+  ): Promise<number> {
+    let count = 0;
     for (let chunkStart = startMs; chunkStart <= endMs; chunkStart += MAX_POINTS_PER_SERIES * stepMs) {
       const chunkEnd = Math.min(endMs, chunkStart + (MAX_POINTS_PER_SERIES - 1) * stepMs);
-      yield await this.queryRange(expr, chunkStart, chunkEnd, stepMs);
+      count = await this.rangeRequest(expr, chunkStart, chunkEnd, stepMs, visit);
     }
+    return count;
   }
 
-  private async call<T>(path: string, params: Record<string, string>): Promise<T> {
+  /**
+   * One query_range request, its series handed to `visit`; resolves to their count. `attempt`
+   * runs before each answer is read (by default, a retry after a garbled answer visits some
+   * series again: the detector's models ignore points they have seen).
+   */
+  private async rangeRequest(
+    expr: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    visit: (series: MatrixSeries) => void,
+    attempt: () => void = () => undefined,
+  ): Promise<number> {
+    const params = {
+      query: expr,
+      start: String(startMs / 1000),
+      end: String(endMs / 1000),
+      step: String(stepMs / 1000),
+    };
+    const answer = await this.call('/api/v1/query_range', params, (body) => {
+      attempt();
+      const envelope = parseMatrix(body, visit);
+      return { envelope: { ...envelope, data: envelope.resultType }, value: envelope };
+    });
+    if (answer.resultType !== 'matrix') {
+      throw new PrometheusError('bad_response', `query_range returned ${answer.resultType}, expected matrix`);
+    }
+    return answer.series;
+  }
+
+  /**
+   * One API call with retries; `read` turns the answer's bytes into its envelope and the value,
+   * or throws a MatrixSyntaxError / SyntaxError when they are not JSON.
+   */
+  private async call<T>(
+    path: string,
+    params: Record<string, string>,
+    read: (body: Buffer) => { envelope: ApiEnvelope; value: T },
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.callOnce<T>(path, params);
+        const { status, body } = await this.post(path, params);
+        let answer;
+        try {
+          answer = read(body);
+        } catch (err) {
+          if (!(err instanceof MatrixSyntaxError || err instanceof SyntaxError)) throw err;
+        }
+        this.checkAnswer(path, status, answer?.envelope);
+        return answer!.value;
       } catch (err) {
         const error = err instanceof PrometheusError ? err : new PrometheusError('unavailable', String(err));
         if (!error.retryable || attempt >= this.connection.retries) throw error;
@@ -188,17 +227,23 @@ export class PrometheusClient {
     }
   }
 
-  private async callOnce<T>(path: string, params: Record<string, string>): Promise<T> {
+  private async post(
+    path: string,
+    params: Record<string, string>,
+  ): Promise<{ status: number; body: Buffer }> {
     // Prometheus' own evaluation timeout, a little shorter than ours, so it stops the work rather
     // than finishing a query nobody waits for any more.
     const evaluationTimeout = String(Math.max(0.001, (this.connection.timeout * 0.9) / 1000));
-    let response;
     try {
-      // POST with a form body: long PromQL does not fit in a URL.
-      response = await this.http.post<ApiEnvelope<T>>(
+      // POST with a form body: long PromQL does not fit in a URL. The bytes are read by the
+      // caller: a range answer is parsed without building a string of it.
+      const response = await this.http.post<ArrayBuffer>(
         path,
         new URLSearchParams({ ...params, timeout: evaluationTimeout }),
+        { responseType: 'arraybuffer' },
       );
+      const data = response.data;
+      return { status: response.status, body: Buffer.isBuffer(data) ? data : Buffer.from(data) };
     } catch (err) {
       if (isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT')) {
         throw new PrometheusError(
@@ -216,7 +261,10 @@ export class PrometheusClient {
       const reason = isAxiosError(err) ? (err.code ?? err.message) : String(err);
       throw new PrometheusError('unavailable', `${this.url}${path}: ${reason}`);
     }
-    const body = response.data;
+  }
+
+  /** One status policy for every call: throws the PrometheusError the answer amounts to. */
+  private checkAnswer(path: string, status: number, body: ApiEnvelope | undefined): void {
     if (
       body?.errorType === 'timeout' ||
       (body?.errorType === 'execution' && TOO_EXPENSIVE.test(body.error ?? ''))
@@ -226,24 +274,26 @@ export class PrometheusClient {
         `query refused as too expensive: ${body.error ?? body.errorType}`,
       );
     }
-    if (response.status >= 500 || response.status === 429) {
+    if (status >= 500 || status === 429) {
       throw new PrometheusError(
         'unavailable',
-        `${this.url}${path}: HTTP ${response.status}${body?.error ? `: ${body.error}` : ''}`,
+        `${this.url}${path}: HTTP ${status}${body?.error ? `: ${body.error}` : ''}`,
       );
     }
-    if (response.status === 400 || response.status === 422 || body?.status === 'error') {
+    if (status === 400 || status === 422 || body?.status === 'error') {
       throw new PrometheusError(
         'bad_query',
-        `${body?.errorType ?? 'error'}: ${body?.error ?? `HTTP ${response.status}`}`,
+        `${body?.errorType ?? 'error'}: ${body?.error ?? `HTTP ${status}`}`,
       );
     }
-    if (response.status !== 200 || !body || body.status !== 'success' || !body.data) {
-      throw new PrometheusError(
-        'bad_response',
-        `${this.url}${path}: unexpected HTTP ${response.status} response`,
-      );
+    if (status !== 200 || !body || body.status !== 'success' || !body.data) {
+      throw new PrometheusError('bad_response', `${this.url}${path}: unexpected HTTP ${status} response`);
     }
-    return body.data;
   }
+}
+
+/** A small JSON answer (an instant query, an error). */
+function readJson(body: Buffer): { envelope: ApiEnvelope; value: unknown } {
+  const envelope = JSON.parse(body.toString('utf8')) as ApiEnvelope;
+  return { envelope, value: envelope?.data };
 }

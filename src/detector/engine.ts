@@ -2,20 +2,23 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
 import { formatLabels, formatValue } from '../common/exposition';
 import type { Logger } from '../common/logger';
-import { PrometheusError, type RangeSeries } from '../common/prometheus-client';
+import type { MatrixSeries } from '../common/matrix-parser';
+import { PrometheusError } from '../common/prometheus-client';
 import type { DetectorConfig } from '../config/detector';
 import { BANDED_DETECTORS, SeriesModel, type ModelSettings, type Verdict } from './algorithms/model';
 import { historyNeeded, modelSettings, resolveRule, type ResolvedRule } from './rules';
-import { inShard, seriesKey, seriesLabels } from './sharding';
+import { inShard, seriesKeyOf, seriesLabels } from './sharding';
 
-/** What the engine needs from a Prometheus client (PrometheusClient, or a fake in benchmarks). */
+/** What the engine needs from a Prometheus client (PrometheusClient, or a fake in tests). */
 export interface RangeSource {
-  queryRangeChunks(
+  /** Hands each series of the answer to `visit`; resolves to the series count of the answer. */
+  queryRangeEach(
     expr: string,
     startMs: number,
     endMs: number,
     stepMs: number,
-  ): AsyncIterable<RangeSeries[]>;
+    visit: (series: MatrixSeries) => void,
+  ): Promise<number>;
 }
 
 export interface SeriesState {
@@ -177,9 +180,19 @@ export class DetectorEngine {
           : Math.floor(config.max_samples_per_query / Math.max(known, 1));
         const steps = Math.max(1, Math.min(perSeries, Math.floor(config.backfill_chunk / step)));
         const to = Math.min(end, from + (steps - 1) * step);
-        for await (const chunk of this.options.source.queryRangeChunks(state.rule.query, from, to, step)) {
-          this.ingest(state, chunk);
-        }
+        const now = this.now();
+        let samples = 0;
+        state.seriesPerAnswer = await this.options.source.queryRangeEach(
+          state.rule.query,
+          from,
+          to,
+          step,
+          (series) => {
+            samples += series.values.length;
+            this.ingest(state, series, now);
+          },
+        );
+        metrics.samples.inc({ rule: name }, samples);
         from = to + step;
       }
       state.fetchedUntil = Math.max(end, state.fetchedUntil ?? end);
@@ -210,29 +223,22 @@ export class DetectorEngine {
     }
   }
 
-  private ingest(state: RuleState, chunk: RangeSeries[]): void {
-    const now = this.now();
-    let samples = 0;
-    state.seriesPerAnswer = chunk.length;
-    for (const series of chunk) {
-      samples += series.values.length;
-      const labels = seriesLabels(series.labels);
-      const key = seriesKey(labels);
-      if (!inShard(key, this.options.config.shard)) continue;
-      let entry = state.series.get(key);
-      if (!entry) {
-        const labelText = formatLabels(outputLabels(labels, state.rule.name)).slice(1, -1);
-        entry = { labelText, model: new SeriesModel(state.settings), latest: undefined, seenAt: now };
-        state.series.set(key, entry);
-      }
-      entry.seenAt = now;
-      const { timestamps, values } = series;
-      for (let i = 0; i < timestamps.length; i++) {
-        const verdict = entry.model.update(timestamps[i], values[i]);
-        if (verdict) entry.latest = verdict;
-      }
+  private ingest(state: RuleState, series: MatrixSeries, now: number): void {
+    const key = seriesKeyOf(series.metricText);
+    let entry = state.series.get(key);
+    if (!entry) {
+      if (!inShard(key, this.options.config.shard)) return;
+      const labels = seriesLabels(JSON.parse(series.metricText) as Record<string, string>);
+      const labelText = formatLabels(outputLabels(labels, state.rule.name)).slice(1, -1);
+      entry = { labelText, model: new SeriesModel(state.settings), latest: undefined, seenAt: now };
+      state.series.set(key, entry);
     }
-    this.options.metrics.samples.inc({ rule: state.rule.name }, samples);
+    entry.seenAt = now;
+    const { timestamps, values } = series;
+    for (let i = 0; i < timestamps.length; i++) {
+      const verdict = entry.model.update(timestamps[i], values[i]);
+      if (verdict) entry.latest = verdict;
+    }
   }
 
   private dropStale(state: RuleState): void {

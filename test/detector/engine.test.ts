@@ -3,6 +3,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { rootLogger } from '../../src/common/logger';
+import type { MatrixSeries } from '../../src/common/matrix-parser';
 import { PrometheusError, type RangeSeries } from '../../src/common/prometheus-client';
 import { parseConfig } from '../../src/config/load';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../../src/detector/engine';
@@ -10,7 +11,7 @@ import { seriesKey, seriesLabels, stableHash } from '../../src/detector/sharding
 import { loadSnapshot, saveSnapshot } from '../../src/detector/snapshot';
 import { tempDir } from '../helpers/tmp';
 import { MINUTE } from './series';
-import { runEveryRule } from '../helpers/detector';
+import { runEveryRule, visitSeries } from '../helpers/detector';
 
 /** Both detectors on: a 10-minute season so the seasonal state is exercised too. */
 const seasonalDefaults = {
@@ -24,19 +25,30 @@ const seasonalDefaults = {
 class FakeSource implements RangeSource {
   calls: Array<{ start: number; end: number; step: number }> = [];
   hosts = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  async *queryRangeChunks(_expr: string, start: number, end: number, step: number) {
+  async queryRangeEach(
+    _expr: string,
+    start: number,
+    end: number,
+    step: number,
+    visit: (series: MatrixSeries) => void,
+  ) {
     const perChunk = 11_000;
+    let count = 0;
     for (let chunkStart = start; chunkStart <= end; chunkStart += perChunk * step) {
       const chunkEnd = Math.min(end, chunkStart + (perChunk - 1) * step);
       this.calls.push({ start: chunkStart, end: chunkEnd, step });
       const timestamps: number[] = [];
       for (let t = chunkStart; t <= chunkEnd; t += step) timestamps.push(t);
-      yield this.hosts.map((host): RangeSeries => ({
-        labels: { __name__: 'load', host, rule: 'theirs' },
-        timestamps,
-        values: timestamps.map((t) => 10 + ((t / step) % 3)),
-      }));
+      count = visitSeries(
+        this.hosts.map((host): RangeSeries => ({
+          labels: { __name__: 'load', host, rule: 'theirs' },
+          timestamps,
+          values: timestamps.map((t) => 10 + ((t / step) % 3)),
+        })),
+        visit,
+      );
     }
+    return count;
   }
 }
 
@@ -324,9 +336,8 @@ describe('state snapshot', () => {
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
     let message = 'ECONNREFUSED';
     const down: RangeSource = {
-      // eslint-disable-next-line require-yield
-      async *queryRangeChunks() {
-        throw new PrometheusError('unavailable', message);
+      queryRangeEach() {
+        return Promise.reject(new PrometheusError('unavailable', message));
       },
     };
     const config = parseConfig({

@@ -1,10 +1,10 @@
 import { Registry } from 'prom-client';
 import { rootLogger } from '../../src/common/logger';
-import type { RangeSeries } from '../../src/common/prometheus-client';
+import type { MatrixSeries } from '../../src/common/matrix-parser';
 import { parseConfig } from '../../src/config/load';
 import { runFile, type CorpusFile } from '../../src/detector/backtest/run';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../../src/detector/engine';
-import { runEveryRule } from '../helpers/detector';
+import { runEveryRule, visitSeries } from '../helpers/detector';
 import { DAY, HOUR, MINUTE, START, dailyLoad, noise } from './series';
 
 const STEP = 5 * MINUTE;
@@ -28,15 +28,24 @@ function series(): { timestamps: number[]; values: number[] } {
 /** Prometheus as the engine sees it: the same series, every step asked for that exists. */
 class RecordedSource implements RangeSource {
   constructor(private readonly data: { timestamps: number[]; values: number[] }) {}
-  async *queryRangeChunks(_expr: string, start: number, end: number): AsyncGenerator<RangeSeries[]> {
+  async queryRangeEach(
+    _expr: string,
+    start: number,
+    end: number,
+    _step: number,
+    visit: (series: MatrixSeries) => void,
+  ) {
     const rows = this.data.timestamps.flatMap((t, i) => (t >= start && t <= end ? [i] : []));
-    yield [
-      {
-        labels: { __name__: 'load', instance: 'host:9100' },
-        timestamps: rows.map((i) => this.data.timestamps[i]),
-        values: rows.map((i) => this.data.values[i]),
-      },
-    ];
+    return visitSeries(
+      [
+        {
+          labels: { __name__: 'load', instance: 'host:9100' },
+          timestamps: rows.map((i) => this.data.timestamps[i]),
+          values: rows.map((i) => this.data.values[i]),
+        },
+      ],
+      visit,
+    );
   }
 }
 

@@ -197,10 +197,10 @@ describe('detector against a real Prometheus', () => {
     });
     const timestamps: number[] = [];
     let chunks = 0;
-    for await (const chunk of client.queryRangeChunks('vigil_test_load{host="b"}', start, end, 1000)) {
+    await client.queryRangeEach('vigil_test_load{host="b"}', start, end, 1000, (series) => {
       chunks++;
-      timestamps.push(...chunk[0].timestamps);
-    }
+      timestamps.push(...series.timestamps);
+    });
     expect(chunks).toBe(2);
     expect(timestamps).toHaveLength(12_001);
     expect(timestamps.every((t, i) => t === start + i * 1000)).toBe(true);
