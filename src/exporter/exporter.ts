@@ -1,9 +1,8 @@
-import fs from 'node:fs';
-import { Gauge, type Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { formatFamilies, type ExpositionFormat } from '../common/exposition';
 import { startServiceServer } from '../common/http-server';
 import { componentLogger } from '../common/logger';
-import { selfMetricsRegistry } from '../common/self-metrics';
+import { processFamilies } from '../common/process-metrics';
 import type { RunningService } from '../common/service';
 import type { ExporterConfig } from '../config/exporter';
 import { CollectorRegistry, type Collector, type ScrapeLogger } from './collector';
@@ -41,12 +40,13 @@ export function buildCollectors(
   );
 }
 
-/** Renders one scrape of the host metrics. */
+/** Renders one scrape of the host metrics (with the process' own on /metrics, not in tests). */
 export class HostMetrics {
   constructor(readonly registry: CollectorRegistry) {}
 
-  async render(format: ExpositionFormat): Promise<string> {
-    return formatFamilies(await this.registry.scrape(), format);
+  async render(format: ExpositionFormat, { withProcess = false } = {}): Promise<string> {
+    const host = await this.registry.scrape();
+    return formatFamilies(withProcess ? [...host, ...processFamilies()] : host, format);
   }
 }
 
@@ -65,8 +65,9 @@ export async function startExporter(
   const { collectors } = hostMetrics.registry;
   // Background collectors (a cache to prime, files to follow) start before the first scrape.
   await Promise.all(collectors.map((collector) => collector.start?.()));
-  const registry = selfMetricsRegistry();
-  if (process.platform === 'linux') registerAddressSpaceLimit(registry);
+  // The process' own metrics are node_exporter's process_* set, rendered with the host's
+  // (processFamilies); this registry holds only what the HTTP server counts.
+  const registry = new Registry();
   const stopCollectors = async () => {
     await Promise.all(collectors.map((collector) => collector.close?.()));
   };
@@ -74,7 +75,7 @@ export async function startExporter(
     service: 'exporter',
     listen: config.listen,
     registry,
-    metrics: (format) => hostMetrics.render(format),
+    metrics: (format) => hostMetrics.render(format, { withProcess: true }),
   }).catch(async (err: unknown) => {
     await stopCollectors();
     throw err;
@@ -91,20 +92,4 @@ export async function startExporter(
       await stopCollectors();
     },
   };
-}
-
-/**
- * process_virtual_memory_max_bytes, which node_exporter's Go client exports and "Node Exporter
- * Full" graphs, but prom-client does not: the RLIMIT_AS soft limit (2^64-1 when unlimited).
- */
-function registerAddressSpaceLimit(registry: Registry): void {
-  new Gauge({
-    name: 'process_virtual_memory_max_bytes',
-    help: 'Maximum amount of virtual memory available in bytes.',
-    registers: [registry],
-    collect() {
-      const match = /^Max address space\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'latin1'));
-      if (match) this.set(match[1] === 'unlimited' ? 2 ** 64 - 1 : Number(match[1]));
-    },
-  });
 }

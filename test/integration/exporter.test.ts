@@ -22,9 +22,9 @@ const VIGIL_ONLY = new Set(['hostinfo', 'logs']);
 /** The collectors both exporters run: every other of vigil's, all node_exporter 1.5 Linux defaults. */
 const COLLECTORS = COLLECTOR_NAMES.filter((name) => !VIGIL_ONLY.has(name));
 
-/** The families the twin check covers: every collector's but the per-scrape durations. */
+/** The families the twin check covers: every collector's but the per-scrape durations, and the process' own. */
 const CORE =
-  /^node_(cpu_|memory_|filesystem_|disk_|network_|load(1|5|15)$|boot_time_seconds$|context_switches_total$|forks_total$|intr_total$|procs_|pressure_|uname_info$|time_|os_|vmstat_|netstat_|sockstat_|softnet_|nf_conntrack_|filefd_|entropy_|arp_|timex_|selinux_|textfile_|udp_queues$|scrape_collector_success$)|^(backup|batch)_/;
+  /^node_(cpu_|memory_|filesystem_|disk_|network_|load(1|5|15)$|boot_time_seconds$|context_switches_total$|forks_total$|intr_total$|procs_|pressure_|uname_info$|time_|os_|vmstat_|netstat_|sockstat_|softnet_|nf_conntrack_|filefd_|entropy_|arp_|timex_|selinux_|textfile_|udp_queues$|scrape_collector_success$)|^(backup|batch|process)_/;
 
 /** What cron jobs leave in the textfile directory: two good files and one cut off mid-write. */
 const TEXTFILES: Record<string, string> = {
