@@ -3,8 +3,8 @@
  *
  * 1. In-process, no Prometheus: CPU of one steady-state cycle (each series gets its new point
  *    plus the 5-minute overlap, as live) and the memory of the per-series state, for 1,000 and
- *    10,000 series under the shipped default settings (1m step, z-score over 7d in 48 buckets,
- *    seasonal 1d x 7 seasons at 30m). The state is warmed with 8 days of history at 15m steps,
+ *    10,000 series under the shipped default settings (1m step, z-score over 7d in 12 buckets,
+ *    seasonal 1d x 4 seasons at 30m). The state is warmed with 8 days of history at 15m steps,
  *    which fills every buffer as 8 days at 1m would (the buffers are fixed-size). Also the CPU of
  *    rendering /metrics, and the size and time of the state snapshot, for those series.
  * 1b. The robust z-score's window per point: order-statistic tree vs sorting the window

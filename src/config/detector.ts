@@ -67,7 +67,7 @@ const rangeSchema = z
     enabled: rangeFields.enabled.default(true),
     window: rangeFields.window.default(14 * 86_400_000),
     buckets: rangeFields.buckets.default(28),
-    threshold: rangeFields.threshold.default(0.02),
+    threshold: rangeFields.threshold.default(0.01),
     min_history: rangeFields.min_history.default(86_400_000),
   })
   .strict();
@@ -75,11 +75,11 @@ const rangeSchema = z
 const noveltySchema = z
   .object({
     enabled: noveltyFields.enabled.default(true),
-    levels: noveltyFields.levels.default(32),
+    levels: noveltyFields.levels.default(16),
     order: noveltyFields.order.default(6),
-    bits: noveltyFields.bits.default(16_384),
+    bits: noveltyFields.bits.default(2048),
     rotate_points: noveltyFields.rotate_points.default(4000),
-    threshold: noveltyFields.threshold.default(1),
+    threshold: noveltyFields.threshold.default(0.8),
   })
   .strict();
 
@@ -88,7 +88,7 @@ const zscoreSchema = z
     enabled: zscoreFields.enabled.default(true),
     window: zscoreFields.window.default(7 * 86_400_000),
     robust: zscoreFields.robust.default(false),
-    buckets: zscoreFields.buckets.default(48),
+    buckets: zscoreFields.buckets.default(12),
     threshold: zscoreFields.threshold.default(32),
     min_points: zscoreFields.min_points.default(12),
   })
@@ -98,10 +98,10 @@ const seasonalSchema = z
   .object({
     enabled: seasonalFields.enabled.default(true),
     period: seasonalFields.period.default(86_400_000),
-    seasons: seasonalFields.seasons.default(7),
+    seasons: seasonalFields.seasons.default(4),
     resolution: seasonalFields.resolution.default(30 * 60_000),
     min_seasons: seasonalFields.min_seasons.default(2),
-    threshold: seasonalFields.threshold.default(16),
+    threshold: seasonalFields.threshold.default(48),
     level_half_life: seasonalFields.level_half_life.default(3_600_000),
   })
   .strict();
@@ -114,7 +114,7 @@ const settingsShape = {
    * `all`: both detectors must agree (once the seasonal one has history); `any`: either;
    * `last`: the seasonal one decides once it has history, the z-score one until then.
    */
-  combine: z.enum(['all', 'any', 'last']).default('all'),
+  combine: z.enum(['all', 'any', 'last']).default('any'),
   /** Consecutive anomalous points before vigil_anomaly turns 1. */
   for_points: positiveInt().default(1),
   /** Consecutive normal points before it turns back to 0. */
@@ -127,7 +127,7 @@ const settingsShape = {
    * An alert starts only at a point stronger than every point of this past period: one alert per
    * incident, not one per wave of it (0 = off).
    */
-  refractory: duration().default(86_400_000),
+  refractory: duration().default(18 * 3_600_000),
   /**
    * The series' domain (a ratio: 0..1), when it has one: the exported band is clipped to it, so a
    * band around a busy-ratio near 0 does not reach below 0. No default: most series have no bounds.
@@ -178,6 +178,13 @@ export type RuleOverrides = z.infer<typeof ruleSchema>;
  * no samples (not loaded, or before it was): history older than the recording rule still feeds
  * the models. The recorded side loses its metric name so both sides are one series.
  */
+/**
+ * Host load follows the clock: for the shipped host rules the seasonal detector keeps the
+ * sensitivity of a clean daily cycle (a 3 am burst on an idle night), where the default threshold
+ * is set for series of unknown shape.
+ */
+const DAILY_CYCLE = { threshold: 16 };
+
 const recordedOr = (record: string, expr: string): string => `max without () (${record}) or (${expr})`;
 
 /**
@@ -191,6 +198,7 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   {
     name: 'cpu_busy',
     combine: 'last',
+    seasonal: DAILY_CYCLE,
     query: recordedOr(
       'instance:node_cpu_busy:ratio',
       '1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
@@ -213,6 +221,7 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   {
     name: 'disk_io_busy',
     combine: 'last',
+    seasonal: DAILY_CYCLE,
     query: recordedOr(
       'instance_device:node_disk_io_time_seconds:rate5m',
       'rate(node_disk_io_time_seconds_total[5m])',
@@ -231,6 +240,7 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   {
     name: 'network_receive',
     combine: 'last',
+    seasonal: DAILY_CYCLE,
     query: recordedOr(
       'instance:node_network_receive_bytes_excluding_lo:rate5m',
       'sum without (device) (rate(node_network_receive_bytes_total{device!="lo"}[5m]))',
@@ -240,6 +250,7 @@ export const DEFAULT_RULES: Array<z.input<typeof ruleSchema>> = [
   {
     name: 'network_transmit',
     combine: 'last',
+    seasonal: DAILY_CYCLE,
     query: recordedOr(
       'instance:node_network_transmit_bytes_excluding_lo:rate5m',
       'sum without (device) (rate(node_network_transmit_bytes_total{device!="lo"}[5m]))',

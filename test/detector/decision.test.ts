@@ -126,7 +126,8 @@ describe('decision', () => {
     a.update(60_000, 0);
     const b = new Decision(options);
     b.restore(a.save());
-    expect(a.save()).toHaveLength(Decision.savedLength);
+    // A state saved without a refractory period is not taken for one with it.
+    expect(() => new Decision({ ...options, refractoryMs: 0 }).restore(a.save())).toThrow(RangeError);
     // Weaker than the earlier 3 within the hour: no new alert, in both.
     expect(b.update(120_000, 2)).toEqual({ anomalous: false, onset: 0 });
     expect(a.update(120_000, 2)).toEqual({ anomalous: false, onset: 0 });

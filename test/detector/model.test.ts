@@ -1,14 +1,20 @@
 import { SeriesModel } from '../../src/detector/algorithms/model';
 import { ruleSettingsSchema } from '../../src/config/detector';
-import { modelSettings } from '../../src/detector/rules';
+import { parseConfig } from '../../src/config/load';
+import { modelSettings, resolveRule } from '../../src/detector/rules';
 import { DAY, HOUR, MINUTE, START, dailyLoad, noise, times } from './series';
 
 /** The shipped defaults, at a 5-minute step. */
 const defaults = () => ({ ...modelSettings(ruleSettingsSchema.parse({})), stepMs: 5 * MINUTE });
 
 describe('series model (defaults)', () => {
-  test('daily cycle (combine: last, as the shipped host rules): the night dip never raises vigil_anomaly, a 3 am burst does', () => {
-    const model = new SeriesModel({ ...defaults(), combine: 'last' });
+  test('daily cycle (the shipped cpu_busy rule): the night dip never raises vigil_anomaly, a 3 am burst does', () => {
+    const detector = parseConfig({}).detector;
+    const cpuBusy = resolveRule(
+      detector.rules.find((r) => r.name === 'cpu_busy')!,
+      detector.defaults,
+    );
+    const model = new SeriesModel({ ...modelSettings(cpuBusy), stepMs: 5 * MINUTE });
     const rand = noise(21);
     const burstStart = START + 9 * DAY + 3 * HOUR;
     const flagged: number[] = [];
@@ -17,15 +23,16 @@ describe('series model (defaults)', () => {
       const verdict = model.update(time, dailyLoad(time, rand) + (burst ? 35 : 0));
       if (verdict?.anomalous) flagged.push(time);
     }
-    // The first morning is judged against one night of history only (no backfill here): warm-up.
-    const afterWarmUp = flagged.filter((t) => t >= START + DAY);
+    // Warm-up (no backfill here): the first morning is judged against one night of history only,
+    // and the second day's patterns against one day's.
+    const afterWarmUp = flagged.filter((t) => t >= START + 2 * DAY);
     expect(afterWarmUp.length).toBeGreaterThan(0);
     // Every later flagged point is in the burst (plus the clear_points tail of the hysteresis).
     expect(afterWarmUp.every((t) => t >= burstStart && t < burstStart + 75 * MINUTE)).toBe(true);
   });
 
   test('combine: all needs both detectors: against a week of 60 % days, 40 % at 3 am is no z-score outlier', () => {
-    const model = new SeriesModel(defaults());
+    const model = new SeriesModel({ ...defaults(), combine: 'all' });
     const rand = noise(21);
     const burstStart = START + 9 * DAY + 3 * HOUR;
     let burst;

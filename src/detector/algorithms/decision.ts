@@ -1,4 +1,6 @@
 import { strength, type Direction, type Estimate } from './estimate';
+import { SlidingMaximum } from './sliding-maximum';
+import { bytesOf, concatBytes, float64s } from './state-bytes';
 
 export interface DecisionOptions {
   direction: Direction;
@@ -51,10 +53,12 @@ export class Decision {
   private state = false;
   /** The current run of strong points contains an onset (so it may raise the state). */
   private runHasOnset = false;
-  /** [bucket number, maximum strength] per slot: the strengths of the refractory period. */
-  private readonly recent = new Float64Array(2 * REFRACTORY_BUCKETS).fill(NaN);
+  /** The strongest points of the refractory period (none when it is off). */
+  private readonly recent: SlidingMaximum | undefined;
 
-  constructor(private readonly options: DecisionOptions) {}
+  constructor(private readonly options: DecisionOptions) {
+    if (options.refractoryMs > 0) this.recent = new SlidingMaximum(options.refractoryMs, REFRACTORY_BUCKETS);
+  }
 
   get anomalous(): boolean {
     return this.state;
@@ -72,28 +76,34 @@ export class Decision {
     return combined;
   }
 
-  save(): number[] {
-    return [this.anomalousRun, this.normalRun, this.state ? 1 : 0, this.runHasOnset ? 1 : 0, ...this.recent];
+  save(): Uint8Array {
+    const flags = Float64Array.of(
+      this.anomalousRun,
+      this.normalRun,
+      this.state ? 1 : 0,
+      this.runHasOnset ? 1 : 0,
+    );
+    return concatBytes([bytesOf(flags), this.recent?.save() ?? new Uint8Array(0)]);
   }
 
-  /** Takes back what `save` gave (the same number of values). */
-  restore(saved: ArrayLike<number>): void {
-    this.anomalousRun = saved[0];
-    this.normalRun = saved[1];
-    this.state = saved[2] === 1;
-    this.runHasOnset = saved[3] === 1;
-    for (let i = 0; i < this.recent.length; i++) this.recent[i] = saved[4 + i];
-  }
-
-  /** How many numbers `save` gives. */
-  static get savedLength(): number {
-    return 4 + 2 * REFRACTORY_BUCKETS;
+  /** Takes back what `save` gave (with the same options). */
+  restore(bytes: Uint8Array): void {
+    const recentBytes = this.recent ? SlidingMaximum.savedBytes(REFRACTORY_BUCKETS) : 0;
+    if (bytes.byteLength !== 32 + recentBytes) throw new RangeError('saved state does not match');
+    const flags = float64s(bytes, 0, 4);
+    this.anomalousRun = flags[0];
+    this.normalRun = flags[1];
+    this.state = flags[2] === 1;
+    this.runHasOnset = flags[3] === 1;
+    this.recent?.restore(bytes.subarray(32));
   }
 
   /** Feeds one point's combined strength (NaN: no opinion); returns the state and onset score. */
   update(timeMs: number, combined: number): Outcome {
     const strength = Number.isNaN(combined) ? 0 : combined;
-    const onset = strength > this.recentMaximum(timeMs) ? strength / (1 + strength) : 0;
+    // The strongest point of the refractory period before this one (0 when off or none).
+    const recentMaximum = Math.max(0, this.recent?.maximum(timeMs) ?? 0);
+    const onset = strength > recentMaximum ? strength / (1 + strength) : 0;
     if (strength >= 1) {
       this.anomalousRun++;
       this.normalRun = 0;
@@ -105,32 +115,7 @@ export class Decision {
       this.runHasOnset = false;
       if (this.normalRun >= this.options.clearPoints) this.state = false;
     }
-    this.remember(timeMs, strength);
+    this.recent?.add(timeMs, strength);
     return { anomalous: this.state, onset };
-  }
-
-  /** The strongest point of the refractory period before `timeMs` (0 when off or none). */
-  private recentMaximum(timeMs: number): number {
-    const { refractoryMs } = this.options;
-    if (refractoryMs <= 0) return 0;
-    const bucket = Math.floor(timeMs / (refractoryMs / REFRACTORY_BUCKETS));
-    let maximum = 0;
-    for (let at = 0; at < this.recent.length; at += 2) {
-      const number = this.recent[at];
-      if (number > bucket - REFRACTORY_BUCKETS && number <= bucket && this.recent[at + 1] > maximum)
-        maximum = this.recent[at + 1];
-    }
-    return maximum;
-  }
-
-  private remember(timeMs: number, strength: number): void {
-    const { refractoryMs } = this.options;
-    if (refractoryMs <= 0) return;
-    const bucket = Math.floor(timeMs / (refractoryMs / REFRACTORY_BUCKETS));
-    const at = 2 * (((bucket % REFRACTORY_BUCKETS) + REFRACTORY_BUCKETS) % REFRACTORY_BUCKETS);
-    if (this.recent[at] !== bucket) {
-      this.recent[at] = bucket;
-      this.recent[at + 1] = strength;
-    } else if (strength > this.recent[at + 1]) this.recent[at + 1] = strength;
   }
 }

@@ -108,24 +108,20 @@ export class SeriesModel {
   }
 
   private get parts(): Array<Stateful | undefined> {
-    return [this.zscore, this.seasonal, this.range, this.novelty];
+    return [this.decision, this.zscore, this.seasonal, this.range, this.novelty];
   }
 
   /** The whole state as bytes (for the snapshot file); `restore` needs the same settings. */
   save(): Uint8Array {
     const parts = this.parts.map((part) => part?.save() ?? new Uint8Array(0));
-    const header = Float64Array.of(
-      this.lastTimeMs,
-      ...this.decision.save(),
-      ...parts.map((p) => p.byteLength),
-    );
+    const header = Float64Array.of(this.lastTimeMs, ...parts.map((p) => p.byteLength));
     return concatBytes([bytesOf(header), ...parts]);
   }
 
   restore(bytes: Uint8Array): void {
     const parts = this.parts;
-    const header = float64s(bytes, 0, 1 + Decision.savedLength + parts.length);
-    const sizes = Array.from(header.subarray(1 + Decision.savedLength));
+    const header = float64s(bytes, 0, 1 + parts.length);
+    const sizes = Array.from(header.subarray(1));
     if (header.byteLength + sizes.reduce((a, b) => a + b, 0) !== bytes.byteLength)
       throw new RangeError('saved state does not match');
     if (sizes.some((size, i) => size > 0 !== !!parts[i]))
@@ -135,7 +131,6 @@ export class SeriesModel {
       parts[i]?.restore(bytes.subarray(offset, offset + size));
       offset += size;
     });
-    this.decision.restore(header.subarray(1, 1 + Decision.savedLength));
     this.lastTimeMs = header[0];
   }
 
@@ -147,7 +142,7 @@ export class SeriesModel {
     const { settings } = this;
     const zscore = this.zscore?.update(timeMs, value);
     const seasonal = this.seasonal?.update(timeMs, value);
-    const [low, high] = this.range?.bounds ?? [NaN, NaN];
+    const [low, high] = this.range?.boundsAt(timeMs) ?? [NaN, NaN];
     const range = this.range?.update(timeMs, value);
     // Novelty speaks once the range does (the same warm-up), on the levels of the range before this point.
     const noveltyScore = this.novelty?.update(value, low, high);

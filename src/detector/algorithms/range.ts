@@ -1,5 +1,6 @@
 import { flooredSpread, type Estimate } from './estimate';
-import { bytesOf, float64s } from './state-bytes';
+import { SlidingMaximum } from './sliding-maximum';
+import { bytesOf, concatBytes, float64s } from './state-bytes';
 
 export interface RangeOptions {
   /** The lowest and highest values of this long a past are "seen before". */
@@ -17,44 +18,29 @@ export interface RangeOptions {
 /**
  * Range detector: how far a point lies outside everything seen in the window, in units of the
  * window's range (max − min). A value inside the range scores 0, one 2 % of the range beyond the
- * highest value of the past 30 days scores 0.02. This is the "never seen like this" test a
+ * highest value of the past 21 days scores 0.02. This is the "never seen like this" test a
  * person applies to a graph first: most real incidents take a series where it has not been.
  *
- * The window's minimum and maximum are kept per time bucket: O(1) per point, O(buckets) once per
- * bucket, O(buckets) memory whatever the step. The point is scored against the window as it was
- * before the point arrived, then joins it.
+ * The window's minimum and maximum are sliding maxima (of the values and of their negatives) kept
+ * per time bucket: O(1) per point, O(buckets) once per bucket, 8 × buckets bytes whatever the
+ * step. The point is scored against the window as it was before the point arrived, then joins it.
  */
 export class RangeWindow {
-  private readonly spanMs: number;
-  /** [bucket number, min, max] per slot, in one buffer; slot i holds bucket ≡ i (mod buckets). */
-  private readonly slots: Float64Array;
-  private current = NaN;
-  /** Minimum and maximum of the closed buckets still in the window. */
-  private closedMin = Infinity;
-  private closedMax = -Infinity;
+  private readonly highs: SlidingMaximum;
+  /** Maxima of the negated values: the window's minimum, negated. */
+  private readonly lows: SlidingMaximum;
   /** Time of the first point since the window was last empty. */
   private firstTimeMs = NaN;
 
   constructor(private readonly options: RangeOptions) {
-    this.spanMs = options.windowMs / options.buckets;
-    this.slots = new Float64Array(3 * options.buckets).fill(NaN);
-  }
-
-  /** The window's lowest and highest values so far (±Infinity while empty). */
-  get bounds(): [number, number] {
-    const at = this.slotOf(this.current);
-    const open = Number.isNaN(this.current) || this.slots[at] !== this.current;
-    return [
-      open ? this.closedMin : Math.min(this.closedMin, this.slots[at + 1]),
-      open ? this.closedMax : Math.max(this.closedMax, this.slots[at + 2]),
-    ];
+    this.highs = new SlidingMaximum(options.windowMs, options.buckets);
+    this.lows = new SlidingMaximum(options.windowMs, options.buckets);
   }
 
   update(timeMs: number, value: number): Estimate | undefined {
-    const bucket = Math.floor(timeMs / this.spanMs);
-    if (bucket !== this.current) this.advance(bucket);
-    const [low, high] = this.bounds;
-    if (Number.isNaN(this.firstTimeMs)) this.firstTimeMs = timeMs;
+    const [low, high] = this.boundsAt(timeMs);
+    // After a gap longer than the window nothing is left: the series starts over.
+    if (Number.isNaN(this.firstTimeMs) || !(high >= low)) this.firstTimeMs = timeMs;
     let result: Estimate | undefined;
     if (timeMs - this.firstTimeMs >= this.options.minHistoryMs) {
       const { threshold, floor, relativeFloor } = this.options;
@@ -71,47 +57,28 @@ export class RangeWindow {
         upper: high + threshold * width,
       };
     }
-    const at = this.slotOf(bucket);
-    if (this.slots[at] !== bucket) this.slots.set([bucket, value, value], at);
-    else {
-      if (value < this.slots[at + 1]) this.slots[at + 1] = value;
-      if (value > this.slots[at + 2]) this.slots[at + 2] = value;
-    }
+    this.highs.add(timeMs, value);
+    this.lows.add(timeMs, -value);
     return result;
   }
 
   save(): Uint8Array {
-    const state = new Float64Array(4 + this.slots.length);
-    state.set([this.current, this.closedMin, this.closedMax, this.firstTimeMs]);
-    state.set(this.slots, 4);
-    return bytesOf(state);
+    return concatBytes([bytesOf(Float64Array.of(this.firstTimeMs)), this.highs.save(), this.lows.save()]);
   }
 
   restore(bytes: Uint8Array): void {
-    const state = float64s(bytes, 0, 4 + this.slots.length);
-    [this.current, this.closedMin, this.closedMax, this.firstTimeMs] = state;
-    this.slots.set(state.subarray(4));
+    const part = SlidingMaximum.savedBytes(this.options.buckets);
+    if (bytes.byteLength !== 8 + 2 * part) throw new RangeError('saved state does not match');
+    [this.firstTimeMs] = float64s(bytes, 0, 1);
+    this.highs.restore(bytes.subarray(8, 8 + part));
+    this.lows.restore(bytes.subarray(8 + part));
   }
 
-  private slotOf(bucket: number): number {
-    return 3 * (((bucket % this.options.buckets) + this.options.buckets) % this.options.buckets);
-  }
-
-  /** Moves to a new bucket: merges the buckets still inside the window into the closed summary. */
-  private advance(bucket: number): void {
-    const oldest = bucket - this.options.buckets + 1;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let at = 0; at < this.slots.length; at += 3) {
-      const number = this.slots[at];
-      if (!(number >= oldest && number < bucket)) continue;
-      if (this.slots[at + 1] < min) min = this.slots[at + 1];
-      if (this.slots[at + 2] > max) max = this.slots[at + 2];
-    }
-    this.current = bucket;
-    this.closedMin = min;
-    this.closedMax = max;
-    // After a gap longer than the window nothing is left: the series starts over.
-    if (min === Infinity) this.firstTimeMs = NaN;
+  /**
+   * The lowest and highest values of the window that ends at `timeMs` (±Infinity while it is
+   * empty); `timeMs` is not before the latest point's.
+   */
+  boundsAt(timeMs: number): [number, number] {
+    return [-this.lows.maximum(timeMs), this.highs.maximum(timeMs)];
   }
 }
