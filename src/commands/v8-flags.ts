@@ -1,13 +1,19 @@
 import v8 from 'node:v8';
 
 /**
- * V8 settings for `vigil exporter`, set from inside the process so no one has to pass NODE_OPTIONS.
- * A scrape makes short-lived garbage only; by default V8 doubles the young generation under that
- * load up to 16 MiB semi-spaces (about 30 MiB resident for nothing). Growth factor 1 keeps it at
- * its initial 1 MiB semi-spaces. Set before any other module loads: loading them would already
- * grow it, and V8 does not shrink it back.
+ * V8 settings for `vigil exporter`, set from inside the process so no one has to pass NODE_OPTIONS
+ * (measured with bench/exporter.ts, README "Exporter benchmark"):
+ * - young-generation growth factor 1: a scrape makes short-lived garbage only, and V8 would
+ *   otherwise double the young generation under that load up to 16 MiB semi-spaces (about 25 MiB
+ *   resident for nothing); it stays at its initial 1 MiB semi-spaces.
+ * - no optimising compiler (TurboFan; the baseline compiler stays): a scrape's JavaScript is a
+ *   small part of its CPU (reads of /proc, statfs, zlib, the socket), and TurboFan's code, its
+ *   compiler threads' malloc arenas and the pages of the binary it runs cost 5 MiB at rest and
+ *   7 MiB after 1,000 scrapes, for no measurable CPU per scrape.
+ * Set before any other module loads: loading them would already grow the young generation, and
+ * V8 does not shrink it back.
  */
-export const EXPORTER_V8_FLAGS = ['--semi-space-growth-factor=1'];
+export const EXPORTER_V8_FLAGS = ['--semi-space-growth-factor=1', '--no-opt'];
 
 /** Applies the flags of the command about to run (only the exporter has any). */
 export function applyV8Flags(argv: readonly string[]): void {

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const FLAGS_MODULE = path.resolve(__dirname, '..', '..', 'src', 'commands', 'v8-flags.ts');
+
+/**
+ * Loads the flags module in a fresh Node process whose command is `command`, runs a hot loop and
+ * fills the young generation, then reports what V8 did: whether the hot function was optimised
+ * (bit 16 of %GetOptimizationStatus) and how much the young generation grew meanwhile.
+ */
+function v8After(command: string): { optimized: boolean; youngGrowth: number } {
+  const script = `
+    const young = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+    process.argv[2] = ${JSON.stringify(command)};
+    require(${JSON.stringify(FLAGS_MODULE)});
+    const before = young();
+    function hot(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; }
+    for (let i = 0; i < 2000; i++) hot(10000);
+    let keep = [];
+    for (let i = 0; i < 1e6; i++) { keep.push({ i }); if (keep.length > 20000) keep = []; }
+    console.log(JSON.stringify({ optimized: (%GetOptimizationStatus(hot) & 16) !== 0, youngGrowth: young() / before }));
+  `;
+  const result = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (result.status !== 0) throw new Error(`child failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as { optimized: boolean; youngGrowth: number };
+}
+
+describe('the V8 settings of each command', () => {
+  it('runs the exporter without the optimising compiler and with a young generation that does not grow', () => {
+    expect(v8After('exporter')).toEqual({ optimized: false, youngGrowth: 1 });
+  });
+
+  it("leaves V8's defaults to the other services", () => {
+    const detector = v8After('detector');
+    expect(detector.optimized).toBe(true);
+    expect(detector.youngGrowth).toBeGreaterThan(1);
+  });
+});
