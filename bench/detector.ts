@@ -23,6 +23,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Registry } from 'prom-client';
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { cachedExposition } from '../src/common/exposition';
 import { startServiceServer } from '../src/common/http-server';
 import { rootLogger } from '../src/common/logger';
 import type { MatrixSeries } from '../src/common/matrix-parser';
@@ -131,7 +132,7 @@ async function inProcess(count: number) {
   const cycle = cpuMs(start) / cycles;
 
   const renderStart = process.cpuUsage();
-  const text = engine.renderOutputs();
+  const text = engine.renderOutputs().toString();
   const render = cpuMs(renderStart);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
@@ -325,7 +326,7 @@ async function atScale(url: string, rules: number, perRule: number, cycles = 4, 
   for (const rule of engine.rules) {
     for (const entry of rule.series.values()) {
       entry.model.restore(warmState);
-      entry.latest = verdict;
+      rule.verdicts.write(entry.slot, verdict!);
     }
   }
   const series = engine.rules.reduce((sum, rule) => sum + rule.series.size, 0);
@@ -343,11 +344,15 @@ async function atScale(url: string, rules: number, perRule: number, cycles = 4, 
   const rss = process.memoryUsage().rss;
   const heap = retained();
 
+  const outputs = cachedExposition(
+    () => engine.cycles,
+    () => engine.renderOutputs(),
+  );
   const server = await startServiceServer({
     service: 'detector',
     listen: '127.0.0.1:0',
     registry,
-    metrics: async () => engine.renderOutputs(),
+    metrics: async () => outputs(),
   });
   let start = process.cpuUsage();
   const first = await scrape(server.url, false);

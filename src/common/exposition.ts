@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type { Registry } from 'prom-client';
 
 /**
@@ -112,4 +114,43 @@ export async function registryFamilies(registry: Registry): Promise<MetricFamily
       value: value.value,
     })),
   }));
+}
+
+const deflateRaw = promisify(zlib.deflateRaw);
+
+/** Raw deflate of some text that ends in a sync flush (more blocks may follow), and its CRC-32. */
+export interface DeflatedPart {
+  bytes: Buffer;
+  crc: number;
+}
+
+/**
+ * Exposition text (without `# EOF`) that many scrapes may share, as bytes, and its compressed
+ * form once a scrape asks for gzip: a gzip of this text followed by more (each scrape's
+ * self-metrics) then costs only the compression of the rest.
+ */
+export class ExpositionBody {
+  private deflatedPart: Promise<DeflatedPart> | undefined;
+
+  constructor(readonly bytes: Buffer) {}
+
+  deflated(level: number): Promise<DeflatedPart> {
+    this.deflatedPart ??= deflateRaw(this.bytes, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH }).then(
+      (bytes) => ({ bytes, crc: zlib.crc32(this.bytes) }),
+    );
+    return this.deflatedPart;
+  }
+}
+
+/**
+ * The body `render` makes, rendered again only when `version()` has changed since the last
+ * rendering: scrapes between two changes (an HA pair of Prometheus servers, a curl) share it.
+ */
+export function cachedExposition(version: () => number, render: () => Buffer): () => ExpositionBody {
+  let cached: { version: number; body: ExpositionBody } | undefined;
+  return () => {
+    const current = version();
+    if (cached?.version !== current) cached = { version: current, body: new ExpositionBody(render()) };
+    return cached.body;
+  };
 }

@@ -14,6 +14,7 @@ import { parseListen, formatListen, type ListenAddress } from './listen';
 import {
   acceptsGzip,
   CONTENT_TYPES,
+  ExpositionBody,
   formatFamilies,
   negotiateFormat,
   registryFamilies,
@@ -36,8 +37,11 @@ export interface ServiceServerOptions {
   routes?: (app: Express) => void;
   /** /-/ready answers 503 until this says true. */
   isReady?: () => boolean;
-  /** The service's own exposition text (e.g. the exporter's host metrics), rendered per scrape. */
-  metrics?: (format: ExpositionFormat) => Promise<string>;
+  /**
+   * The service's own exposition: text rendered per scrape (the exporter's host metrics), or a
+   * body shared by several scrapes (the detector's outputs, rendered once per cycle).
+   */
+  metrics?: (format: ExpositionFormat) => Promise<string | ExpositionBody>;
   tls?: TlsFiles;
   /** Connection and timeout bounds; defaults in DEFAULT_LIMITS. */
   limits?: Partial<ConnectionLimits>;
@@ -71,10 +75,25 @@ export interface ServiceServer {
   close(): Promise<void>;
 }
 
-const gzip = promisify(zlib.gzip);
+const deflateRaw = promisify(zlib.deflateRaw);
 // The fastest level: an exposition is repetitive text, so level 1 already shrinks it about six-fold,
 // and a scrape's CPU matters more than the last few hundred bytes.
-const GZIP_OPTIONS: zlib.ZlibOptions = { level: zlib.constants.Z_BEST_SPEED };
+const GZIP_LEVEL = zlib.constants.Z_BEST_SPEED;
+/** RFC 1952 member header: deflate, no flags, no time, fastest level, unknown OS. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x04, 0xff]);
+
+/**
+ * One gzip member of `head` (its compression kept by the ExpositionBody) followed by `tail`:
+ * the blocks of both deflate streams in a row are one valid stream, since the head's ends in a
+ * sync flush and the tail's blocks refer only to its own bytes.
+ */
+async function gzipParts(head: ExpositionBody, tail: Buffer): Promise<Buffer[]> {
+  const deflated = await head.deflated(GZIP_LEVEL);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(zlib.crc32(tail, deflated.crc), 0);
+  trailer.writeUInt32LE((head.bytes.length + tail.length) % 2 ** 32, 4);
+  return [GZIP_HEADER, deflated.bytes, await deflateRaw(tail, { level: GZIP_LEVEL }), trailer];
+}
 
 function sendText(res: http.ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
@@ -147,20 +166,24 @@ function metricsEndpoint(
   return async (req, res) => {
     const format = negotiateFormat(req.headers.accept);
     try {
-      const own = options.metrics ? await options.metrics(format) : '';
-      const self = formatFamilies(await registryFamilies(options.registry), format);
+      const rendered = options.metrics ? await options.metrics(format) : '';
       // Both parts are complete documents; OpenMetrics allows a single `# EOF`, at the end.
-      const body = format === 'openmetrics' ? own.replace(/# EOF\n$/, '') + self : own + self;
+      const own =
+        typeof rendered === 'string'
+          ? new ExpositionBody(Buffer.from(rendered.replace(/# EOF\n$/, '')))
+          : rendered;
+      const self = Buffer.from(formatFamilies(await registryFamilies(options.registry), format));
       // Compressed off the event loop (zlib's thread pool), as node_exporter does when asked.
       const compressed = acceptsGzip(req.headers['accept-encoding']);
-      const payload = compressed ? await gzip(body, GZIP_OPTIONS) : Buffer.from(body);
+      const parts = compressed ? await gzipParts(own, self) : [own.bytes, self];
       res.writeHead(200, {
         'Content-Type': CONTENT_TYPES[format],
-        'Content-Length': payload.length,
+        'Content-Length': parts.reduce((sum, part) => sum + part.length, 0),
         Vary: 'Accept-Encoding',
         ...(compressed ? { 'Content-Encoding': 'gzip' } : {}),
       });
-      res.end(req.method === 'HEAD' ? undefined : payload);
+      if (req.method !== 'HEAD') for (const part of parts) res.write(part);
+      res.end();
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'rendering /metrics failed');
       sendText(res, 500, `error rendering metrics: ${errorMessage(err)}\n`);

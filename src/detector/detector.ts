@@ -1,4 +1,5 @@
 import { errorMessage } from '../common/errors';
+import { cachedExposition } from '../common/exposition';
 import { startServiceServer } from '../common/http-server';
 import { componentLogger, type Logger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
@@ -33,6 +34,10 @@ export async function startDetector(
   });
   if (config.state_file) loadSnapshot(config.state_file, engine.rules, logger);
   const snapshots = periodicSnapshots(engine, config, logger);
+  const outputs = cachedExposition(
+    () => engine.cycles,
+    () => engine.renderOutputs(),
+  );
 
   const server = await startServiceServer({
     service: 'detector',
@@ -40,7 +45,8 @@ export async function startDetector(
     registry,
     isReady: () => engine.ready,
     // Gauges only, which read the same in both formats; the server appends `# EOF` for OpenMetrics.
-    metrics: async () => engine.renderOutputs(),
+    // Rendered once per change (a rule's cycle), however many scrapes come in between.
+    metrics: async () => outputs(),
   });
 
   const cycles = scheduleRules(engine, config.lag);

@@ -8,6 +8,7 @@ import type { DetectorConfig } from '../config/detector';
 import { BANDED_DETECTORS, SeriesModel, type ModelSettings, type Verdict } from './algorithms/model';
 import { historyNeeded, modelSettings, resolveRule, type ResolvedRule } from './rules';
 import { inShard, seriesKeyOf, seriesLabels } from './sharding';
+import { ESTIMATE_FIELDS, VerdictTable } from './verdicts';
 
 /** What the engine needs from a Prometheus client (PrometheusClient, or a fake in tests). */
 export interface RangeSource {
@@ -25,7 +26,8 @@ export interface SeriesState {
   /** The output labels (source labels + rule), formatted once: rendering is string joins. */
   labelText: string;
   model: SeriesModel;
-  latest: Verdict | undefined;
+  /** The series' slot in its rule's VerdictTable (its latest verdict). */
+  slot: number;
   /** Wall-clock time this series was last returned by its query. */
   seenAt: number;
 }
@@ -35,6 +37,7 @@ export class RuleState {
   readonly settings: ModelSettings;
   readonly history: number;
   readonly series = new Map<string, SeriesState>();
+  readonly verdicts = new VerdictTable();
   /** End (aligned to the step) of the last successful fetch; undefined until the backfill. */
   fetchedUntil: number | undefined;
   lastError: string | undefined;
@@ -45,6 +48,12 @@ export class RuleState {
   constructor(readonly rule: ResolvedRule) {
     this.settings = modelSettings(rule);
     this.history = historyNeeded(rule);
+  }
+
+  /** Forgets every series. */
+  clear(): void {
+    this.series.clear();
+    this.verdicts.clear();
   }
 }
 
@@ -138,6 +147,10 @@ const OUTPUTS = [
 export class DetectorEngine {
   readonly rules: RuleState[];
   private readonly now: () => number;
+  /** Cycles run so far (of any rule): the outputs change only with it. */
+  cycles = 0;
+  /** Size of the last rendering: the next one starts with a buffer that fits. */
+  private renderedBytes = 0;
 
   constructor(private readonly options: EngineOptions) {
     const { defaults, rules } = options.config;
@@ -217,6 +230,7 @@ export class DetectorEngine {
       }
       state.lastError = message;
     } finally {
+      this.cycles++;
       state.attempted = true;
       metrics.series.set({ rule: name }, state.series.size);
       stopTimer();
@@ -230,59 +244,98 @@ export class DetectorEngine {
       if (!inShard(key, this.options.config.shard)) return;
       const labels = seriesLabels(JSON.parse(series.metricText) as Record<string, string>);
       const labelText = formatLabels(outputLabels(labels, state.rule.name)).slice(1, -1);
-      entry = { labelText, model: new SeriesModel(state.settings), latest: undefined, seenAt: now };
+      const slot = state.verdicts.allocate();
+      entry = { labelText, model: new SeriesModel(state.settings), slot, seenAt: now };
       state.series.set(key, entry);
     }
     entry.seenAt = now;
     const { timestamps, values } = series;
-    for (let i = 0; i < timestamps.length; i++) {
-      const verdict = entry.model.update(timestamps[i], values[i]);
-      if (verdict) entry.latest = verdict;
-    }
+    let latest: Verdict | undefined;
+    for (let i = 0; i < timestamps.length; i++)
+      latest = entry.model.update(timestamps[i], values[i]) ?? latest;
+    if (latest) state.verdicts.write(entry.slot, latest);
   }
 
   private dropStale(state: RuleState): void {
     const cutoff = this.now() - this.options.config.stale_after;
-    for (const [key, entry] of state.series) if (entry.seenAt < cutoff) state.series.delete(key);
+    for (const [key, entry] of state.series) {
+      if (entry.seenAt >= cutoff) continue;
+      state.series.delete(key);
+      state.verdicts.release(entry.slot);
+    }
   }
 
   /**
-   * The anomaly outputs of every tracked series as exposition text (gauges read the same in
-   * the text format and OpenMetrics). Written directly rather than through MetricFamily objects:
-   * with tens of thousands of series a scrape would otherwise build hundreds of thousands of them.
+   * The anomaly outputs of every tracked series as exposition bytes (gauges read the same in the
+   * text format and OpenMetrics), written from the verdict tables: with 100,000 series that is
+   * 1.3 million lines, so no object per sample, and the text is encoded in pieces of 64 KiB into
+   * one buffer rather than built as one string of 150 MB first.
    */
-  renderOutputs(): string {
-    let out = '';
+  renderOutputs(): Buffer {
+    const out = new ByteWriter(this.renderedBytes);
     for (const [name, help, field] of OUTPUTS) {
-      let body = '';
+      let header = `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+      const offset = ESTIMATE_FIELDS[field];
       for (const state of this.rules) {
         // The band stays inside the series' domain; the score and baseline are the model's own.
         const { min = -Infinity, max = Infinity } = state.rule;
         const clip = field === 'lower' || field === 'upper';
-        for (const { labelText, latest } of state.series.values()) {
-          if (!latest) continue;
-          for (const detector of BANDED_DETECTORS) {
-            const estimate = latest[detector];
-            if (!estimate) continue;
-            const value = clip ? Math.min(max, Math.max(min, estimate[field])) : estimate[field];
-            body += `${name}{${labelText},detector="${detector}"} ${formatValue(value)}\n`;
+        const { verdicts } = state;
+        for (const { labelText, slot } of state.series.values()) {
+          for (let index = 0; index < BANDED_DETECTORS.length; index++) {
+            const at = verdicts.estimateAt(slot, index);
+            if (at < 0) continue;
+            const estimate = verdicts.float(at + offset);
+            const value = clip ? Math.min(max, Math.max(min, estimate)) : estimate;
+            out.text += `${header}${name}{${labelText},detector="${BANDED_DETECTORS[index]}"} ${formatValue(value)}\n`;
+            header = '';
+            if (out.text.length > ByteWriter.PIECE) out.flush();
           }
         }
       }
-      if (body) out += `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${body}`;
     }
-    let flags = '';
-    for (const state of this.rules) {
-      for (const { labelText, latest } of state.series.values()) {
-        if (latest) flags += `vigil_anomaly{${labelText}} ${latest.anomalous ? 1 : 0}\n`;
+    let header =
+      '# HELP vigil_anomaly 1 while the combined, debounced decision says the series is anomalous, else 0.\n# TYPE vigil_anomaly gauge\n';
+    for (const { series, verdicts } of this.rules) {
+      for (const { labelText, slot } of series.values()) {
+        if (!verdicts.has(slot)) continue;
+        out.text += `${header}vigil_anomaly{${labelText}} ${verdicts.anomalous(slot) ? 1 : 0}\n`;
+        header = '';
+        if (out.text.length > ByteWriter.PIECE) out.flush();
       }
     }
-    if (flags) {
-      out +=
-        '# HELP vigil_anomaly 1 while the combined, debounced decision says the series is anomalous, else 0.\n';
-      out += `# TYPE vigil_anomaly gauge\n${flags}`;
+    const bytes = out.bytes();
+    this.renderedBytes = bytes.length;
+    return bytes;
+  }
+}
+
+/** Text encoded into one growing buffer, a piece (`text`) at a time. */
+class ByteWriter {
+  static readonly PIECE = 65_536;
+  text = '';
+  private buffer: Buffer;
+  private length = 0;
+
+  constructor(expectedBytes: number) {
+    this.buffer = Buffer.allocUnsafe(Math.max(ByteWriter.PIECE * 4, Math.ceil(expectedBytes * 1.1)));
+  }
+
+  flush(): void {
+    // A piece is at most PIECE characters plus one line, each at most 3 bytes in UTF-8.
+    const room = this.length + 3 * this.text.length;
+    if (room > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
     }
-    return out;
+    this.length += this.buffer.write(this.text, this.length);
+    this.text = '';
+  }
+
+  bytes(): Buffer {
+    this.flush();
+    return this.buffer.subarray(0, this.length);
   }
 }
 

@@ -4,9 +4,7 @@ import { errorMessage } from '../common/errors';
 import { writeFileAtomic } from '../common/files';
 import { describeIssue } from '../common/issues';
 import type { Logger } from '../common/logger';
-import type { Estimate } from './algorithms/estimate';
-import { FIRING_DETECTORS, SeriesModel, type Verdict } from './algorithms/model';
-import { bytesOf, float64s } from './algorithms/state-bytes';
+import { SeriesModel } from './algorithms/model';
 import type { RuleState } from './engine';
 
 /**
@@ -22,7 +20,11 @@ const snapshotSchema = z.object({
       name: z.string(),
       fingerprint: z.string(),
       fetched_until: z.number(),
-      /** [key, label text, last seen (ms), model state, latest verdict (both base64)] */
+      /**
+       * [key, label text, last seen (ms), model state, latest verdict (both base64)]; the verdict
+       * (VerdictTable's floats) lets a restarted detector serve its outputs at once rather than
+       * after the next step (an alert's `for:` would start over).
+       */
       series: z.array(z.tuple([z.string(), z.string(), z.number(), z.string(), z.string()])),
     }),
   ),
@@ -51,7 +53,7 @@ export async function saveSnapshot(
           entry.labelText,
           entry.seenAt,
           Buffer.from(entry.model.save()).toString('base64'),
-          Buffer.from(encodeVerdict(entry.latest)).toString('base64'),
+          Buffer.from(state.verdicts.save(entry.slot)).toString('base64'),
         ]),
       })),
   };
@@ -129,59 +131,17 @@ function restoreRule(
       if (seenAt > now) throw new Error('a series was seen in the future');
       const model = new SeriesModel(state.settings);
       model.restore(new Uint8Array(Buffer.from(encoded, 'base64')));
-      const verdict = decodeVerdict(new Uint8Array(Buffer.from(latest, 'base64')));
-      state.series.set(key, { labelText, model, latest: verdict, seenAt });
+      const slot = state.verdicts.allocate();
+      state.verdicts.restore(slot, new Uint8Array(Buffer.from(latest, 'base64')));
+      state.series.set(key, { labelText, model, slot, seenAt });
     }
     state.fetchedUntil = saved.fetched_until;
     logger.info({ rule: saved.name, series: state.series.size }, 'state restored from snapshot');
   } catch (err) {
-    state.series.clear();
+    state.clear();
     logger.warn(
       { rule: saved.name, err: errorMessage(err) },
       'snapshot of rule unusable: its history is fetched again',
     );
   }
-}
-
-/**
- * The latest verdict, kept so that a restarted detector serves its outputs at once rather than
- * after the next step (an alert's `for:` would start over). Packed as floats: NaN and ±Inf survive.
- */
-function encodeVerdict(verdict: Verdict | undefined): Uint8Array {
-  if (!verdict) return new Uint8Array(0);
-  const estimate = (e: Estimate | undefined) =>
-    e ? [1, e.score, e.expected, e.lower, e.upper] : [0, 0, 0, 0, 0];
-  return bytesOf(
-    Float64Array.of(
-      verdict.timeMs,
-      verdict.value,
-      verdict.strength,
-      verdict.anomalous ? 1 : 0,
-      ...estimate(verdict.zscore),
-      ...estimate(verdict.seasonal),
-      ...estimate(verdict.range),
-      verdict.novelty ?? NaN,
-      verdict.detector === undefined ? -1 : FIRING_DETECTORS.indexOf(verdict.detector),
-      verdict.onset,
-    ),
-  );
-}
-
-function decodeVerdict(bytes: Uint8Array): Verdict | undefined {
-  if (bytes.byteLength === 0) return undefined;
-  const f = float64s(bytes, 0, 22);
-  const estimate = (at: number): Estimate | undefined =>
-    f[at] === 1 ? { score: f[at + 1], expected: f[at + 2], lower: f[at + 3], upper: f[at + 4] } : undefined;
-  return {
-    timeMs: f[0],
-    value: f[1],
-    strength: f[2],
-    anomalous: f[3] === 1,
-    zscore: estimate(4),
-    seasonal: estimate(9),
-    range: estimate(14),
-    novelty: Number.isNaN(f[19]) ? undefined : f[19],
-    detector: FIRING_DETECTORS[f[20]],
-    onset: f[21],
-  };
 }

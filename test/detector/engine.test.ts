@@ -110,7 +110,7 @@ describe('detector engine', () => {
   test('outputs keep source labels (clashing ones as exported_*), drop __name__, add rule and detector', async () => {
     const { engine: e } = engine(new FakeSource(), {}, { now: T0 });
     await runEveryRule(e);
-    const lines = e.renderOutputs().split('\n');
+    const lines = e.renderOutputs().toString().split('\n');
     expect(lines.filter((l) => l.startsWith('vigil_anomaly_score{'))).toHaveLength(8);
     expect(lines).toContain('# TYPE vigil_anomaly_score gauge');
     expect(lines.find((l) => l.startsWith('vigil_anomaly_score{'))).toMatch(
@@ -152,6 +152,7 @@ describe('detector engine', () => {
       const values = (name: string) =>
         e
           .renderOutputs()
+          .toString()
           .split('\n')
           .filter((l) => l.startsWith(`${name}{`))
           .map((l) => Number(l.split(' ').pop()));
@@ -202,7 +203,12 @@ describe('detector engine', () => {
     clock.now += 2 * MINUTE;
     await runEveryRule(e);
     expect(e.rules[0].series.size).toBe(1);
-    expect(e.renderOutputs().match(/^vigil_anomaly\{/gm)).toHaveLength(1);
+    expect(
+      e
+        .renderOutputs()
+        .toString()
+        .match(/^vigil_anomaly\{/gm),
+    ).toHaveLength(1);
   });
 
   test('--shard i/N: replicas split the series between them, each exactly once', async () => {
@@ -244,14 +250,14 @@ describe('state snapshot', () => {
       loadSnapshot(file, restarted.rules, silent);
       expect(restarted.rules[0].series.size).toBe(8);
       // The outputs are back before the first cycle (the latest verdicts are in the snapshot).
-      expect(restarted.renderOutputs()).toBe(first.renderOutputs());
+      expect(restarted.renderOutputs().toString()).toBe(first.renderOutputs().toString());
       clock.now += 3 * MINUTE;
       await runEveryRule(first);
       await runEveryRule(restarted);
       // Only the new steps and the overlap were fetched, not the 2 h history.
       expect(source.calls.map((c) => [(c.start - T0) / MINUTE, (c.end - T0) / MINUTE])).toEqual([[2, 8]]);
-      expect(restarted.renderOutputs()).toBe(first.renderOutputs());
-      expect(restarted.renderOutputs()).toMatch(/detector="seasonal"/);
+      expect(restarted.renderOutputs().toString()).toBe(first.renderOutputs().toString());
+      expect(restarted.renderOutputs().toString()).toMatch(/detector="seasonal"/);
     } finally {
       dir.remove();
     }

@@ -71,8 +71,10 @@ describe('the live engine and vigil backtest', () => {
     for (const t of data.timestamps) {
       clock.now = t;
       await runEveryRule(engine);
-      const [entry] = engine.rules[0].series.values();
-      live.push(entry?.latest?.timeMs === t ? entry.latest.anomalous : false);
+      const [rule] = engine.rules;
+      const [entry] = rule.series.values();
+      const latest = entry && rule.verdicts.verdict(entry.slot);
+      live.push(latest?.timeMs === t ? latest.anomalous : false);
     }
     const file: CorpusFile = { name: 'host/load.csv', category: 'host', series: data, windows: [] };
     const backtest = runFile(file, engine.rules[0].rule);
