@@ -24,7 +24,7 @@ export function registerDetector(program: Command): void {
   );
   command.option(
     '--shard <i/N>',
-    'handle only series whose label hash modulo N is i (overrides detector.shard)',
+    'handle only series whose label hash modulo N is i, or with detector.shard_label, those whose label is i (overrides detector.shard)',
   );
   command.action(async (flags: DetectorFlags) => {
     const detector = prepare(flags).detector;

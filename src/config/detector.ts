@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { promString, withMatcher } from '../common/promql';
 import { duration, listenAddress, prometheusConnectionSchema } from './types';
 
 const positiveInt = () => z.number().int().min(1);
@@ -275,6 +276,11 @@ export const shardSchema = z
     return { index, count };
   });
 
+/** A rule's query as a replica sharding by query sends it: only the series of its shard. */
+export function shardQuery(query: string, label: string, shard: Shard): string {
+  return withMatcher(query, `${label}=${promString(String(shard.index))}`);
+}
+
 /** `detector:` section. */
 export const detectorSchema = z
   .object({
@@ -295,6 +301,14 @@ export const detectorSchema = z
     /** How often the state file is written (and once more at shutdown). */
     snapshot_interval: duration().default(5 * 60_000),
     shard: shardSchema.prefault('0/1'),
+    /**
+     * Shard by query: the label (written by a hashmod relabelling in Prometheus) whose value is
+     * the shard index; `<label>="<i>"` is added to every selector of every rule's query.
+     */
+    shard_label: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a label name')
+      .optional(),
     defaults: ruleSettingsSchema.prefault({}),
     rules: z.array(ruleSchema).prefault(DEFAULT_RULES),
   })
@@ -302,6 +316,17 @@ export const detectorSchema = z
   .superRefine((detector, ctx) => {
     const seen = new Set<string>();
     detector.rules.forEach((rule, i) => {
+      if (detector.shard_label !== undefined) {
+        try {
+          shardQuery(rule.query, detector.shard_label, detector.shard);
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'query'],
+            message: `cannot add the shard_label matcher: ${(err as Error).message}`,
+          });
+        }
+      }
       if (seen.has(rule.name)) {
         ctx.addIssue({
           code: 'custom',

@@ -55,6 +55,7 @@ export async function startDetector(
       rules: engine.rules.map((r) => r.rule.name),
       prometheus: redactUrl(config.prometheus.url),
       shard: `${config.shard.index}/${config.shard.count}`,
+      shard_label: config.shard_label,
     },
     'detector started',
   );

@@ -4,7 +4,7 @@ import { formatLabels, formatValue } from '../common/exposition';
 import type { Logger } from '../common/logger';
 import type { MatrixSeries } from '../common/matrix-parser';
 import { PrometheusError } from '../common/prometheus-client';
-import type { DetectorConfig } from '../config/detector';
+import { shardQuery, type DetectorConfig } from '../config/detector';
 import { BANDED_DETECTORS, SeriesModel, type ModelSettings, type Verdict } from './algorithms/model';
 import { historyNeeded, modelSettings, resolveRule, type ResolvedRule } from './rules';
 import { inShard, seriesKeyOf, seriesLabels } from './sharding';
@@ -42,10 +42,14 @@ export class RuleState {
   fetchedUntil: number | undefined;
   lastError: string | undefined;
   attempted = false;
-  /** Series in the rule's last answer (all shards; NaN before the first): sizes the next requests. */
+  /** Series in the rule's last answer (NaN before the first): sizes the next requests. */
   seriesPerAnswer = NaN;
 
-  constructor(readonly rule: ResolvedRule) {
+  /** `query` is what is sent: the rule's own, or with the shard's matcher (`shard_label`). */
+  constructor(
+    readonly rule: ResolvedRule,
+    readonly query = rule.query,
+  ) {
     this.settings = modelSettings(rule);
     this.history = historyNeeded(rule);
   }
@@ -153,8 +157,11 @@ export class DetectorEngine {
   private renderedBytes = 0;
 
   constructor(private readonly options: EngineOptions) {
-    const { defaults, rules } = options.config;
-    this.rules = rules.map((rule) => new RuleState(resolveRule(rule, defaults)));
+    const { defaults, rules, shard, shard_label: label } = options.config;
+    this.rules = rules.map(
+      (rule) =>
+        new RuleState(resolveRule(rule, defaults), label ? shardQuery(rule.query, label, shard) : rule.query),
+    );
     this.now = options.now ?? Date.now;
     for (const { rule } of this.rules) {
       options.metrics.series.set({ rule: rule.name }, 0);
@@ -196,7 +203,7 @@ export class DetectorEngine {
         const now = this.now();
         let samples = 0;
         state.seriesPerAnswer = await this.options.source.queryRangeEach(
-          state.rule.query,
+          state.query,
           from,
           to,
           step,
@@ -241,7 +248,8 @@ export class DetectorEngine {
     const key = seriesKeyOf(series.metricText);
     let entry = state.series.get(key);
     if (!entry) {
-      if (!inShard(key, this.options.config.shard)) return;
+      // Sharded by query, every series of the answer is this replica's.
+      if (!this.options.config.shard_label && !inShard(key, this.options.config.shard)) return;
       const labels = seriesLabels(JSON.parse(series.metricText) as Record<string, string>);
       const labelText = formatLabels(outputLabels(labels, state.rule.name)).slice(1, -1);
       const slot = state.verdicts.allocate();

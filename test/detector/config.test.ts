@@ -64,6 +64,15 @@ describe('detector config', () => {
       'detector.rules[0].seasonal.seasonz: unknown key',
     ],
     [{ shard: '3/3' }, 'detector.shard: expected i < N'],
+    [{ shard_label: 'my-shard' }, 'detector.shard_label: expected a label name'],
+    [
+      { shard_label: 'shard', rules: [{ name: 'a', query: 'rate(x[5m]' }] },
+      'detector.rules[0].query: cannot add the shard_label matcher: not valid PromQL (at character 11)',
+    ],
+    [
+      { shard_label: 'shard', rules: [{ name: 'a', query: 'vector(1)' }] },
+      'detector.rules[0].query: cannot add the shard_label matcher: no series selector to add the matcher to',
+    ],
     [
       { rules: [{ name: 'a', query: 'up', min: 1, max: 0 }] },
       'detector.rules[0].max: expected max above min',
