@@ -64,7 +64,7 @@ describe('dispatcher', () => {
   type TestChannel = Notifier & { name: string; settings?: Partial<ChannelBaseConfig> };
 
   /** The channel the bridge would build around the test's notifier, with its shared settings. */
-  function configured(c: TestChannel): ConfiguredChannel {
+  function configured(c: TestChannel, now: number): ConfiguredChannel {
     const base: ChannelBaseConfig = {
       name: c.name,
       type: 'test',
@@ -74,7 +74,7 @@ describe('dispatcher', () => {
       rate_limit: { per_second: 0, burst: 1 },
       ...c.settings,
     };
-    return new ConfiguredChannel(base, c);
+    return new ConfiguredChannel(base, c, now);
   }
 
   async function start(channels: TestChannel[], options = OPTIONS, now?: () => number, enrichWith = enrich) {
@@ -94,7 +94,7 @@ describe('dispatcher', () => {
     jest.spyOn(enricher, 'enrich').mockImplementation(enrichWith);
     const dispatcher = new Dispatcher(
       spool,
-      new Map(channels.map((c) => [c.name, configured(c)])),
+      new Map(channels.map((c) => [c.name, configured(c, (now ?? Date.now)())])),
       enricher,
       options,
       metrics,
@@ -103,6 +103,23 @@ describe('dispatcher', () => {
     );
     dispatcher.load(contents);
     return { dispatcher, metrics, spool };
+  }
+
+  /**
+   * Waits until every delivery accepted so far has its outcome recorded: in the spool's files, the
+   * history and the metrics (the queue depth drops last). A delivery's state changes in memory
+   * before its file is written, and its file before the history, so neither is the signal.
+   */
+  async function drained(metrics: BridgeMetrics): Promise<void> {
+    await waitFor(async () => (await metrics.queueDepth.get()).values[0]?.value === 0, {
+      what: 'an empty delivery queue',
+    });
+  }
+
+  /** The delivery of the notification for `alertname`. */
+  function deliveryOf(dispatcher: Dispatcher, alertname: string) {
+    const entry = dispatcher.recent().find((e) => e.notification.alerts[0].labels.alertname === alertname);
+    return entry?.deliveries[0];
   }
 
   it('retries a failing delivery with backoff until it succeeds, then records it as done', async () => {
@@ -139,7 +156,8 @@ describe('dispatcher', () => {
     const mail = new ScriptedChannel('mail', [new DeliveryError('SMTP 550 no such user', true)]);
     const { dispatcher, metrics } = await start([mail]);
     await dispatcher.accept('default', notification(), ['mail']);
-    await waitFor(() => dispatcher.recent()[0]?.deliveries[0].state === 'dead');
+    await drained(metrics);
+    expect(dispatcher.recent()[0].deliveries[0].state).toBe('dead');
     expect(mail.attempts).toBe(1);
     expect(dispatcher.recent()[0].deliveries[0].lastError).toBe('SMTP 550 no such user');
     expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_dead_letters')).toContain(
@@ -154,11 +172,12 @@ describe('dispatcher', () => {
       new DeliveryError('SMTP 550 no such user', true),
     ]);
     const options = { ...OPTIONS, history: 1 };
-    const { dispatcher } = await start([mail], options);
+    const { dispatcher, metrics } = await start([mail], options);
     for (const instance of ['a', 'b']) {
       await dispatcher.accept('default', notification({ instances: [instance] }), ['mail']);
     }
-    await waitFor(() => fs.readdirSync(path.join(dir.path, 'dead')).length === 2);
+    await drained(metrics);
+    expect(fs.readdirSync(path.join(dir.path, 'dead'))).toHaveLength(2);
     expect(dispatcher.recent()).toHaveLength(1);
     expect(dispatcher.deadLetters()).toBe(2);
     await dispatcher.stop();
@@ -312,11 +331,11 @@ describe('dispatcher', () => {
     let clock = 5_000_000;
     const mail = new ScriptedChannel('mail');
     const options = { ...OPTIONS, dedupWindowMs: 10_000, history: 1 };
-    const { dispatcher } = await start([mail], options, () => clock);
+    const { dispatcher, metrics } = await start([mail], options, () => clock);
     for (const instance of ['a', 'b', 'c']) {
       await dispatcher.accept('default', notification({ instances: [instance] }), ['mail']);
     }
-    await waitFor(() => fs.readdirSync(path.join(dir.path, 'done')).length === 3);
+    await drained(metrics);
     await dispatcher.prune();
     expect(fs.readdirSync(path.join(dir.path, 'done'))).toHaveLength(3); // still within the window
     clock += 10_000;
@@ -399,48 +418,67 @@ describe('dispatcher', () => {
     expect(quiet.attempts).toBe(0);
   });
 
-  it("queues past a channel's rate limit instead of dropping, in order", async () => {
-    const sent: Array<{ at: number; alertname: string }> = [];
+  it("queues past a channel's rate limit instead of dropping, each in its slot, in order", async () => {
+    const t0 = 1_000_000;
+    let clock = t0;
+    const sent: string[] = [];
     const limited: TestChannel = {
       name: 'slow',
       settings: { rate_limit: { per_second: 5, burst: 1 } },
       async send(message) {
-        sent.push({
-          at: Date.now(),
-          alertname: message.notification.notification.alerts[0].labels.alertname,
-        });
+        sent.push(message.notification.notification.alerts[0].labels.alertname);
         return { detail: 'ok' };
       },
     };
-    const { dispatcher } = await start([limited]);
+    const { dispatcher, metrics } = await start([limited], OPTIONS, () => clock);
     for (const alertname of ['A', 'B', 'C', 'D'])
       await dispatcher.accept('default', notification({ alertname }), ['slow']);
-    await waitFor(() => sent.length === 4);
-    expect(sent.map((s) => s.alertname)).toEqual(['A', 'B', 'C', 'D']);
-    // 5 a second: each one at least ~200 ms after the one before (timers may fire a little early).
-    for (let i = 1; i < sent.length; i++) expect(sent[i].at - sent[i - 1].at).toBeGreaterThanOrEqual(190);
+    await waitFor(() => sent.length === 1);
+    // 5 a second on the dispatcher's clock: the others wait for slots 200 ms apart.
+    expect(['B', 'C', 'D'].map((name) => deliveryOf(dispatcher, name)!.nextAttemptAt - t0)).toEqual([
+      200, 400, 600,
+    ]);
+    for (const [slot, name] of [
+      [200, 'B'],
+      [400, 'C'],
+      [600, 'D'],
+    ] as const) {
+      expect(sent).not.toContain(name); // not before its slot
+      clock = t0 + slot;
+      await waitFor(() => sent.includes(name));
+    }
+    expect(sent).toEqual(['A', 'B', 'C', 'D']);
+    await drained(metrics);
     expect(dispatcher.recent().every((e) => e.deliveries[0].state === 'delivered')).toBe(true);
+    await dispatcher.stop();
   });
 
   it("holds every delivery of a channel after its peer's 429 until Retry-After has passed", async () => {
-    const sent: number[] = [];
-    let refused: number | undefined;
+    const t0 = 1_000_000;
+    let clock = t0;
+    const sent: string[] = [];
+    let refused = false;
     const peer: TestChannel = {
       name: 'chat',
-      async send() {
-        if (refused === undefined) {
-          refused = Date.now();
+      async send(message) {
+        if (!refused) {
+          refused = true;
           throw new DeliveryError('HTTP 429', false, 600);
         }
-        sent.push(Date.now());
+        sent.push(message.notification.notification.alerts[0].labels.alertname);
         return { detail: 'ok' };
       },
     };
-    const { dispatcher } = await start([peer]);
+    const { dispatcher } = await start([peer], OPTIONS, () => clock);
     await dispatcher.accept('default', notification({ alertname: 'A' }), ['chat']);
-    await waitFor(() => refused !== undefined);
+    await waitFor(() => deliveryOf(dispatcher, 'A')?.lastError === 'HTTP 429');
     await dispatcher.accept('default', notification({ alertname: 'B' }), ['chat']);
+    // The retry and the delivery that came after the 429 both wait for its end.
+    expect(['A', 'B'].map((name) => deliveryOf(dispatcher, name)!.nextAttemptAt - t0)).toEqual([600, 600]);
+    expect(sent).toEqual([]);
+    clock = t0 + 600;
     await waitFor(() => sent.length === 2);
-    for (const at of sent) expect(at - refused!).toBeGreaterThanOrEqual(590);
+    expect([...sent].sort()).toEqual(['A', 'B']);
+    await dispatcher.stop();
   });
 });
