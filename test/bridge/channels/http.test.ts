@@ -62,7 +62,10 @@ describe('the HTTP delivery helper (one status policy for every HTTP channel)', 
       upstream.write(head);
       upstream.pipe(socket).pipe(upstream);
     });
+    // A reset on either side takes the other down, as a proxy does: an 'error' on the client's side
+    // of the tunnel must not go unheard (with no listener it is an uncaught exception in the test).
     upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
   });
   let base = '';
   let secureBase = '';
