@@ -185,9 +185,20 @@ describe('zabbix channel against a real Zabbix 6.0', () => {
       const triggerValue = async (): Promise<string> =>
         (await zabbix.api<Trigger[]>('trigger.get', { itemids: [item!.itemid], output: ['value'] }))[0]!
           .value;
-      // On a timeout, say what the bridge and Zabbix logged: a slow machine and a lost value look alike.
-      const explain = (err: unknown): never => {
-        const logs = `bridge:\n${bridge.output().slice(-3000)}\nzabbix_server:\n${zabbix.serverOutput().slice(-3000)}`;
+      // On a timeout, say what the bridge logged (delivered, or retried and why) and what Zabbix holds
+      // (the item's last value and state, the trigger's state and error): a slow machine, a value
+      // never sent and a value taken but not evaluated look alike from here.
+      const explain = async (err: unknown): Promise<never> => {
+        const held = (method: string, output: string[]) =>
+          zabbix
+            .api(method, { itemids: [item!.itemid], output })
+            .then(JSON.stringify, (apiErr: unknown) => String(apiErr));
+        const logs = [
+          `bridge:\n${bridge.output().slice(-3000)}`,
+          `zabbix item: ${await held('item.get', ['lastclock', 'lastvalue', 'state', 'error', 'status'])}`,
+          `zabbix trigger: ${await held('trigger.get', ['value', 'state', 'error', 'status', 'lastchange'])}`,
+          `zabbix_server:\n${zabbix.serverOutput().slice(-3000)}`,
+        ].join('\n');
         throw new Error(`${err instanceof Error ? err.message : String(err)}\n${logs}`);
       };
       await post(alertmanagerPayload(alert));
