@@ -1,6 +1,8 @@
+import type { Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
 import { cachedExposition } from '../common/exposition';
-import { startServiceServer } from '../common/http-server';
+
+import { startServiceServer, type ServiceServer } from '../common/http-server';
 import { componentLogger, type Logger } from '../common/logger';
 import { PrometheusClient } from '../common/prometheus-client';
 import { selfMetricsRegistry } from '../common/self-metrics';
@@ -34,20 +36,7 @@ export async function startDetector(
   });
   if (config.state_file) loadSnapshot(config.state_file, engine.rules, logger);
   const snapshots = periodicSnapshots(engine, config, logger);
-  const outputs = cachedExposition(
-    () => engine.cycles,
-    () => engine.renderOutputs(),
-  );
-
-  const server = await startServiceServer({
-    service: 'detector',
-    listen: config.listen,
-    registry,
-    isReady: () => engine.ready,
-    // Gauges only, which read the same in both formats; the server appends `# EOF` for OpenMetrics.
-    // Rendered once per change (a rule's cycle), however many scrapes come in between.
-    metrics: async () => outputs(),
-  });
+  const server = await serveDetector(engine, registry, config.listen);
 
   const cycles = scheduleRules(engine, config.lag);
   logger.info(
@@ -71,6 +60,27 @@ export async function startDetector(
       await snapshots.close();
     },
   };
+}
+
+/** The detector's HTTP server: its outputs and self-metrics on /metrics, ready once every rule ran. */
+export function serveDetector(
+  engine: DetectorEngine,
+  registry: Registry,
+  listen: string,
+): Promise<ServiceServer> {
+  // Rendered once per change (a rule's cycle), however many scrapes come in between.
+  const outputs = cachedExposition(
+    () => engine.cycles,
+    () => engine.renderOutputs(),
+  );
+  return startServiceServer({
+    service: 'detector',
+    listen,
+    registry,
+    isReady: () => engine.ready,
+    // Gauges only, which read the same in both formats; the server appends `# EOF` for OpenMetrics.
+    metrics: async () => outputs(),
+  });
 }
 
 /**
