@@ -146,7 +146,9 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
     // becomes exported_instance), and drops empty ones; the key is rebuilt in our label order.
     const mismatches: string[] = [];
     for (const { metric, value } of got) {
-      const { __name__: name, job: _job, instance: _instance, ...rest } = metric;
+      const { __name__: name, ...rest } = metric;
+      delete rest.job;
+      delete rest.instance;
       const source = rest.exported_instance;
       delete rest.exported_instance;
       const ordered: Record<string, string> = {};
