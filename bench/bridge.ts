@@ -13,9 +13,14 @@
  *     answer cannot hide the requests queued behind it). autocannon at the same rate is run as a
  *     cross-check; its rate limiter sends each second's requests in a burst at the start of the
  *     second, so its figures show how the bridge absorbs bursts of 200 notifications.
+ *  4. A storm: STORM distinct notifications at 200/s into a fresh `vigil bridge` that graphs and mails
+ *     every one, (a) with Prometheus up, (b) with Prometheus down (a closed port): acks, mails per
+ *     second at saturation (all mails / first post to last mail: the bridge is behind all along),
+ *     time from the last post to the last mail, and the bridge's peak RSS.
  *
- * Run alone: npm run build && npx tsx bench/bridge.ts
- * Targets: ack p99 < 20 ms at 200 req/s, render < 25 ms per graph.
+ * Run alone: npm run build && npx tsx bench/bridge.ts   (only the storm: npx tsx bench/bridge.ts storm)
+ * Targets: ack p99 < 20 ms at 200 req/s, render < 25 ms per graph; storm with Prometheus down at
+ * least as many mails per second as with it up.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +44,7 @@ const RENDERS = Number(process.env.BENCH_RENDERS ?? 200);
 const MAILS = Number(process.env.BENCH_MAILS ?? 30);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const STORM = Number(process.env.BENCH_STORM ?? 2000);
 
 const quantile = (values: number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,14 +86,14 @@ async function renderBench(): Promise<void> {
     ['typical (3 series, threshold)', typical],
     ['anomaly (series + band)', anomaly],
   ] as const) {
-    await svgToPng(renderChartSvg(spec)); // fonts, JIT
+    svgToPng(renderChartSvg(spec)); // fonts, JIT
     const total: number[] = [];
     const svgOnly: number[] = [];
     for (let i = 0; i < RENDERS; i++) {
       const t0 = performance.now();
       const svg = renderChartSvg(spec);
       const t1 = performance.now();
-      await svgToPng(svg);
+      svgToPng(svg);
       total.push(performance.now() - t0);
       svgOnly.push(t1 - t0);
     }
@@ -192,14 +198,23 @@ async function generateLoad(target: string, startsAt: string, generatorURL: stri
   process.stdout.write(JSON.stringify(result));
 }
 
-/** Runs the load generator in a second process (this file with --load), so it does not share our CPU time. */
-function constantLoad(target: string, startsAt: string, generatorURL: string): Promise<LoadResult> {
+/**
+ * Runs the load generator in a second process (this file with --load), so it does not share our
+ * CPU time; `seconds` of RATE requests a second.
+ */
+function constantLoad(
+  target: string,
+  startsAt: string,
+  generatorURL: string,
+  seconds = SECONDS,
+): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', __filename, '--load', target, startsAt, generatorURL],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, BENCH_SECONDS: String(seconds) },
       },
     );
     let out = '';
@@ -275,10 +290,122 @@ function reportAck(label: string, load: LoadResult, cannon: autocannon.Result): 
   );
 }
 
+/** The bridge's peak resident memory so far (VmHWM), in MiB. */
+function peakRssMiB(bridge: Bridge): number {
+  const status = fs.readFileSync(`/proc/${bridge.process.child.pid}/status`, 'utf8');
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** Bridge settings for one e-mail channel to the SMTP server in this process. */
+function mailingBridge(prometheusUrl: string, smtpPort: number): Record<string, unknown> {
+  return {
+    prometheus: { url: prometheusUrl },
+    retry: { concurrency: Number(process.env.BENCH_CONCURRENCY ?? 8) },
+    channels: [
+      {
+        name: 'mail',
+        type: 'email',
+        from: 'vigil@example.com',
+        to: ['ops@example.com'],
+        smtp: { host: '127.0.0.1', port: smtpPort },
+      },
+    ],
+  };
+}
+
+interface StormResult {
+  load: LoadResult;
+  mailsPerSecond: number;
+  lastMailAfterS: number;
+  peakRssMiB: number;
+  withGraph: boolean;
+}
+
+/**
+ * STORM notifications at RATE/s into a fresh bridge mailing each; waits for every mail, sampling
+ * when each arrived (every 5 ms).
+ */
+async function storm(
+  dir: string,
+  name: string,
+  prometheusUrl: string,
+  smtp: SmtpSink,
+  startsAt: string,
+  generatorURL: string,
+): Promise<StormResult> {
+  const bridge = await startBridge(dir, name, mailingBridge(prometheusUrl, smtp.port));
+  try {
+    const before = smtp.accepted();
+    const started = performance.now();
+    let lastMailAt = started;
+    let seen = before;
+    const sampler = setInterval(() => {
+      if (smtp.accepted() !== seen) {
+        seen = smtp.accepted();
+        lastMailAt = performance.now();
+      }
+    }, 5);
+    const load = await constantLoad(`${bridge.url}/webhook`, startsAt, generatorURL, STORM / RATE);
+    const lastPostAt = performance.now();
+    const deadline = Date.now() + 600_000;
+    while (smtp.accepted() - before < load.ok && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    clearInterval(sampler);
+    if (smtp.accepted() !== seen) lastMailAt = performance.now();
+    const mailed = smtp.accepted() - before;
+    if (mailed < load.ok) throw new Error(`${name}: only ${mailed} of ${load.ok} mailed after 600 s`);
+    return {
+      load,
+      mailsPerSecond: mailed / ((lastMailAt - started) / 1000),
+      lastMailAfterS: (lastMailAt - lastPostAt) / 1000,
+      peakRssMiB: peakRssMiB(bridge),
+      withGraph: /Content-Type: image\/png/i.test(smtp.lastRaw()),
+    };
+  } finally {
+    await bridge.process.stop();
+  }
+}
+
+function reportStorm(label: string, r: StormResult): void {
+  console.log(
+    `storm ${label.padEnd(16)} ${r.load.ok}/${r.load.sent} 2xx  ack median ${ms(r.load.p50)}  p99 ${ms(r.load.p99)}  max ${ms(r.load.max)}` +
+      `  | ${r.mailsPerSecond.toFixed(1)} mails/s, last mail ${r.lastMailAfterS.toFixed(1)} s after the last post, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, graph attached: ${r.withGraph}`,
+  );
+}
+
+/** Section 4: the same storm with Prometheus up and down, in one run. */
+async function stormBench(
+  dir: string,
+  prometheusUrl: string,
+  smtp: SmtpSink,
+  startsAt: string,
+  generatorURL: string,
+): Promise<void> {
+  console.log(
+    `storm: ${STORM} distinct notifications at ${RATE}/s, each graphed and mailed (default graph.render_concurrency and retry.concurrency)`,
+  );
+  const up = await storm(dir, 'storm-up', prometheusUrl, smtp, startsAt, generatorURL);
+  reportStorm('Prometheus up', up);
+  const down = await storm(
+    dir,
+    'storm-down',
+    `http://127.0.0.1:${await freePort()}`,
+    smtp,
+    startsAt,
+    generatorURL,
+  );
+  reportStorm('Prometheus down', down);
+  console.log(
+    `  down / up mails per second: ${(down.mailsPerSecond / up.mailsPerSecond).toFixed(2)} (target >= 1); ack p99 target < 20 ms`,
+  );
+}
+
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  const stormOnly = process.argv[2] === 'storm';
   console.log(`node ${process.version}, ${RENDERS} renders, ${MAILS} mails, ${RATE} req/s for ${SECONDS} s`);
-  await renderBench();
+  if (!stormOnly) await renderBench();
 
   const dir = tempDir('vigil-bench-bridge-');
   const now = Math.floor(Date.now() / 1000 / 60) * 60;
@@ -296,22 +423,14 @@ async function main(): Promise<void> {
   const bridges: Bridge[] = [];
   try {
     smtp = await startSmtpSink(smtpPort, { starttls: false, parse: false });
-    const mailing = await startBridge(dir.path, 'mailing', {
-      prometheus: { url: prometheus.url },
-      retry: { concurrency: Number(process.env.BENCH_CONCURRENCY ?? 8) },
-      channels: [
-        {
-          name: 'mail',
-          type: 'email',
-          from: 'vigil@example.com',
-          to: ['ops@example.com'],
-          smtp: { host: '127.0.0.1', port: smtpPort },
-        },
-      ],
-    });
-    bridges.push(mailing);
     const startsAt = new Date((now - 30 * 60) * 1000).toISOString();
     const generatorURL = `${prometheus.url}/graph?g0.expr=${encodeURIComponent('instance:node_cpu_busy:ratio > 0.8')}`;
+    if (stormOnly) {
+      await stormBench(dir.path, prometheus.url, smtp, startsAt, generatorURL);
+      return;
+    }
+    const mailing = await startBridge(dir.path, 'mailing', mailingBridge(prometheus.url, smtpPort));
+    bridges.push(mailing);
 
     // 2. Webhook -> mail accepted by SMTP, one at a time.
     const toMail: number[] = [];
@@ -356,6 +475,8 @@ async function main(): Promise<void> {
     console.log(
       `  mails accepted by SMTP during the constant-rate run: ${mailsAfter - mailsBefore} of ${mailingLoad.ok} (the rest wait in the spool)`,
     );
+    for (const b of bridges.splice(0)) await b.process.stop();
+    await stormBench(dir.path, prometheus.url, smtp, startsAt, generatorURL);
   } finally {
     for (const b of bridges) await b.process.stop();
     await smtp?.stop();

@@ -132,7 +132,7 @@ export class Enricher {
     private readonly graphs: GraphStore,
     private readonly settings: GraphSettings,
     private readonly hooks: EnrichHooks = {},
-    private readonly draw: ChartDrawer = drawChart,
+    private readonly draw: ChartDrawer = async (chart) => drawChart(chart),
   ) {
     this.breaker = new CircuitBreaker(settings.circuitBreaker, Date.now, (state) =>
       hooks.onCircuitChange?.(state),

@@ -33,10 +33,14 @@ export class GraphStore {
     return createHmac('sha256', this.key).update(`${entryId}\n${index}`).digest('base64url').slice(0, 22);
   }
 
-  /** Stores the PNG under its id; returns its path, where channels read it from. */
+  /**
+   * Stores the PNG under its id; returns its path, where channels read it from. Not synced to
+   * disk: a graph is drawn again by a retry, and a wait on the disk per graph would hold up the
+   * fsyncs that acknowledge webhooks.
+   */
   async put(id: string, png: Buffer): Promise<string> {
     const file = this.file(id);
-    await writeFileAtomic(file, png);
+    await writeFileAtomic(file, png, { durable: false });
     return file;
   }
 

@@ -1,5 +1,6 @@
 /** A worker thread of the render pool: draws and rasterises one chart per task (see render-pool.ts). */
+import type { ChartSpec } from './render/chart';
 import { drawChart } from './render/png';
 import { serveWorkerTasks } from './worker-pool';
 
-serveWorkerTasks(drawChart);
+serveWorkerTasks(async (chart: ChartSpec) => drawChart(chart));

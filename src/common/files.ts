@@ -16,15 +16,21 @@ export function readUserFile(file: string, key?: string): string {
 }
 
 /**
- * Replaces `file` atomically: a temporary file beside it, synced before the rename, so that after
- * a crash the file holds the old content or the new, never a torn mix.
+ * Replaces `file` atomically: a temporary file beside it, renamed over it, so that a reader or a
+ * restart after a crash finds the old content or the new, never a torn mix. `durable` syncs the
+ * data before the rename, so that it also survives the machine crashing; files that can be made
+ * again skip that wait on the disk.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
   const handle = await fs.promises.open(temporary, 'w');
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }

@@ -182,7 +182,7 @@ describe('chart', () => {
     const svg = renderChartSvg(spec());
     expect(svg).not.toContain('<text');
     expect(svg).toContain('<use xlink:href=');
-    const png = await svgToPng(svg);
+    const png = svgToPng(svg);
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(800); // IHDR width
     expect(png.length).toBeGreaterThan(5000);
@@ -192,7 +192,7 @@ describe('chart', () => {
 describe('png', () => {
   it('encodes RGBA pixels as a valid PNG: signature, IHDR, checksummed chunks, the pixels back on inflate', async () => {
     const rgba = Buffer.from([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 10, 20, 30, 40]); // 2 x 2
-    const png = await encodePng(2, 2, rgba);
+    const png = encodePng(2, 2, rgba);
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     const chunks: Array<{ type: string; data: Buffer }> = [];
     for (let at = 8; at < png.length;) {

@@ -1,6 +1,5 @@
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { renderAsync } from '@resvg/resvg-js';
+import { Resvg } from '@resvg/resvg-js';
 import { renderChartSvg, type ChartSpec } from './chart';
 import { hasOutlineFont } from './text';
 
@@ -11,30 +10,30 @@ export interface RenderedChart {
 }
 
 /** A chart as a PNG: what a render worker does for each task (render-worker.ts). */
-export async function drawChart(chart: ChartSpec): Promise<RenderedChart> {
+export function drawChart(chart: ChartSpec): RenderedChart {
   const started = performance.now();
-  const png = await svgToPng(renderChartSvg(chart));
+  const png = svgToPng(renderChartSvg(chart));
   return { png, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
- * SVG -> PNG with resvg (Rust, no browser). Rasterising runs on libuv's thread pool and so does the
- * compression (zlib below, rather than resvg's encoder, which runs on the event loop): a graph being
- * drawn costs the event loop about 2 ms, and webhook acknowledgements are not held up. Charts normally
- * carry their text as glyph outlines (see text.ts); without DejaVu Sans, resvg loads the system fonts.
+ * SVG -> PNG with resvg (Rust, no browser), synchronously: it runs in a render worker thread
+ * (render-pool.ts), which is there to be busy. Not on libuv's thread pool: that is shared by every
+ * thread of the process, and the fsyncs that acknowledge webhooks would queue behind graphs. Charts
+ * normally carry their text as glyph outlines (see text.ts); without DejaVu Sans, resvg loads the
+ * system fonts.
  */
-export async function svgToPng(svg: string): Promise<Buffer> {
-  const image = await renderAsync(svg, {
+export function svgToPng(svg: string): Buffer {
+  const image = new Resvg(svg, {
     font: { loadSystemFonts: !hasOutlineFont(), defaultFontFamily: 'DejaVu Sans' },
-  });
+  }).render();
   return encodePng(image.width, image.height, image.pixels);
 }
 
-const deflate = promisify(zlib.deflate);
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** A PNG (8-bit RGBA, no filtering: charts are long flat runs that deflate handles well). */
-export async function encodePng(width: number, height: number, rgba: Buffer): Promise<Buffer> {
+export function encodePng(width: number, height: number, rgba: Buffer): Buffer {
   const stride = width * 4;
   const scanlines = Buffer.alloc((stride + 1) * height); // each row: filter type 0, then its pixels
   for (let y = 0; y < height; y++) rgba.copy(scanlines, y * (stride + 1) + 1, y * stride, (y + 1) * stride);
@@ -46,7 +45,7 @@ export async function encodePng(width: number, height: number, rgba: Buffer): Pr
   return Buffer.concat([
     SIGNATURE,
     chunk('IHDR', header),
-    chunk('IDAT', await deflate(scanlines)),
+    chunk('IDAT', zlib.deflateSync(scanlines)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
