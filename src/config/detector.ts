@@ -63,6 +63,25 @@ const noveltyFields = {
   threshold: z.number().positive(),
 };
 
+const shiftFields = {
+  enabled: z.boolean(),
+  /** Seasonal scores up to this size are noise: only the excess accumulates. */
+  allowance: z.number().min(0),
+  /** Larger seasonal scores count as this much. */
+  cap: z.number().positive(),
+  /** Accumulated excess at the threshold. */
+  threshold: z.number().positive(),
+};
+
+const shiftSchema = z
+  .object({
+    enabled: shiftFields.enabled.default(true),
+    allowance: shiftFields.allowance.default(4),
+    cap: shiftFields.cap.default(10),
+    threshold: shiftFields.threshold.default(50),
+  })
+  .strict();
+
 const rangeSchema = z
   .object({
     enabled: rangeFields.enabled.default(true),
@@ -139,6 +158,7 @@ const settingsShape = {
   seasonal: seasonalSchema.prefault({}),
   range: rangeSchema.prefault({}),
   novelty: noveltySchema.prefault({}),
+  shift: shiftSchema.prefault({}),
 };
 
 /** `min` below `max` where both are set. */
@@ -168,6 +188,7 @@ const ruleSchema = z
     seasonal: z.object(seasonalFields).partial().strict().optional(),
     range: z.object(rangeFields).partial().strict().optional(),
     novelty: z.object(noveltyFields).partial().strict().optional(),
+    shift: z.object(shiftFields).partial().strict().optional(),
   })
   .strict()
   .refine(ordered, orderedMessage);

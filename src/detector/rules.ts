@@ -13,7 +13,7 @@ export interface ResolvedRule extends RuleSettings {
 
 /** A rule with every unset key taken from `detector.defaults`. */
 export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): ResolvedRule {
-  const { zscore, seasonal, range, novelty, ...flat } = rule;
+  const { zscore, seasonal, range, novelty, shift, ...flat } = rule;
   const defined = <T extends object>(o: T | undefined) =>
     Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
@@ -23,6 +23,7 @@ export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): Resolv
     seasonal: { ...defaults.seasonal, ...defined(seasonal) },
     range: { ...defaults.range, ...defined(range) },
     novelty: { ...defaults.novelty, ...defined(novelty) },
+    shift: { ...defaults.shift, ...defined(shift) },
     name: rule.name,
     query: rule.query,
   };
@@ -30,7 +31,7 @@ export function resolveRule(rule: RuleOverrides, defaults: RuleSettings): Resolv
 
 /** The algorithms' settings (milliseconds) from a rule's. */
 export function modelSettings(settings: RuleSettings): ModelSettings {
-  const { zscore, seasonal, range, novelty } = settings;
+  const { zscore, seasonal, range, novelty, shift } = settings;
   return {
     stepMs: settings.step,
     direction: settings.direction,
@@ -71,6 +72,12 @@ export function modelSettings(settings: RuleSettings): ModelSettings {
       bits: novelty.bits,
       rotatePoints: novelty.rotate_points,
       threshold: novelty.threshold,
+    },
+    shift: {
+      enabled: shift.enabled,
+      allowance: shift.allowance,
+      cap: shift.cap,
+      threshold: shift.threshold,
     },
   };
 }

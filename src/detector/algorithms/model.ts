@@ -3,6 +3,7 @@ import type { Direction, Estimate } from './estimate';
 import { SeasonalBaseline, type SeasonalOptions } from './seasonal';
 import { PatternNovelty, type NoveltyOptions } from './novelty';
 import { RangeWindow, type RangeOptions } from './range';
+import { ShiftDetector, type ShiftOptions } from './shift';
 import { bytesOf, concatBytes, float64s } from './state-bytes';
 import { rollingZScore, type RollingZScore, type ZScoreOptions } from './zscore';
 
@@ -20,13 +21,14 @@ export interface ModelSettings {
   seasonal: Omit<SeasonalOptions, 'floor' | 'relativeFloor'> & { enabled: boolean };
   range: Omit<RangeOptions, 'floor' | 'relativeFloor'> & { enabled: boolean };
   novelty: NoveltyOptions & { enabled: boolean; threshold: number };
+  shift: Omit<ShiftOptions, 'direction'> & { enabled: boolean };
 }
 
 /** The detectors with a band (exported per series with the `detector` label), in output order. */
 export const BANDED_DETECTORS = ['zscore', 'seasonal', 'range'] as const;
 export type DetectorName = (typeof BANDED_DETECTORS)[number];
 /** Every detector, as named in a verdict's `detector` (the snapshot stores the index). */
-export const FIRING_DETECTORS = [...BANDED_DETECTORS, 'novelty'] as const;
+export const FIRING_DETECTORS = [...BANDED_DETECTORS, 'novelty', 'shift'] as const;
 export type FiringDetector = (typeof FIRING_DETECTORS)[number];
 
 export interface Verdict {
@@ -79,16 +81,18 @@ interface Stateful {
 }
 
 /**
- * The per-series model: the z-score, seasonal, range and novelty detectors feeding one decision.
- * The z-score and seasonal opinions are combined as the rule's `combine` says; the range and
- * novelty detectors join as "any" (each is a test of its own: beyond the seen range, a pattern not
- * seen). The live engine and `vigil backtest` both drive series through this class, point by point.
+ * The per-series model: the z-score, seasonal, range, novelty and shift detectors feeding one
+ * decision. The z-score and seasonal opinions are combined as the rule's `combine` says; the range,
+ * novelty and shift detectors join as "any" (each is a test of its own: beyond the seen range, a
+ * pattern not seen, a sustained departure from the daily shape). The live engine and
+ * `vigil backtest` both drive series through this class, point by point.
  */
 export class SeriesModel {
   private readonly zscore: RollingZScore | undefined;
   private readonly seasonal: SeasonalBaseline | undefined;
   private readonly range: RangeWindow | undefined;
   private readonly novelty: PatternNovelty | undefined;
+  private readonly shift: ShiftDetector | undefined;
   private readonly decision: Decision;
   private lastTimeMs = -Infinity;
 
@@ -99,6 +103,9 @@ export class SeriesModel {
     // Novelty reads its levels off the seen range, so it keeps a range window even alone.
     if (settings.range.enabled || settings.novelty.enabled) this.range = new RangeWindow(options.range);
     if (settings.novelty.enabled) this.novelty = new PatternNovelty(settings.novelty);
+    // The shift detector sums the seasonal scores: it runs with the seasonal detector.
+    if (settings.shift.enabled && this.seasonal)
+      this.shift = new ShiftDetector({ ...settings.shift, direction: settings.direction });
     this.decision = new Decision(settings);
   }
 
@@ -108,7 +115,7 @@ export class SeriesModel {
   }
 
   private get parts(): Array<Stateful | undefined> {
-    return [this.decision, this.zscore, this.seasonal, this.range, this.novelty];
+    return [this.decision, this.zscore, this.seasonal, this.range, this.novelty, this.shift];
   }
 
   /** The whole state as bytes (for the snapshot file); `restore` needs the same settings. */
@@ -164,6 +171,8 @@ export class SeriesModel {
         this.decision.combinedStrength([{ estimate: range, threshold: settings.range.threshold }]),
       ]);
     if (novelty !== undefined) others.push(['novelty', novelty / settings.novelty.threshold]);
+    // The shift detector speaks once the seasonal baseline does.
+    if (this.shift && seasonal) others.push(['shift', this.shift.update(seasonal.score)]);
     for (const [name, s] of others) {
       if (Number.isNaN(strength) || s > strength) {
         strength = s;

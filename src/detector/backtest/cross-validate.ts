@@ -32,18 +32,19 @@ export interface CrossValidation {
   inSample: number;
 }
 
-/** Scale factors applied around the defaults: each detector's threshold and the refractory period. */
+/** Scale factors applied around the defaults: each detector's threshold (the shift detector's with the seasonal one's). */
 export function candidatesAround(defaults: RuleSettings): Candidate[] {
   const candidates: Candidate[] = [];
   for (const deviation of [0.5, 1, 2]) {
     for (const range of [0.5, 1, 2]) {
       for (const novelty of [1, 1.5]) {
         candidates.push({
-          name: `zscore/seasonal ×${deviation}, range ×${range}, novelty ×${novelty}`,
+          name: `zscore/seasonal/shift ×${deviation}, range ×${range}, novelty ×${novelty}`,
           settings: {
             ...defaults,
             zscore: { ...defaults.zscore, threshold: defaults.zscore.threshold * deviation },
             seasonal: { ...defaults.seasonal, threshold: defaults.seasonal.threshold * deviation },
+            shift: { ...defaults.shift, threshold: defaults.shift.threshold * deviation },
             range: { ...defaults.range, threshold: defaults.range.threshold * range },
             novelty: { ...defaults.novelty, threshold: defaults.novelty.threshold * novelty },
           },

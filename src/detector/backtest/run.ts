@@ -82,6 +82,8 @@ export function settingsFor(settings: RuleSettings, detector: DetectorChoice): R
     seasonal: { ...settings.seasonal, enabled: on('seasonal', settings.seasonal.enabled) },
     range: { ...settings.range, enabled: on('range', settings.range.enabled) },
     novelty: { ...settings.novelty, enabled: on('novelty', settings.novelty.enabled) },
+    // The shift detector runs on the seasonal scores: it is part of `--detector seasonal`.
+    shift: { ...settings.shift, enabled: on('seasonal', settings.shift.enabled) },
   };
 }
 
