@@ -30,7 +30,11 @@ function v8After(command: string): { optimized: boolean; youngGrowth: number } {
 
 describe('the V8 settings of each command', () => {
   it('runs the exporter without the optimising compiler and with a young generation that does not grow', () => {
-    expect(v8After('exporter')).toEqual({ optimized: false, youngGrowth: 1 });
+    const exporter = v8After('exporter');
+    expect(exporter.optimized).toBe(false);
+    // Not grown; V8 may shrink it (it did, to half, when a loaded machine made the allocation rate
+    // look low), which is no worse for the exporter.
+    expect(exporter.youngGrowth).toBeLessThanOrEqual(1);
   });
 
   it("leaves V8's defaults to the other services", () => {
