@@ -4,7 +4,8 @@ import { errorMessage } from '../common/errors';
 /**
  * Up to `threads` worker threads, each running one task at a time, the others queued in arrival
  * order: CPU work (drawing graphs) off the event loop that acknowledges webhooks. A worker that dies
- * fails its task with one line and is replaced by the next task. Own code rather than piscina: a
+ * fails its task with one line and is replaced by the next task. A worker idle for `idleMs` ends
+ * (each holds its own heap and fonts); the next task starts another. Own code rather than piscina: a
  * fixed pool of one-task workers is all the bridge needs, and this is the whole of it.
  */
 
@@ -18,6 +19,7 @@ interface Task<In, Out> {
 
 export class WorkerPool<In, Out> {
   private readonly idle: Worker[] = [];
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private readonly busy = new Map<Worker, Task<In, Out>>();
   private readonly queue: Array<Task<In, Out>> = [];
   private closed = false;
@@ -27,6 +29,7 @@ export class WorkerPool<In, Out> {
     private readonly file: string,
     private readonly threads: number,
     private readonly name: string,
+    private readonly idleMs = 60_000,
   ) {}
 
   run(input: In): Promise<Out> {
@@ -49,6 +52,8 @@ export class WorkerPool<In, Out> {
         this.idle.pop() ?? (this.idle.length + this.busy.size < this.threads ? this.spawn() : undefined);
       if (worker === undefined) return;
       const task = this.queue.shift()!;
+      clearTimeout(this.idleTimers.get(worker));
+      this.idleTimers.delete(worker);
       this.busy.set(worker, task);
       worker.ref();
       worker.postMessage(task.input);
@@ -68,6 +73,13 @@ export class WorkerPool<In, Out> {
       // An idle worker must not keep the process alive.
       worker.unref();
       this.idle.push(worker);
+      // Out of the idle list first, so no task is given to a worker that is ending.
+      const timer = setTimeout(() => {
+        this.idle.splice(this.idle.indexOf(worker), 1);
+        void worker.terminate();
+      }, this.idleMs);
+      timer.unref();
+      this.idleTimers.set(worker, timer);
       if (reply.ok) task?.resolve(reply.value);
       else task?.reject(new Error(reply.error));
       this.next();
@@ -78,6 +90,8 @@ export class WorkerPool<In, Out> {
       this.fail(worker, `${this.name} exited with code ${code}`);
       const at = this.idle.indexOf(worker);
       if (at >= 0) this.idle.splice(at, 1);
+      clearTimeout(this.idleTimers.get(worker));
+      this.idleTimers.delete(worker);
       if (!this.closed) this.next();
     });
     return worker;

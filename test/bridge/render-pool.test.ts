@@ -68,6 +68,26 @@ describe('worker pool', () => {
     expect(await pool.run('after')).toBe('done: after');
   });
 
+  it('ends a worker idle for idleMs; the next task starts another', async () => {
+    const idle = new WorkerPool<string, string>(
+      path.join(__dirname, 'crashing-worker.ts'),
+      1,
+      'test worker',
+      200,
+    );
+    try {
+      const first = await idle.run('thread');
+      // Busy again within idleMs: the same thread.
+      expect(await idle.run('thread')).toBe(first);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const next = await idle.run('thread');
+      expect(next).toMatch(/^thread \d+$/);
+      expect(next).not.toBe(first);
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('refuses work once closed', async () => {
     const closing = new WorkerPool<string, string>(
       path.join(__dirname, 'crashing-worker.ts'),
