@@ -93,7 +93,7 @@ async function scrape(target: Target, round: Round): Promise<void> {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
-  const startVigilExporter = async () =>
+  const startVigilExporter = async (collectors = COLLECTORS.map((name) => `--collector.${name}`)) =>
     startProcess(process.execPath, [
       CLI,
       'exporter',
@@ -101,8 +101,7 @@ async function main(): Promise<void> {
       `127.0.0.1:${await freePort()}`,
       '--log-level',
       'warn',
-      '--collector.disable-defaults',
-      ...COLLECTORS.map((name) => `--collector.${name}`),
+      ...(collectors.length > 0 ? ['--collector.disable-defaults', ...collectors] : []),
     ]);
   const urlOf = (proc: StartedProcess) =>
     `http://${proc.child.spawnargs[proc.child.spawnargs.indexOf('--listen') + 1]}`;
@@ -201,6 +200,41 @@ async function main(): Promise<void> {
   } finally {
     for (const target of targets) target.agent.destroy();
     await Promise.all(targets.map((t) => t.process.stop()));
+  }
+  await defaultCollectorsMemory(await startVigilExporter([]), urlOf);
+}
+
+/**
+ * vigil with its default collectors, as deployed (node_exporter has no run to match it): RSS at
+ * rest and after 1,000 gzipped scrapes, alone on the machine's attention.
+ */
+async function defaultCollectorsMemory(
+  proc: StartedProcess,
+  urlOf: (proc: StartedProcess) => string,
+): Promise<void> {
+  const vigil: Target = {
+    name: 'vigil exporter, default collectors',
+    url: urlOf(proc),
+    readyPath: '/-/ready',
+    process: proc,
+    agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    latenciesMs: [],
+    scrapes: 0,
+    bytes: 0,
+    series: 0,
+  };
+  try {
+    await waitForHttp(`${vigil.url}${vigil.readyPath}`, proc);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const pid = proc.child.pid!;
+    const atRest = memoryMiB(pid, 'VmRSS');
+    for (; vigil.scrapes < MEMORY_AFTER_SCRAPES; vigil.scrapes++) await scrape(vigil, ROUNDS[0]);
+    process.stdout.write(
+      `| ${vigil.name} (${vigil.series} series) | ${atRest.toFixed(1)} MiB | ${memoryMiB(pid, 'VmRSS').toFixed(1)} MiB (${memoryMiB(pid, 'VmHWM').toFixed(1)}) |\n`,
+    );
+  } finally {
+    vigil.agent.destroy();
+    await proc.stop();
   }
 }
 
