@@ -82,6 +82,9 @@ const GZIP_LEVEL = zlib.constants.Z_BEST_SPEED;
 /** RFC 1952 member header: deflate, no flags, no time, fastest level, unknown OS. */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x04, 0xff]);
 
+/** A final deflate block with no data (fixed Huffman codes, end-of-block only; RFC 1951 3.2.6). */
+const EMPTY_FINAL_BLOCK = Buffer.from([0x03, 0x00]);
+
 /**
  * One gzip member of `head` (its compression kept by the ExpositionBody) followed by `tail`:
  * the blocks of both deflate streams in a row are one valid stream, since the head's ends in a
@@ -92,7 +95,10 @@ async function gzipParts(head: ExpositionBody, tail: Buffer): Promise<Buffer[]> 
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(zlib.crc32(tail, deflated.crc), 0);
   trailer.writeUInt32LE((head.bytes.length + tail.length) % 2 ** 32, 4);
-  return [GZIP_HEADER, deflated.bytes, await deflateRaw(tail, { level: GZIP_LEVEL }), trailer];
+  // No self-metrics (the exporter's registry is empty until a connection is refused): the empty
+  // final block ends the stream, without a second deflate and thread-pool round trip per scrape.
+  const end = tail.length === 0 ? EMPTY_FINAL_BLOCK : await deflateRaw(tail, { level: GZIP_LEVEL });
+  return [GZIP_HEADER, deflated.bytes, end, trailer];
 }
 
 function sendText(res: http.ServerResponse, status: number, text: string): void {

@@ -100,6 +100,23 @@ describe('startServiceServer', () => {
       expect(head.body.length).toBe(0);
     });
 
+    it('gzips a service whose self-metrics are empty (the exporter until a refusal) to a whole stream', async () => {
+      const quiet = await startServiceServer({
+        service: 'quiet',
+        listen: '127.0.0.1:0',
+        registry: new Registry(),
+        metrics: async () => '# TYPE own gauge\nown 1\n',
+      });
+      try {
+        const response = await rawRequest(`${quiet.url}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+        expect(response.headers['content-encoding']).toBe('gzip');
+        // gunzipSync checks the stream's end, the CRC-32 and the length.
+        expect(zlib.gunzipSync(response.body).toString()).toBe('# TYPE own gauge\nown 1\n');
+      } finally {
+        await quiet.close();
+      }
+    });
+
     it('answers a failed render with a plain readable line even when gzip is asked', async () => {
       const failing = await startServiceServer({
         service: 'failing',
