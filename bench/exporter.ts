@@ -91,6 +91,18 @@ async function scrape(target: Target, round: Round): Promise<void> {
   target.series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
 }
 
+const newTarget = (name: string, url: string, proc: StartedProcess, readyPath: string): Target => ({
+  name,
+  url,
+  readyPath,
+  process: proc,
+  agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+  latenciesMs: [],
+  scrapes: 0,
+  bytes: 0,
+  series: 0,
+});
+
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
   const startVigilExporter = async (collectors = COLLECTORS.map((name) => `--collector.${name}`)) =>
@@ -112,20 +124,9 @@ async function main(): Promise<void> {
     '--collector.disable-defaults',
     ...COLLECTORS.map((name) => `--collector.${name}`),
   ]);
-  const target = (name: string, url: string, proc: StartedProcess, readyPath: string): Target => ({
-    name,
-    url,
-    readyPath,
-    process: proc,
-    agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
-    latenciesMs: [],
-    scrapes: 0,
-    bytes: 0,
-    series: 0,
-  });
   const targets: Target[] = [
-    target('vigil exporter', urlOf(vigil), vigil, '/-/ready'),
-    target('node_exporter', `http://127.0.0.1:${nodePort}`, nodeExporter, '/'),
+    newTarget('vigil exporter', urlOf(vigil), vigil, '/-/ready'),
+    newTarget('node_exporter', `http://127.0.0.1:${nodePort}`, nodeExporter, '/'),
   ];
   try {
     for (const target of targets) await waitForHttp(`${target.url}${target.readyPath}`, target.process);
@@ -212,17 +213,7 @@ async function defaultCollectorsMemory(
   proc: StartedProcess,
   urlOf: (proc: StartedProcess) => string,
 ): Promise<void> {
-  const vigil: Target = {
-    name: 'vigil exporter, default collectors',
-    url: urlOf(proc),
-    readyPath: '/-/ready',
-    process: proc,
-    agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
-    latenciesMs: [],
-    scrapes: 0,
-    bytes: 0,
-    series: 0,
-  };
+  const vigil = newTarget('vigil exporter, default collectors', urlOf(proc), proc, '/-/ready');
   try {
     await waitForHttp(`${vigil.url}${vigil.readyPath}`, proc);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
