@@ -386,6 +386,7 @@ const SCENARIOS: Scale[] = [
 
 /** One scenario's table row; run in a process of its own (RSS never shrinks). */
 async function scaleRow(index: number, url: string) {
+  rootLogger.level = 'silent'; // the detector's start-up lines would land in the table
   const scenario = SCENARIOS[index];
   const r = await atScale(url, scenario);
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
