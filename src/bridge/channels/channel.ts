@@ -67,7 +67,7 @@ export function messageView(
   message: OutgoingMessage,
   config: ChannelBaseConfig,
   context: ChannelContext,
-  extra: Pick<ViewOptions, 'cid' | 'attachCsv'> = {},
+  extra: Pick<ViewOptions, 'cid' | 'attachCsv'> & { now?: number } = {},
 ): MessageView {
   return buildView(message.notification, {
     route: message.route,

@@ -54,13 +54,7 @@ export class IcingaChannel implements Notifier {
   }
 
   async send(message: OutgoingMessage, signal?: AbortSignal): Promise<DeliveryReceipt> {
-    const now = (this.context.now ?? Date.now)();
-    const results = passiveResults(
-      message,
-      this.templates,
-      this.config.timezone ?? this.context.timeZone,
-      now,
-    );
+    const results = passiveResults(message, this.templates, this.config, this.context);
     for (const result of results) {
       await this.http.send({
         url: this.endpoint,

@@ -63,13 +63,7 @@ export class NagiosChannel implements Notifier {
   }
 
   async send(message: OutgoingMessage, signal?: AbortSignal): Promise<DeliveryReceipt> {
-    const now = (this.context.now ?? Date.now)();
-    const results = passiveResults(
-      message,
-      this.templates,
-      this.config.timezone ?? this.context.timeZone,
-      now,
-    );
+    const results = passiveResults(message, this.templates, this.config, this.context);
     if (this.config.nrdp) {
       const answer = await this.nrdp!.send({
         url: this.config.nrdp.url,

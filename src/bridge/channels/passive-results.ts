@@ -1,7 +1,7 @@
-import { buildView } from '../render/message';
+import type { ChannelBaseConfig } from '../../config/bridge';
 import type { Templates } from '../render/templates';
 import { perfdataEntry, serviceState, type PassiveResult } from '../protocols/nagios';
-import { DeliveryError, type OutgoingMessage } from './channel';
+import { DeliveryError, messageView, type ChannelContext, type OutgoingMessage } from './channel';
 
 /**
  * The alerts of a message as passive service check results, shared by the nagios and icinga
@@ -11,11 +11,12 @@ import { DeliveryError, type OutgoingMessage } from './channel';
 export function passiveResults(
   message: OutgoingMessage,
   templates: Templates<'nagios'> | Templates<'icinga'>,
-  timeZone: string,
-  now: number,
+  config: ChannelBaseConfig,
+  context: ChannelContext,
 ): PassiveResult[] {
   const enriched = message.notification;
-  const view = buildView(enriched, { route: message.route, timeZone, now });
+  const now = (context.now ?? Date.now)();
+  const view = messageView(message, config, context, { now });
   const render = (part: 'host' | 'service' | 'output', i: number): string =>
     (templates as Templates<'nagios'>).renderAlert(part, view, i);
   return enriched.alerts.map(({ alert }, i) => {

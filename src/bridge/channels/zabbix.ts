@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { channelSchema } from '../../config/bridge';
 import { duration, httpClientSchema } from '../../config/types';
-import { buildView, type MessageView } from '../render/message';
 import { loadTemplates, templateParts, type Templates } from '../render/templates';
 import {
   ApiError,
@@ -14,6 +13,7 @@ import type { Alert } from '../payload';
 import {
   defineChannel,
   DeliveryError,
+  messageView,
   type ChannelContext,
   type DeliveryReceipt,
   type Notifier,
@@ -91,11 +91,7 @@ export class ZabbixChannel implements Notifier {
 
   values(message: OutgoingMessage): ZabbixValue[] {
     const enriched = message.notification;
-    const view: MessageView = buildView(enriched, {
-      route: message.route,
-      timeZone: this.config.timezone ?? this.context.timeZone,
-      now: (this.context.now ?? Date.now)(),
-    });
+    const view = messageView(message, this.config, this.context);
     return enriched.alerts.map(({ alert }, i) => {
       const host = this.templates.renderAlert('host', view, i);
       const key = this.templates.renderAlert('key', view, i);
