@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import YAML from 'yaml';
+import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startAlertmanager, type StartedAlertmanager } from '../helpers/alertmanager';
 import { freePort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
@@ -65,25 +65,14 @@ describe('two clustered Alertmanagers in front of one bridge', () => {
   beforeAll(async () => {
     smtp = await startSmtpSink(await freePort(), { starttls: false });
     fs.writeFileSync(path.join(dir.path, 'token'), 'ha-secret\n');
-    const config = {
-      bridge: {
-        // Nothing listens there: the mail goes out without a graph, saying why.
-        prometheus: { url: `http://127.0.0.1:${await freePort()}`, retries: 0 },
-        spool_dir: path.join(dir.path, 'spool'),
-        auth: { bearer_token_file: path.join(dir.path, 'token') },
-        channels: [
-          {
-            name: 'ops-mail',
-            type: 'email',
-            from: 'vigil@example.com',
-            to: ['ops@example.com'],
-            smtp: { host: '127.0.0.1', port: smtp.port },
-          },
-        ],
-      },
-    };
-    fs.writeFileSync(path.join(dir.path, 'vigil.yml'), YAML.stringify(config));
-    bridge = await startVigil('bridge', ['--config', path.join(dir.path, 'vigil.yml')]);
+    const configFile = writeMailingBridgeConfig(dir.path, {
+      smtpPort: smtp.port,
+      // Nothing listens there: the mail goes out without a graph, saying why.
+      prometheusUrl: `http://127.0.0.1:${await freePort()}`,
+      prometheus: { retries: 0 },
+      bridge: { auth: { bearer_token_file: path.join(dir.path, 'token') } },
+    });
+    bridge = await startVigil('bridge', ['--config', configFile]);
 
     const clusterPorts = [await freePort(), await freePort()];
     for (const [i, listenPort] of clusterPorts.entries()) {

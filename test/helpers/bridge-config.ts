@@ -6,6 +6,10 @@ export interface MailingBridgeOptions {
   smtpPort: number;
   /** Where the bridge asks for graphs: a closed port makes Prometheus unreachable. */
   prometheusUrl: string;
+  /** More keys of `bridge.prometheus` (timeout, retries). */
+  prometheus?: Record<string, unknown>;
+  /** More keys of the channel's `smtp` (timeout, ...). */
+  smtp?: Record<string, unknown>;
   /** More keys of the `bridge:` section (retry, graph, ...). */
   bridge?: Record<string, unknown>;
 }
@@ -20,7 +24,7 @@ export function writeMailingBridgeConfig(dir: string, options: MailingBridgeOpti
     file,
     YAML.stringify({
       bridge: {
-        prometheus: { url: options.prometheusUrl },
+        prometheus: { url: options.prometheusUrl, ...options.prometheus },
         spool_dir: path.join(dir, 'spool'),
         channels: [
           {
@@ -28,7 +32,7 @@ export function writeMailingBridgeConfig(dir: string, options: MailingBridgeOpti
             type: 'email',
             from: 'vigil@example.com',
             to: ['ops@example.com'],
-            smtp: { host: '127.0.0.1', port: options.smtpPort },
+            smtp: { host: '127.0.0.1', port: options.smtpPort, ...options.smtp },
           },
         ],
         ...options.bridge,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { alertmanagerPayload } from '../bridge/fixtures';
+import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startSmtpSink, type SmtpSink } from '../bridge/smtp-sink';
 import { freePort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
@@ -28,26 +28,13 @@ describe('bridge under faults', () => {
   it('delivers all 50 notifications once after SMTP downtime and a kill -9', async () => {
     const smtpPort = await freePort(); // nothing listens yet: SMTP is down
     const deadPrometheus = await freePort(); // and so is Prometheus
-    const configFile = path.join(dir.path, 'vigil.yml');
-    fs.writeFileSync(
-      configFile,
-      YAML.stringify({
-        bridge: {
-          prometheus: { url: `http://127.0.0.1:${deadPrometheus}`, timeout: '2s', retries: 0 },
-          spool_dir: path.join(dir.path, 'spool'),
-          retry: { initial_backoff: '200ms', max_backoff: '1s' },
-          channels: [
-            {
-              name: 'mail',
-              type: 'email',
-              from: 'vigil@example.com',
-              to: ['ops@example.com'],
-              smtp: { host: '127.0.0.1', port: smtpPort, timeout: '5s' },
-            },
-          ],
-        },
-      }),
-    );
+    const configFile = writeMailingBridgeConfig(dir.path, {
+      smtpPort,
+      prometheusUrl: `http://127.0.0.1:${deadPrometheus}`,
+      prometheus: { timeout: '2s', retries: 0 },
+      smtp: { timeout: '5s' },
+      bridge: { retry: { initial_backoff: '200ms', max_backoff: '1s' } },
+    });
     const payload = (i: number) =>
       alertmanagerPayload({ instances: [`host-${i}`], groupKey: `{}:{instance="host-${i}"}` });
     const post = async (target: StartedVigil, i: number) => {

@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
 import { alertmanagerPayload } from '../bridge/fixtures';
+import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startSmtpSink, type SmtpSink } from '../bridge/smtp-sink';
 import { freePort } from '../helpers/net';
 import { startPrometheus, type StartedPrometheus } from '../helpers/prometheus';
@@ -40,26 +38,12 @@ describe('graph links from a mail (real bridge, Prometheus and SMTP)', () => {
 
   it('a graph link in a mail still answers after the bridge restarts', async () => {
     const port = await freePort();
-    const configFile = path.join(dir.path, 'vigil.yml');
-    fs.writeFileSync(
-      configFile,
-      YAML.stringify({
-        bridge: {
-          prometheus: { url: prometheus.url, retries: 0 },
-          spool_dir: path.join(dir.path, 'spool'),
-          external_url: `http://127.0.0.1:${port}`,
-          channels: [
-            {
-              name: 'mail',
-              type: 'email',
-              from: 'vigil@example.com',
-              to: ['ops@example.com'],
-              smtp: { host: '127.0.0.1', port: smtp.port },
-            },
-          ],
-        },
-      }),
-    );
+    const configFile = writeMailingBridgeConfig(dir.path, {
+      smtpPort: smtp.port,
+      prometheusUrl: prometheus.url,
+      prometheus: { retries: 0 },
+      bridge: { external_url: `http://127.0.0.1:${port}` },
+    });
     const start = () => startVigil('bridge', ['--config', configFile], {}, port);
     bridge = await start();
     const payload = alertmanagerPayload({
