@@ -3,7 +3,7 @@ import { errorMessage } from '../common/errors';
 import { PrometheusError, type PrometheusClient, type RangeSeries } from '../common/prometheus-client';
 import { promString } from '../common/promql';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker';
-import { explainAnomaly } from './explain';
+import { bandsFor, explainAnomaly } from './explain';
 import type { GraphStore } from './graphs';
 import type { Alert, Notification } from './payload';
 import { exprFromGeneratorUrl, graphQueryFor, matchAlertSeries, seriesName, type GraphQuery } from './query';
@@ -391,39 +391,49 @@ export class Enricher {
     const selector = `{${matchers.join(',')}}`;
     const fetch = async (metric: string): Promise<RangeSeries[]> =>
       matchAlertSeries(await query(`${metric}${selector}`, start, end, step), alert.labels);
-    const [scores, expected, lower, upper] = await Promise.all(
-      ['vigil_anomaly_score', 'vigil_anomaly_expected', 'vigil_anomaly_lower', 'vigil_anomaly_upper'].map(
-        fetch,
-      ),
+    const [strengths, scores, expected, lower, upper] = await Promise.all(
+      [
+        'vigil_anomaly_strength',
+        'vigil_anomaly_score',
+        'vigil_anomaly_expected',
+        'vigil_anomaly_lower',
+        'vigil_anomaly_upper',
+      ].map(fetch),
     );
-    // The detector that saw it most strongly during the alert, unless the alert names one.
-    const best = strongestScore(scores, alert.startsAt - step, alert.endsAt ?? end);
+    const from = alert.startsAt - step;
+    const to = alert.endsAt ?? end;
+    // The detector that decided, where it was strongest during the alert; a detector that exports no
+    // strength (an older version) leaves the largest score of any detector to go by.
+    const fired = strongestSample(strengths, from, to);
+    const best = fired ?? strongestSample(scores, from, to);
     if (best === undefined) return undefined;
     const detector = best.series.labels.detector ?? '';
-    const same = (s: RangeSeries): boolean => (s.labels.detector ?? '') === detector;
-    const e = expected.find(same);
-    const l = lower.find(same);
-    const u = upper.find(same);
-    if (!e || !l || !u) return undefined;
-    const at = (s: { timestamps: number[]; values: number[] }): number | undefined => {
-      const i = s.timestamps.indexOf(best.at);
-      return i < 0 ? undefined : s.values[i];
+    const at = (s: { timestamps: number[]; values: number[] } | undefined): number | undefined => {
+      const i = s === undefined ? -1 : s.timestamps.indexOf(best.at);
+      return i < 0 ? undefined : s?.values[i];
     };
-    const [ev, lv, uv] = [at(e), at(l), at(u)];
-    if (ev === undefined || lv === undefined || uv === undefined) return undefined;
-    const explanation = explainAnomaly(
-      {
-        value: observed ? at(observed) : undefined,
-        expected: ev,
-        lower: lv,
-        upper: uv,
-        score: best.score,
-        detector,
-      },
-      unit,
-    );
-    const band = alignBand(e, l, u);
-    return { band, bandSeries: [e, l, u].map(toChartSeries), explanation };
+    for (const bandOf of fired ? bandsFor(detector) : [detector]) {
+      const [s, e, l, u] = [scores, expected, lower, upper].map((series) =>
+        series.find((one) => (one.labels.detector ?? '') === bandOf),
+      );
+      const [sv, ev, lv, uv] = [s, e, l, u].map(at);
+      if (!e || !l || !u || sv === undefined || ev === undefined || lv === undefined || uv === undefined)
+        continue;
+      const explanation = explainAnomaly(
+        {
+          value: observed ? at(observed) : undefined,
+          expected: ev,
+          lower: lv,
+          upper: uv,
+          score: sv,
+          detector,
+          band: bandOf,
+        },
+        unit,
+      );
+      return { band: alignBand(e, l, u), bandSeries: [e, l, u].map(toChartSeries), explanation };
+    }
+    return undefined;
   }
 }
 
@@ -434,18 +444,18 @@ interface Lookups {
   ruleQuery: (rule: string) => Promise<string | undefined>;
 }
 
-/** The largest |score| of any series between `from` and `to`, with its series and time. */
-function strongestScore(
-  scores: RangeSeries[],
+/** The sample of largest magnitude of any series between `from` and `to`, with its series and time. */
+function strongestSample(
+  series: RangeSeries[],
   from: number,
   to: number,
-): { series: RangeSeries; at: number; score: number } | undefined {
-  let best: { series: RangeSeries; at: number; score: number } | undefined;
-  for (const series of scores) {
-    series.timestamps.forEach((t, i) => {
-      const score = Math.abs(series.values[i]);
-      if (t >= from && t <= to && Number.isFinite(score) && (!best || score > Math.abs(best.score))) {
-        best = { series, at: t, score: series.values[i] };
+): { series: RangeSeries; at: number } | undefined {
+  let best: { series: RangeSeries; at: number; magnitude: number } | undefined;
+  for (const one of series) {
+    one.timestamps.forEach((t, i) => {
+      const magnitude = Math.abs(one.values[i]);
+      if (t >= from && t <= to && Number.isFinite(magnitude) && (!best || magnitude > best.magnitude)) {
+        best = { series: one, at: t, magnitude };
       }
     });
   }

@@ -143,6 +143,9 @@ const OUTPUTS = [
   ['vigil_anomaly_upper', 'Upper edge of the normal band: the detector alerts above it.', 'upper'],
 ] as const;
 
+const STRENGTH_HELP =
+  'Only while vigil_anomaly is 1: how far over its own threshold the latest point is (1 = at it), by the detector that decided (zscore, seasonal, range, novelty or shift).';
+
 /**
  * The detector's cycle: per rule, fetch the points since the last fetch (a backfill of the
  * history the models need on the first cycle), feed them to per-series models, forget series
@@ -308,6 +311,18 @@ export class DetectorEngine {
       for (const { labelText, slot } of series.values()) {
         if (!verdicts.has(slot)) continue;
         out.text += `${header}vigil_anomaly{${labelText}} ${verdicts.anomalous(slot) ? 1 : 0}\n`;
+        header = '';
+        if (out.text.length > ByteWriter.PIECE) out.flush();
+      }
+    }
+    // Sparse: only the anomalous series have a line, so quiet series cost nothing here.
+    header = `# HELP vigil_anomaly_strength ${STRENGTH_HELP}\n# TYPE vigil_anomaly_strength gauge\n`;
+    for (const { series, verdicts } of this.rules) {
+      for (const { labelText, slot } of series.values()) {
+        if (!verdicts.has(slot) || !verdicts.anomalous(slot)) continue;
+        const detector = verdicts.detector(slot);
+        if (detector === undefined) continue;
+        out.text += `${header}vigil_anomaly_strength{${labelText},detector="${detector}"} ${formatValue(verdicts.strength(slot))}\n`;
         header = '';
         if (out.text.length > ByteWriter.PIECE) out.flush();
       }

@@ -1,5 +1,5 @@
 import type { Estimate } from './algorithms/estimate';
-import { BANDED_DETECTORS, FIRING_DETECTORS, type Verdict } from './algorithms/model';
+import { BANDED_DETECTORS, FIRING_DETECTORS, type FiringDetector, type Verdict } from './algorithms/model';
 import { bytesOf, float64s } from './algorithms/state-bytes';
 
 /**
@@ -15,6 +15,8 @@ import { bytesOf, float64s } from './algorithms/state-bytes';
 export const VERDICT_FLOATS = 22;
 const ESTIMATES_AT = 4;
 const ESTIMATE_FLOATS = 5;
+/** The firing detector's index in FIRING_DETECTORS (-1 for none), after the estimates and novelty. */
+const DETECTOR_AT = ESTIMATES_AT + BANDED_DETECTORS.length * ESTIMATE_FLOATS + 1;
 /** The fields of an estimate, at their offset after its `present` flag. */
 export const ESTIMATE_FIELDS = { score: 1, expected: 2, lower: 3, upper: 4 } as const;
 
@@ -53,6 +55,16 @@ export class VerdictTable {
 
   anomalous(slot: number): boolean {
     return this.floats[slot * VERDICT_FLOATS + 3] === 1;
+  }
+
+  /** The combined strength of the latest verdict (1 = at the threshold; NaN while no detector has an opinion). */
+  strength(slot: number): number {
+    return this.floats[slot * VERDICT_FLOATS + 2];
+  }
+
+  /** The detector whose opinion the latest verdict's strength is, or undefined while none has one. */
+  detector(slot: number): FiringDetector | undefined {
+    return FIRING_DETECTORS[this.floats[slot * VERDICT_FLOATS + DETECTOR_AT]];
   }
 
   /** Where the estimate of banded detector `index` starts in the slot, or -1 when it has none. */
@@ -115,9 +127,9 @@ export class VerdictTable {
       zscore: estimate(0),
       seasonal: estimate(1),
       range: estimate(2),
-      novelty: Number.isNaN(f[19]) ? undefined : f[19],
-      detector: FIRING_DETECTORS[f[20]],
-      onset: f[21],
+      novelty: Number.isNaN(f[DETECTOR_AT - 1]) ? undefined : f[DETECTOR_AT - 1],
+      detector: FIRING_DETECTORS[f[DETECTOR_AT]],
+      onset: f[DETECTOR_AT + 1],
     };
   }
 }

@@ -206,6 +206,8 @@ describe('enricher', () => {
         vigil_anomaly_upper: 0.15,
         vigil_anomaly: 1,
       };
+      // A detector of an older version: no vigil_anomaly_strength.
+      if (outputs[metric] === undefined) return [];
       return each({ __name__: metric, rule: 'cpu_busy', detector: 'zscore' }, () => outputs[metric]);
     };
 
@@ -291,6 +293,127 @@ describe('enricher', () => {
       const enriched = await enricher.enrich(alert, NOW);
       expect(instant).toEqual([]);
       expect(enriched.alerts[0].explanation).toMatch(/^50% where/);
+    });
+  });
+  describe('the anomaly sentence names the detector that decided, from vigil_anomaly_strength', () => {
+    /** The detector's view at the alert's peak (14:10) differs from the rest of the range. */
+    const PEAK = Date.parse('2026-11-23T14:10:00.000Z');
+    type Output = (t: number, peak: boolean) => number | undefined;
+    /** Per metric, per detector label: the value at each step (undefined: no sample, as for a sparse family). */
+    type Outputs = Record<string, Record<string, Output>>;
+    const band = (
+      detector: string,
+      score: number,
+      expected: number,
+      lower: number,
+      upper: number,
+    ): Outputs => ({
+      vigil_anomaly_score: { [detector]: () => score },
+      vigil_anomaly_expected: { [detector]: () => expected },
+      vigil_anomaly_lower: { [detector]: () => lower },
+      vigil_anomaly_upper: { [detector]: () => upper },
+    });
+    const merge = (...parts: Outputs[]): Outputs => {
+      const out: Outputs = {};
+      for (const part of parts)
+        for (const [metric, byDetector] of Object.entries(part))
+          Object.assign((out[metric] ??= {}), byDetector);
+      return out;
+    };
+    /** The z-score and seasonal detectors far over their thresholds by score (30 and 20 deviations). */
+    const loudBands = merge(band('zscore', 30, 0.1, 0.05, 0.15), band('seasonal', -20, 0.8, 0.75, 0.85));
+    const answer =
+      (outputs: Outputs) =>
+      async (expr: string, start: number, end: number, step: number): Promise<RangeSeries[]> => {
+        const timestamps: number[] = [];
+        for (let t = start; t <= end; t += step) timestamps.push(t);
+        if (expr === 'instance:node_cpu_busy:ratio')
+          return [series('web-1', 0.5)].map((s) => ({ ...s, timestamps, values: timestamps.map(() => 0.5) }));
+        const [metric] = expr.split('{');
+        return Object.entries(outputs[metric] ?? {}).flatMap(([detector, value]) => {
+          const at = (t: number) => value(t, t <= PEAK && PEAK < t + step);
+          const kept = timestamps.filter((t) => at(t) !== undefined);
+          const labels = { __name__: metric, instance: 'web-1', job: 'node', rule: 'cpu_busy', detector };
+          return kept.length === 0 ? [] : [{ labels, timestamps: kept, values: kept.map((t) => at(t)!) }];
+        });
+      };
+    const explain = async (outputs: Outputs) => {
+      const enricher = new Enricher(
+        prometheus(answer(outputs)),
+        new GraphStore(graphDir.path, 60_000),
+        SETTINGS,
+      );
+      const alert = notification({
+        alertname: 'VigilAnomaly',
+        instances: ['web-1'],
+        labels: { rule: 'cpu_busy' },
+        annotations: { query: 'instance:node_cpu_busy:ratio' },
+        generatorURL: 'http://prometheus.example:9090/graph?g0.expr=vigil_anomaly+%3D%3D+1&g0.tab=1',
+      });
+      const [evidence] = (await enricher.enrich(alert, NOW)).alerts;
+      const bandNames = (evidence.graph?.series ?? [])
+        .map((s) => s.name)
+        .filter((n) => n.startsWith('vigil_anomaly_'));
+      return { explanation: evidence.explanation, bands: bandNames, graph: evidence.graph };
+    };
+    /** The decided detector's strength: 40 at the peak, 3 after, 2 before (or `before`'s 2 before it). */
+    const strength = (detector: string, before?: string): Outputs => {
+      const family: Record<string, Output> = {
+        [detector]: (t, peak) => (peak ? 40 : t > PEAK ? 3 : before === undefined ? 2 : undefined),
+      };
+      if (before !== undefined) family[before] = (t, peak) => (t < PEAK && !peak ? 2 : undefined);
+      return { vigil_anomaly_strength: family };
+    };
+
+    it('range: the seen range at the peak and how far outside it, though the z-score has the largest score', async () => {
+      const range = band('range', 1, 0.35, 0.3, 0.4);
+      // Elsewhere the seen range was another: the sentence quotes it at the moment of the peak.
+      range.vigil_anomaly_lower.range = (_t, peak) => (peak ? 0.3 : 0.2);
+      const { explanation, bands } = await explain(merge(loudBands, range, strength('range', 'zscore')));
+      expect(explanation).toBe(
+        '50% where 30% to 40% is the range seen over the past weeks; 10% above it, range detector',
+      );
+      // The graph's band is the range detector's too.
+      expect(bands).toHaveLength(3);
+      expect(bands.every((name) => name.includes('detector="range"'))).toBe(true);
+    });
+
+    it('novelty: the seasonal band (else the z-score one) and "a pattern not seen before"', async () => {
+      const { explanation, bands } = await explain(merge(loudBands, strength('novelty')));
+      expect(explanation).toBe(
+        '50% where 80% ± 5% is normal at this hour; a pattern not seen before, novelty detector',
+      );
+      expect(bands.every((name) => name.includes('detector="seasonal"'))).toBe(true);
+      const zscoreOnly = await explain(merge(band('zscore', 30, 0.1, 0.05, 0.15), strength('novelty')));
+      expect(zscoreOnly.explanation).toBe(
+        '50% where 10% ± 5% is normal lately; a pattern not seen before, novelty detector',
+      );
+    });
+
+    it('shift: a sustained departure from the usual level at this hour, with the seasonal band', async () => {
+      const { explanation, bands } = await explain(merge(loudBands, strength('shift')));
+      expect(explanation).toBe(
+        '50% where 80% ± 5% is normal at this hour; a sustained fall below its usual level, shift detector',
+      );
+      expect(bands.every((name) => name.includes('detector="seasonal"'))).toBe(true);
+    });
+
+    it('zscore and seasonal keep their deviations, of the detector that decided', async () => {
+      const { explanation } = await explain(merge(loudBands, strength('seasonal', 'zscore')));
+      expect(explanation).toBe('50% where 80% ± 5% is normal at this hour; 20 deviations, seasonal detector');
+    });
+
+    it('without the strength family (an older detector) the largest score names the detector, as before', async () => {
+      const { explanation } = await explain(loudBands);
+      expect(explanation).toBe('50% where 10% ± 5% is normal lately; 30 deviations, z-score detector');
+    });
+
+    it('a decided detector with no band to quote leaves the sentence out and still draws the graph', async () => {
+      const { explanation, graph } = await explain(
+        merge(band('range', 1, 0.35, 0.3, 0.4), strength('shift')),
+      );
+      expect(explanation).toBeUndefined();
+      expect(graph).toBeDefined();
     });
   });
 });

@@ -247,4 +247,24 @@ describe('anomaly explanation', () => {
       explainAnomaly({ expected: 100, lower: 50, upper: 150, score: 6, detector: 'seasonal' }, 'short'),
     ).toBe('100 ± 50 is normal at this hour; 6 deviations, seasonal detector');
   });
+
+  it('says how far outside the seen range for the range detector: by the value, else in widths of it', () => {
+    const range = { expected: 4e9, lower: 3e9, upper: 5e9, score: -27.4, detector: 'range' };
+    expect(explainAnomaly({ ...range, value: 1e9 }, 'bytes')).toBe(
+      '954 MiB where 2.79 GiB to 4.66 GiB is the range seen over the past weeks; 1.86 GiB below it, range detector',
+    );
+    expect(explainAnomaly(range, 'bytes')).toBe(
+      '2.79 GiB to 4.66 GiB is the range seen over the past weeks; 27× its width below it, range detector',
+    );
+  });
+
+  it('novelty and shift speak of patterns and levels, on the band they are given', () => {
+    const seasonal = { expected: 10, lower: 8, upper: 12, score: 3, band: 'seasonal' };
+    expect(explainAnomaly({ ...seasonal, detector: 'shift' }, 'short')).toBe(
+      '10 ± 2 is normal at this hour; a sustained rise above its usual level, shift detector',
+    );
+    expect(explainAnomaly({ ...seasonal, value: 11, detector: 'novelty' }, 'short')).toBe(
+      '11 where 10 ± 2 is normal at this hour; a pattern not seen before, novelty detector',
+    );
+  });
 });

@@ -25,6 +25,9 @@ const seasonalDefaults = {
 class FakeSource implements RangeSource {
   calls: Array<{ start: number; end: number; step: number }> = [];
   hosts = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  /** Hosts whose value jumps to 1,000 from `spikeFrom` on. */
+  spiking: string[] = [];
+  spikeFrom = Infinity;
   async queryRangeEach(
     _expr: string,
     start: number,
@@ -43,7 +46,9 @@ class FakeSource implements RangeSource {
         this.hosts.map((host): RangeSeries => ({
           labels: { __name__: 'load', host, rule: 'theirs' },
           timestamps,
-          values: timestamps.map((t) => 10 + ((t / step) % 3)),
+          values: timestamps.map((t) =>
+            this.spiking.includes(host) && t >= this.spikeFrom ? 1000 : 10 + ((t / step) % 3),
+          ),
         })),
         visit,
       );
@@ -120,6 +125,40 @@ describe('detector engine', () => {
     for (const name of ['vigil_anomaly_expected', 'vigil_anomaly_lower', 'vigil_anomaly_upper']) {
       expect(lines.filter((l) => l.startsWith(`${name}{`))).toHaveLength(8);
     }
+  });
+
+  test('vigil_anomaly_strength: one line per anomalous series only, valued and labelled by its verdict', async () => {
+    const strengthLines = async (range: object) => {
+      const source = new FakeSource();
+      source.spiking = ['c'];
+      source.spikeFrom = T0;
+      const defaults = { step: '1m', zscore: { window: '2h' }, seasonal: { enabled: false }, range };
+      const { engine: e } = engine(source, { defaults }, { now: T0 });
+      await runEveryRule(e);
+      const { series, verdicts } = e.rules[0];
+      const anomalous = [...series.values()].filter(({ slot }) => verdicts.anomalous(slot));
+      const lines = e.renderOutputs().toString().split('\n');
+      expect(lines.filter((l) => l.startsWith('vigil_anomaly{') && l.endsWith(' 1'))).toHaveLength(1);
+      expect(lines).toContain('# TYPE vigil_anomaly_strength gauge');
+      const strength = lines.filter((l) => l.startsWith('vigil_anomaly_strength{'));
+      expect(strength).toEqual(
+        anomalous.map(
+          ({ labelText, slot }) =>
+            `vigil_anomaly_strength{${labelText},detector="${verdicts.verdict(slot)!.detector}"} ${verdicts.verdict(slot)!.strength}`,
+        ),
+      );
+      return strength;
+    };
+    // The jump leaves the seen range by hundreds of its widths: the range detector decides.
+    const [range] = await strengthLines({ window: '2h', min_history: '1h' });
+    expect(range).toMatch(
+      /^vigil_anomaly_strength\{host="c",exported_rule="theirs",rule="load",detector="range"\} \d/,
+    );
+    expect(Number(range.split(' ')[1])).toBeGreaterThan(100);
+    // Without it the z-score detector does, with its own (smaller) strength.
+    const [zscore] = await strengthLines({ enabled: false });
+    expect(zscore).toMatch(/^vigil_anomaly_strength\{host="c",.*,detector="zscore"\} \d/);
+    expect(Number(zscore.split(' ')[1])).toBeLessThan(Number(range.split(' ')[1]));
   });
 
   test("exports each rule's query as vigil_detector_rule_info, the label value escaped", async () => {
