@@ -116,6 +116,9 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
         expect(verdict).toBeDefined();
         const key = (name: string, extra = '') => `${name}{${labelText}${extra}}`;
         out.set(key('vigil_anomaly'), verdict.anomalous ? 1 : 0);
+        // Sparse: only an anomalous series has a strength, by the detector that decided.
+        if (verdict.anomalous)
+          out.set(key('vigil_anomaly_strength', `,detector="${verdict.detector}"`), verdict.strength);
         for (const detector of BANDED_DETECTORS) {
           const estimate = verdict[detector];
           if (!estimate) continue;
@@ -132,8 +135,11 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
 
   test('a real Prometheus scrapes it (gzip asked) and reads back every series with its value', async () => {
     const want = expected();
-    // All three banded detectors speak, so each of the five families is there for every series.
-    expect(want.size).toBe(3 * PER_RULE * 13);
+    // All three banded detectors speak, so each of the five families is there for every series,
+    // and the strength for the anomalous ones.
+    const strengths = [...want.keys()].filter((key) => key.startsWith('vigil_anomaly_strength{')).length;
+    expect(strengths).toBeGreaterThan(0);
+    expect(want.size).toBe(3 * PER_RULE * 13 + strengths);
     let got: Array<{ metric: Record<string, string>; value: [number, string] }> = [];
     await waitFor(
       async () => {
@@ -171,7 +177,10 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
 
   test('promtool check metrics passes on the whole body', async () => {
     const { body } = await get(`${server.url}/metrics`);
-    expect(outputLines(body.toString())).toHaveLength(3 * PER_RULE * 13);
+    const lines = outputLines(body.toString());
+    expect(lines.filter((line) => !line.startsWith('vigil_anomaly_strength{'))).toHaveLength(
+      3 * PER_RULE * 13,
+    );
     const out = execFileSync(PROMTOOL_BIN, ['check', 'metrics'], { input: body, encoding: 'utf8' });
     expect(out).toBe('');
   });
