@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { errorMessage } from '../common/errors';
 import { formatFamilies, type ExpositionFormat } from '../common/exposition';
 import { startServiceServer } from '../common/http-server';
 import { componentLogger } from '../common/logger';
@@ -10,6 +11,7 @@ import { COLLECTORS } from './collectors';
 import { createCollectors } from './descriptor';
 import { realHost, type Host } from './host';
 import { readInventory, type Inventory } from './inventory';
+import { releaseStartupPages } from './startup-pages';
 
 export interface ExporterDeps {
   host?: Host;
@@ -56,6 +58,9 @@ export function createHostMetrics(config: ExporterConfig, deps: ExporterDeps = {
   return new HostMetrics(new CollectorRegistry(collectors, { timeoutMs: config.collector_timeout, logger }));
 }
 
+/** Time for the first scrape's answer to be compressed and sent before its pages are released. */
+const FIRST_SCRAPE_SETTLE_MS = 1000;
+
 /** `vigil exporter`: host metrics under node_exporter's names on /metrics. */
 export async function startExporter(
   config: ExporterConfig,
@@ -71,19 +76,33 @@ export async function startExporter(
   const stopCollectors = async () => {
     await Promise.all(collectors.map((collector) => collector.close?.()));
   };
+  const log = componentLogger('exporter');
+  // Once started, and once the first scrape has compiled and run the code of a scrape: what only
+  // those used of the binary's pages leaves the resident set (see releaseStartupPages).
+  const releasePages = () => {
+    if (process.platform !== 'linux') return;
+    releaseStartupPages().then(
+      (bytes) => log.debug({ bytes }, 'start-up pages released'),
+      (err: unknown) => log.warn({ err: errorMessage(err) }, 'releasing start-up pages failed'),
+    );
+  };
+  let scraped = false;
   const server = await startServiceServer({
     service: 'exporter',
     listen: config.listen,
     registry,
-    metrics: (format) => hostMetrics.render(format, { withProcess: true }),
+    metrics: async (format) => {
+      const text = await hostMetrics.render(format, { withProcess: true });
+      if (!scraped) setTimeout(releasePages, FIRST_SCRAPE_SETTLE_MS).unref();
+      scraped = true;
+      return text;
+    },
   }).catch(async (err: unknown) => {
     await stopCollectors();
     throw err;
   });
-  componentLogger('exporter').info(
-    { collectors: collectors.map((collector) => collector.name) },
-    'collectors enabled',
-  );
+  log.info({ collectors: collectors.map((collector) => collector.name) }, 'collectors enabled');
+  releasePages();
   return {
     name: 'exporter',
     url: server.url,

@@ -27,13 +27,14 @@ export interface ClockState {
 interface Libc {
   adjtimex(buffer: Record<string, unknown>): number;
   getpagesize(): number;
+  madvise(address: bigint, length: bigint, advice: number): number;
   errno(): number;
 }
 
 let libc: Promise<Libc> | undefined;
 
 /**
- * The two libc calls the Linux collectors need and Node does not offer, through koffi (prebuilt,
+ * The libc calls the Linux exporter needs and Node does not offer, through koffi (prebuilt,
  * loaded on first use so that nothing else pays for it).
  */
 function loadLibc(): Promise<Libc> {
@@ -67,6 +68,7 @@ function loadLibc(): Promise<Libc> {
     return {
       adjtimex: lib.func('int adjtimex(_Inout_ vigil_timex *buf)') as Libc['adjtimex'],
       getpagesize: lib.func('int getpagesize()') as Libc['getpagesize'],
+      madvise: lib.func('int madvise(uintptr_t addr, size_t length, int advice)') as Libc['madvise'],
       errno: () => koffi.errno(),
     };
   });
@@ -92,4 +94,15 @@ export async function adjtimex(): Promise<ClockState> {
 /** The kernel's page size, for /proc values counted in pages. */
 export async function pageSize(): Promise<number> {
   return (await loadLibc()).getpagesize();
+}
+
+const MADV_DONTNEED = 4;
+
+/**
+ * Unmaps the pages of [start, end) from this process (madvise MADV_DONTNEED); only for clean
+ * copies of a file (see cleanFileMappings), which the next access reads back.
+ */
+export async function dropPages(start: bigint, end: bigint): Promise<void> {
+  const { madvise, errno } = await loadLibc();
+  if (madvise(start, end - start, MADV_DONTNEED) !== 0) throw new Error(`madvise failed (errno ${errno()})`);
 }

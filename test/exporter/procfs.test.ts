@@ -13,6 +13,7 @@ import { parseNetstat, parseSnmp6 } from '../../src/exporter/procfs/netstat';
 import { osVersionNumber, parseOsRelease } from '../../src/exporter/procfs/osrelease';
 import { parsePressure } from '../../src/exporter/procfs/pressure';
 import { parseSockstat } from '../../src/exporter/procfs/sockstat';
+import { cleanFileMappings } from '../../src/exporter/procfs/smaps';
 import { parseSoftnetStat } from '../../src/exporter/procfs/softnet';
 import { parseProcStat } from '../../src/exporter/procfs/stat';
 import { parseUdevProperties } from '../../src/exporter/procfs/udev';
@@ -92,6 +93,25 @@ describe('procfs parsers (recorded files)', () => {
     expect(lo.values[NET_DEV_COLUMNS.indexOf('receive_bytes')]).toBe(
       lo.values[NET_DEV_COLUMNS.indexOf('transmit_bytes')],
     );
+  });
+
+  it('/proc/self/smaps: the private read-only file mappings with no page of their own', () => {
+    const mappings = cleanFileMappings(read('proc', 'self', 'smaps'));
+    // Not the part of each file the dynamic linker relocated (read-only now, 8 and 16 kB of its
+    // own pages), the writable data, [heap], [stack], anonymous memory nor [vdso] (r-xp, no file).
+    expect(
+      mappings.map((m) => `${m.start.toString(16)} ${m.path.split('/').pop()} ${m.residentBytes / 1024}`),
+    ).toEqual([
+      '400000 node 5948',
+      'b6f000 node 8',
+      'b72000 node 16696',
+      '2600000 node 0',
+      '2601000 node 7548',
+      '7fbd82b1e000 libc.so.6 148',
+      '7fbd82b44000 libc.so.6 1048',
+      '7fbd82c9a000 libc.so.6 152',
+    ]);
+    expect(mappings[2].end).toBe(0x25fe000n);
   });
 
   it('/proc/loadavg and a malformed one', () => {
