@@ -63,20 +63,26 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
+// Most label values and help texts have nothing to escape: one test instead of three replaces.
+const LABEL_VALUE_SPECIAL = /[\\\n"]/;
+const HELP_SPECIAL = /[\\\n]/;
+
 function escapeLabelValue(value: string): string {
+  if (!LABEL_VALUE_SPECIAL.test(value)) return value;
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
 function escapeHelp(help: string): string {
+  if (!HELP_SPECIAL.test(help)) return help;
   return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
 export function formatLabels(labels: Record<string, string | number>): string {
   let out = '';
   for (const key in labels) {
-    out += `${out === '' ? '' : ','}${key}="${escapeLabelValue(String(labels[key]))}"`;
+    out += `${out === '' ? '{' : ','}${key}="${escapeLabelValue(String(labels[key]))}"`;
   }
-  return out === '' ? '' : `{${out}}`;
+  return out === '' ? '' : `${out}}`;
 }
 
 function formatFamily(family: MetricFamily, format: ExpositionFormat): string {

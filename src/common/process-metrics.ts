@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import v8 from 'node:v8';
 import type { MetricFamily } from './exposition';
+import { procSelf } from './proc-files';
 
 /**
  * The process's own metrics, read directly on each scrape: the process_* series node_exporter's
@@ -72,9 +73,9 @@ function heapSpaces(): MetricFamily {
 /** The address space, open files and limits from /proc/self, as the Go client reads them. */
 function linuxFamilies(): MetricFamily[] {
   // vsize, in bytes, is the 23rd field of stat; the 2nd (the command) is in parentheses.
-  const stat = fs.readFileSync('/proc/self/stat', 'latin1');
+  const stat = procSelf.read('/proc/self/stat');
   const vsize = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 21)[20]);
-  const limits = fs.readFileSync('/proc/self/limits', 'latin1');
+  const limits = procSelf.read('/proc/self/limits');
   const limit = (pattern: RegExp): number => {
     const soft = pattern.exec(limits)?.[1];
     return soft === undefined || soft === 'unlimited' ? 2 ** 64 - 1 : Number(soft);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ProcFileReader } from '../common/proc-files';
 import { adjtimex, pageSize, type ClockState } from './libc';
 import { parseTzif, zoneNameAt, type ZoneName } from './tzif';
 
@@ -86,9 +87,10 @@ export const DEFAULT_PATHS: HostPaths = { procfs: '/proc', sysfs: '/sys', rootfs
 
 /** The real machine. */
 export function realHost(paths: HostPaths = DEFAULT_PATHS): Host {
+  const files = new ProcFileReader(paths.procfs);
   return {
     paths,
-    readText: readSmallFile,
+    readText: (file) => files.read(file),
     listDirs: (dir) =>
       fs
         .readdirSync(dir, { withFileTypes: true })
@@ -169,29 +171,4 @@ function zoneName(offsetSeconds: number): string {
     cachedZone = { offsetSeconds, name };
   }
   return cachedZone.name;
-}
-
-// One buffer for every /proc and /sys read. fs.readFileSync allocates a fresh 64 KiB buffer per
-// call for these size-0 files; at a dozen files per scrape that churn kept glibc's heap, and so the
-// resident size, growing by tens of MiB (see bench/exporter.ts).
-let readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
-
-function readSmallFile(file: string): string {
-  const fd = fs.openSync(file, 'r');
-  try {
-    let length = 0;
-    for (;;) {
-      if (length === readBuffer.length) {
-        const bigger = Buffer.allocUnsafeSlow(readBuffer.length * 2);
-        readBuffer.copy(bigger);
-        readBuffer = bigger;
-      }
-      const read = fs.readSync(fd, readBuffer, length, readBuffer.length - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    return readBuffer.toString('latin1', 0, length);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
