@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
-import { formatLabels, formatValue } from '../common/exposition';
+import { formatLabels } from '../common/exposition';
+import { encodePiece, ExpositionWriter, singlePrecision } from '../common/exposition-writer';
 import type { Logger } from '../common/logger';
 import type { MatrixSeries } from '../common/matrix-parser';
 import { PrometheusError } from '../common/prometheus-client';
@@ -128,6 +129,7 @@ export interface EngineOptions {
   now?: () => number;
 }
 
+/** The anomaly output families of the banded detectors, with the verdict field each shows. */
 const OUTPUTS = [
   [
     'vigil_anomaly_score',
@@ -141,7 +143,23 @@ const OUTPUTS = [
   ],
   ['vigil_anomaly_lower', 'Lower edge of the normal band: the detector alerts below it.', 'lower'],
   ['vigil_anomaly_upper', 'Upper edge of the normal band: the detector alerts above it.', 'upper'],
-] as const;
+].map(([name, help, field]) => ({
+  header: encodePiece(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`),
+  /** `name{`: the series' label text follows. */
+  opening: encodePiece(`${name}{`),
+  field: field as keyof typeof ESTIMATE_FIELDS,
+}));
+
+/** `,detector="<name>"} ` per banded detector: what follows the label text, then the value. */
+const DETECTOR_CLOSINGS = BANDED_DETECTORS.map((detector) => encodePiece(`,detector="${detector}"} `));
+
+const ANOMALY = {
+  header: encodePiece(
+    '# HELP vigil_anomaly 1 while the combined, debounced decision says the series is anomalous, else 0.\n# TYPE vigil_anomaly gauge\n',
+  ),
+  opening: encodePiece('vigil_anomaly{'),
+  closing: encodePiece('} '),
+};
 
 const STRENGTH_HELP =
   'Only while vigil_anomaly is 1: how far over its own threshold the latest point is (1 = at it), by the detector that decided (zscore, seasonal, range, novelty or shift).';
@@ -279,40 +297,48 @@ export class DetectorEngine {
   /**
    * The anomaly outputs of every tracked series as exposition bytes (gauges read the same in the
    * text format and OpenMetrics), written from the verdict tables: with 100,000 series that is
-   * 1.3 million lines, so no object per sample, and the text is encoded in pieces of 64 KiB into
-   * one buffer rather than built as one string of 150 MB first.
+   * 1.3 million lines, so no string per line: pre-encoded pieces, the label text and the value
+   * go straight into one buffer sized from the last rendering.
    */
   renderOutputs(): Buffer {
-    const out = new ByteWriter(this.renderedBytes);
-    for (const [name, help, field] of OUTPUTS) {
-      let header = `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+    const out = new ExpositionWriter(this.renderedBytes);
+    for (const { header, opening, field } of OUTPUTS) {
+      let headerDue = true;
       const offset = ESTIMATE_FIELDS[field];
+      // The band stays inside the series' domain; the score and baseline are the model's own.
+      const clip = field === 'lower' || field === 'upper';
       for (const state of this.rules) {
-        // The band stays inside the series' domain; the score and baseline are the model's own.
         const { min = -Infinity, max = Infinity } = state.rule;
-        const clip = field === 'lower' || field === 'upper';
         const { verdicts } = state;
         for (const { labelText, slot } of state.series.values()) {
           for (let index = 0; index < BANDED_DETECTORS.length; index++) {
             const at = verdicts.estimateAt(slot, index);
             if (at < 0) continue;
             const estimate = verdicts.float(at + offset);
-            const value = clip ? Math.min(max, Math.max(min, estimate)) : estimate;
-            out.text += `${header}${name}{${labelText},detector="${BANDED_DETECTORS[index]}"} ${formatValue(value)}\n`;
-            header = '';
-            if (out.text.length > ByteWriter.PIECE) out.flush();
+            out.reserveLine(labelText.length);
+            if (headerDue) out.piece(header);
+            headerDue = false;
+            out.piece(opening);
+            out.text(labelText);
+            out.piece(DETECTOR_CLOSINGS[index]);
+            out.value(clip ? singlePrecision(Math.min(max, Math.max(min, estimate))) : estimate);
+            out.newline();
           }
         }
       }
     }
-    let header =
-      '# HELP vigil_anomaly 1 while the combined, debounced decision says the series is anomalous, else 0.\n# TYPE vigil_anomaly gauge\n';
+    let headerDue = true;
     for (const { series, verdicts } of this.rules) {
       for (const { labelText, slot } of series.values()) {
         if (!verdicts.has(slot)) continue;
-        out.text += `${header}vigil_anomaly{${labelText}} ${verdicts.anomalous(slot) ? 1 : 0}\n`;
-        header = '';
-        if (out.text.length > ByteWriter.PIECE) out.flush();
+        out.reserveLine(labelText.length);
+        if (headerDue) out.piece(ANOMALY.header);
+        headerDue = false;
+        out.piece(ANOMALY.opening);
+        out.text(labelText);
+        out.piece(ANOMALY.closing);
+        out.value(verdicts.anomalous(slot) ? 1 : 0);
+        out.newline();
       }
     }
     // Sparse: only the anomalous series have a line, so quiet series cost nothing here.
@@ -330,35 +356,6 @@ export class DetectorEngine {
     const bytes = out.bytes();
     this.renderedBytes = bytes.length;
     return bytes;
-  }
-}
-
-/** Text encoded into one growing buffer, a piece (`text`) at a time. */
-class ByteWriter {
-  static readonly PIECE = 65_536;
-  text = '';
-  private buffer: Buffer;
-  private length = 0;
-
-  constructor(expectedBytes: number) {
-    this.buffer = Buffer.allocUnsafe(Math.max(ByteWriter.PIECE * 4, Math.ceil(expectedBytes * 1.1)));
-  }
-
-  flush(): void {
-    // A piece is at most PIECE characters plus one line, each at most 3 bytes in UTF-8.
-    const room = this.length + 3 * this.text.length;
-    if (room > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(room, this.buffer.length * 2));
-      this.buffer.copy(grown, 0, 0, this.length);
-      this.buffer = grown;
-    }
-    this.length += this.buffer.write(this.text, this.length);
-    this.text = '';
-  }
-
-  bytes(): Buffer {
-    this.flush();
-    return this.buffer.subarray(0, this.length);
   }
 }
 

@@ -1,3 +1,4 @@
+import { singlePrecision } from '../common/exposition-writer';
 import type { Estimate } from './algorithms/estimate';
 import { BANDED_DETECTORS, FIRING_DETECTORS, type FiringDetector, type Verdict } from './algorithms/model';
 import { bytesOf, float64s } from './algorithms/state-bytes';
@@ -7,6 +8,10 @@ import { bytesOf, float64s } from './algorithms/state-bytes';
  * per series: what /metrics and the state snapshot read. A verdict object per series would be
  * replaced every cycle, and 100,000 of them surviving until the next cycle made the garbage
  * collector walk the whole heap again and again; a slot is overwritten in place.
+ *
+ * The estimates are kept in single precision (singlePrecision): what /metrics shows, about 7
+ * significant digits, written in at most 9 (a double's 17 digits cost three times as much to
+ * write, and a band edge or baseline has no use for them).
  *
  * A slot, as the snapshot stores it: time, value, strength, anomalous, then per banded detector
  * (zscore, seasonal, range) present, score, expected, lower, upper, then novelty, the firing
@@ -88,10 +93,10 @@ export class VerdictTable {
     for (const detector of BANDED_DETECTORS) {
       const estimate: Estimate | undefined = verdict[detector];
       f[at++] = estimate ? 1 : 0;
-      f[at++] = estimate?.score ?? 0;
-      f[at++] = estimate?.expected ?? 0;
-      f[at++] = estimate?.lower ?? 0;
-      f[at++] = estimate?.upper ?? 0;
+      f[at++] = singlePrecision(estimate?.score ?? 0);
+      f[at++] = singlePrecision(estimate?.expected ?? 0);
+      f[at++] = singlePrecision(estimate?.lower ?? 0);
+      f[at++] = singlePrecision(estimate?.upper ?? 0);
     }
     f[at++] = verdict.novelty ?? NaN;
     f[at++] = verdict.detector === undefined ? -1 : FIRING_DETECTORS.indexOf(verdict.detector);

@@ -6,6 +6,7 @@ import type { MatrixSeries } from '../../src/common/matrix-parser';
 import { parseSampleValue } from '../../src/common/matrix-parser';
 import { rootLogger } from '../../src/common/logger';
 import type { ServiceServer } from '../../src/common/http-server';
+import { singlePrecision } from '../../src/common/exposition-writer';
 import { parseConfig } from '../../src/config/load';
 import { serveDetector } from '../../src/detector/detector';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../../src/detector/engine';
@@ -125,8 +126,14 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
           const extra = `,detector="${detector}"`;
           out.set(key('vigil_anomaly_score', extra), estimate.score);
           out.set(key('vigil_anomaly_expected', extra), estimate.expected);
-          out.set(key('vigil_anomaly_lower', extra), Math.min(max, Math.max(min, estimate.lower)));
-          out.set(key('vigil_anomaly_upper', extra), Math.min(max, Math.max(min, estimate.upper)));
+          out.set(
+            key('vigil_anomaly_lower', extra),
+            singlePrecision(Math.min(max, Math.max(min, estimate.lower))),
+          );
+          out.set(
+            key('vigil_anomaly_upper', extra),
+            singlePrecision(Math.min(max, Math.max(min, estimate.upper))),
+          );
         }
       }
     }
@@ -168,7 +175,9 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
         .join(',');
       const key = `${name}{${text}}`;
       const wanted = want.get(key);
-      if (wanted === undefined || !Object.is(wanted, parseSampleValue(value[1]))) {
+      // The state holds the outputs in single precision: the number Prometheus parsed, rounded
+      // the same way, must be exactly the state's.
+      if (wanted === undefined || !Object.is(wanted, singlePrecision(parseSampleValue(value[1])))) {
         mismatches.push(`${key}: got ${value[1]}, state ${wanted}`);
       }
     }
