@@ -76,3 +76,20 @@ describe('series model (defaults)', () => {
     expect(jump.zscore!.score).toBeCloseTo(10, 2);
   });
 });
+
+describe('series model state in one block', () => {
+  test('models after the first of their settings share nothing, give the same verdicts and save the same bytes', () => {
+    const settings = { ...defaults(), refractoryMs: 6 * HOUR };
+    const [first, second, third] = [0, 1, 2].map(() => new SeriesModel(settings));
+    const rand = noise(5);
+    for (const time of times((9 * DAY) / (5 * MINUTE), 5 * MINUTE)) {
+      const value = dailyLoad(time, rand) + (time % (3 * DAY) < 20 * MINUTE ? 40 : 0);
+      const want = first.update(time, value);
+      expect(second.update(time, value)).toEqual(want);
+      // The third model only listens: a view shared with the second would change with it.
+    }
+    expect(second.save()).toEqual(first.save());
+    expect(third.save()).toEqual(new SeriesModel(settings).save());
+    expect(third.save()).not.toEqual(first.save());
+  });
+});

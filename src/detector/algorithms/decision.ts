@@ -1,6 +1,6 @@
 import { strength, type Direction, type Estimate } from './estimate';
 import { SlidingMaximum } from './sliding-maximum';
-import { bytesOf, concatBytes, float64s } from './state-bytes';
+import { bytesOf, concatBytes, float64s, StateArrays } from './state-bytes';
 
 export interface DecisionOptions {
   direction: Direction;
@@ -56,8 +56,12 @@ export class Decision {
   /** The strongest points of the refractory period (none when it is off). */
   private readonly recent: SlidingMaximum | undefined;
 
-  constructor(private readonly options: DecisionOptions) {
-    if (options.refractoryMs > 0) this.recent = new SlidingMaximum(options.refractoryMs, REFRACTORY_BUCKETS);
+  constructor(
+    private readonly options: DecisionOptions,
+    arrays = new StateArrays(),
+  ) {
+    if (options.refractoryMs > 0)
+      this.recent = new SlidingMaximum(options.refractoryMs, REFRACTORY_BUCKETS, arrays);
   }
 
   get anomalous(): boolean {

@@ -4,7 +4,7 @@ import { SeasonalBaseline, type SeasonalOptions } from './seasonal';
 import { PatternNovelty, type NoveltyOptions } from './novelty';
 import { RangeWindow, type RangeOptions } from './range';
 import { ShiftDetector, type ShiftOptions } from './shift';
-import { bytesOf, concatBytes, float64s } from './state-bytes';
+import { bytesOf, concatBytes, float64s, StateArrays } from './state-bytes';
 import { rollingZScore, type RollingZScore, type ZScoreOptions } from './zscore';
 
 /** Everything one series' model needs, in milliseconds; built from a rule's config. */
@@ -56,6 +56,8 @@ interface DetectorOptions {
 }
 
 const optionsCache = new WeakMap<ModelSettings, DetectorOptions>();
+/** Bytes of typed arrays a model of these settings takes (StateArrays). */
+const modelBytes = new WeakMap<ModelSettings, number>();
 
 /** The detectors' options, built once per settings object and shared by all its series. */
 function detectorOptions(settings: ModelSettings): DetectorOptions {
@@ -98,15 +100,19 @@ export class SeriesModel {
 
   constructor(private readonly settings: ModelSettings) {
     const options = detectorOptions(settings);
-    if (settings.zscore.enabled) this.zscore = rollingZScore(options.zscore);
-    if (settings.seasonal.enabled) this.seasonal = new SeasonalBaseline(options.seasonal);
+    // The first model of these settings measures what its arrays take; the next ones get one block.
+    const arrays = new StateArrays(modelBytes.get(settings));
+    if (settings.zscore.enabled) this.zscore = rollingZScore(options.zscore, arrays);
+    if (settings.seasonal.enabled) this.seasonal = new SeasonalBaseline(options.seasonal, arrays);
     // Novelty reads its levels off the seen range, so it keeps a range window even alone.
-    if (settings.range.enabled || settings.novelty.enabled) this.range = new RangeWindow(options.range);
-    if (settings.novelty.enabled) this.novelty = new PatternNovelty(settings.novelty);
+    if (settings.range.enabled || settings.novelty.enabled)
+      this.range = new RangeWindow(options.range, arrays);
+    if (settings.novelty.enabled) this.novelty = new PatternNovelty(settings.novelty, arrays);
     // The shift detector sums the seasonal scores: it runs with the seasonal detector.
     if (settings.shift.enabled && this.seasonal)
       this.shift = new ShiftDetector({ ...settings.shift, direction: settings.direction });
-    this.decision = new Decision(settings);
+    this.decision = new Decision(settings, arrays);
+    if (!modelBytes.has(settings)) modelBytes.set(settings, arrays.bytes);
   }
 
   /** The newest timestamp seen; points at or before it are ignored (overlapping fetches). */

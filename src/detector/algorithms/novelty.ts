@@ -1,4 +1,4 @@
-import { bytesOf, concatBytes, float64s } from './state-bytes';
+import { bytesOf, concatBytes, float64s, StateArrays } from './state-bytes';
 
 export interface NoveltyOptions {
   /** Levels the seen range is divided into. */
@@ -31,11 +31,14 @@ export class PatternNovelty {
   private readonly recent: Float64Array;
   private pointsInNewer = 0;
 
-  constructor(private readonly options: NoveltyOptions) {
+  constructor(
+    private readonly options: NoveltyOptions,
+    arrays = new StateArrays(),
+  ) {
     if (!Number.isInteger(Math.log2(options.bits))) throw new RangeError('bits must be a power of two');
-    this.newer = new Uint8Array(options.bits / 8);
-    this.older = new Uint8Array(options.bits / 8);
-    this.recent = new Float64Array(options.order).fill(-1);
+    this.newer = arrays.uint8(options.bits / 8);
+    this.older = arrays.uint8(options.bits / 8);
+    this.recent = arrays.float64(options.order).fill(-1);
   }
 
   /** The novelty of `value` given the seen range [low, high]; NaN while that range is empty. */

@@ -7,6 +7,8 @@
  * Nodes live in typed arrays sized once for the window, so a series' state is a few flat
  * buffers (cheap for the garbage collector with tens of thousands of series).
  */
+import { StateArrays } from './state-bytes';
+
 const NIL = -1;
 
 export class OrderStatisticTree {
@@ -20,13 +22,16 @@ export class OrderStatisticTree {
   private root = NIL;
   private seed: number;
 
-  constructor(readonly capacity: number) {
-    this.value = new Float64Array(capacity);
-    this.priority = new Uint32Array(capacity);
-    this.left = new Int32Array(capacity);
-    this.right = new Int32Array(capacity);
-    this.size = new Int32Array(capacity);
-    this.free = new Int32Array(capacity);
+  constructor(
+    readonly capacity: number,
+    arrays = new StateArrays(),
+  ) {
+    this.value = arrays.float64(capacity);
+    this.priority = arrays.uint32(capacity);
+    this.left = arrays.int32(capacity);
+    this.right = arrays.int32(capacity);
+    this.size = arrays.int32(capacity);
+    this.free = arrays.int32(capacity);
     for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
     this.freeCount = capacity;
     // A fixed seed keeps runs reproducible; the priorities only need to look random.

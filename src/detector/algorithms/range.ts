@@ -1,6 +1,6 @@
 import { flooredSpread, type Estimate } from './estimate';
 import { SlidingMaximum } from './sliding-maximum';
-import { bytesOf, concatBytes, float64s } from './state-bytes';
+import { bytesOf, concatBytes, float64s, StateArrays } from './state-bytes';
 
 export interface RangeOptions {
   /** The lowest and highest values of this long a past are "seen before". */
@@ -32,9 +32,12 @@ export class RangeWindow {
   /** Time of the first point since the window was last empty. */
   private firstTimeMs = NaN;
 
-  constructor(private readonly options: RangeOptions) {
-    this.highs = new SlidingMaximum(options.windowMs, options.buckets);
-    this.lows = new SlidingMaximum(options.windowMs, options.buckets);
+  constructor(
+    private readonly options: RangeOptions,
+    arrays = new StateArrays(),
+  ) {
+    this.highs = new SlidingMaximum(options.windowMs, options.buckets, arrays);
+    this.lows = new SlidingMaximum(options.windowMs, options.buckets, arrays);
   }
 
   update(timeMs: number, value: number): Estimate | undefined {

@@ -1,5 +1,5 @@
 import { estimate, flooredSpread, type Estimate } from './estimate';
-import { bytesOf, concatBytes, float32s, float64s } from './state-bytes';
+import { bytesOf, concatBytes, float32s, float64s, StateArrays } from './state-bytes';
 
 export interface SeasonalOptions {
   /** Length of one season (1d, 1w). */
@@ -68,11 +68,14 @@ export class SeasonalBaseline {
   private residualScale = NaN;
   private lastTimeMs = NaN;
 
-  constructor(private readonly options: SeasonalOptions) {
+  constructor(
+    private readonly options: SeasonalOptions,
+    arrays = new StateArrays(),
+  ) {
     this.buckets = Math.max(1, Math.round(options.periodMs / options.resolutionMs));
     this.rows = options.seasons + 1;
-    this.history = new Float32Array(this.buckets * this.rows).fill(NaN);
-    this.rowSeason = new Float64Array(this.rows).fill(NaN);
+    this.history = arrays.float32(this.buckets * this.rows).fill(NaN);
+    this.rowSeason = arrays.float64(this.rows).fill(NaN);
     if (scratch.length < options.seasons * 3) scratch = new Float64Array(options.seasons * 3);
   }
 

@@ -1,4 +1,4 @@
-import { bytesOf, concatBytes, float32s, float64s } from './state-bytes';
+import { bytesOf, concatBytes, float32s, float64s, StateArrays } from './state-bytes';
 
 /** The largest finite float32: where a value beyond float32's range is kept. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -31,9 +31,9 @@ export class SlidingMaximum {
   /** Maximum of the window's buckets before the current one. */
   private closed = -Infinity;
 
-  constructor(windowMs: number, buckets: number) {
+  constructor(windowMs: number, buckets: number, arrays = new StateArrays()) {
     this.spanMs = windowMs / buckets;
-    this.maxima = new Float32Array(buckets).fill(-Infinity);
+    this.maxima = arrays.float32(buckets).fill(-Infinity);
   }
 
   /** The maximum of the window that ends at `timeMs` (−Infinity when it holds nothing). */

@@ -1,6 +1,6 @@
 import { estimate, flooredSpread, type Estimate } from './estimate';
 import { OrderStatisticTree } from './order-statistics';
-import { bytesOf, float64s } from './state-bytes';
+import { bytesOf, float64s, StateArrays } from './state-bytes';
 
 export interface ZScoreOptions {
   /** Points older than this (relative to the newest) leave the window. */
@@ -35,8 +35,8 @@ export interface RollingZScore {
   restore(bytes: Uint8Array): void;
 }
 
-export function rollingZScore(options: ZScoreOptions): RollingZScore {
-  return options.robust ? new RobustWindow(options) : new BucketedMeanWindow(options);
+export function rollingZScore(options: ZScoreOptions, arrays = new StateArrays()): RollingZScore {
+  return options.robust ? new RobustWindow(options, arrays) : new BucketedMeanWindow(options, arrays);
 }
 
 /**
@@ -55,9 +55,12 @@ class BucketedMeanWindow implements RollingZScore {
   private closedMean = 0;
   private closedM2 = 0;
 
-  constructor(private readonly options: ZScoreOptions) {
+  constructor(
+    private readonly options: ZScoreOptions,
+    arrays: StateArrays,
+  ) {
     this.spanMs = options.windowMs / options.buckets;
-    this.stats = new Float64Array(3 * options.buckets);
+    this.stats = arrays.float64(3 * options.buckets);
   }
 
   update(timeMs: number, value: number): Estimate | undefined {
@@ -138,10 +141,13 @@ class RobustWindow implements RollingZScore {
   private length = 0;
   private readonly sorted: OrderStatisticTree;
 
-  constructor(private readonly options: ZScoreOptions) {
-    this.times = new Float64Array(options.maxPoints);
-    this.values = new Float64Array(options.maxPoints);
-    this.sorted = new OrderStatisticTree(options.maxPoints);
+  constructor(
+    private readonly options: ZScoreOptions,
+    arrays: StateArrays,
+  ) {
+    this.times = arrays.float64(options.maxPoints);
+    this.values = arrays.float64(options.maxPoints);
+    this.sorted = new OrderStatisticTree(options.maxPoints, arrays);
   }
 
   update(timeMs: number, value: number): Estimate | undefined {
