@@ -54,9 +54,16 @@ export class ExpositionWriter {
   /** Decimal digits of the value being written, least significant first. */
   private readonly digits = new Uint8Array(24);
 
-  /** `expectedBytes`: the size the output will probably have (the last one's), to allocate once. */
-  constructor(expectedBytes: number) {
-    this.buffer = Buffer.allocUnsafe(Math.max(1 << 18, Math.ceil(expectedBytes * 1.05)));
+  /**
+   * `expectedBytes`: the size the output will probably have (the last one's), to allocate once;
+   * `reusable`: bytes that may be written over (with the rest of their memory), used if they fit.
+   */
+  constructor(expectedBytes: number, reusable?: Buffer) {
+    const wanted = Math.max(1 << 18, Math.ceil(expectedBytes * 1.05));
+    const whole =
+      reusable &&
+      Buffer.from(reusable.buffer, reusable.byteOffset, reusable.buffer.byteLength - reusable.byteOffset);
+    this.buffer = whole && whole.length >= expectedBytes ? whole : Buffer.allocUnsafe(wanted);
   }
 
   /** Makes room for a line of `labelChars` characters of label text and pieces of at most 256 bytes. */

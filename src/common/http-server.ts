@@ -178,6 +178,8 @@ function metricsEndpoint(
         typeof rendered === 'string'
           ? new ExpositionBody(Buffer.from(rendered.replace(/# EOF\n$/, '')))
           : rendered;
+      // A shared body is not written over while this response sends it.
+      res.once('close', own.read());
       const self = Buffer.from(formatFamilies(await registryFamilies(options.registry), format));
       // Compressed off the event loop (zlib's thread pool), as node_exporter does when asked.
       const compressed = acceptsGzip(req.headers['accept-encoding']);

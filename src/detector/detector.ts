@@ -71,7 +71,7 @@ export function serveDetector(
   // Rendered once per change (a rule's cycle), however many scrapes come in between.
   const outputs = cachedExposition(
     () => engine.cycles,
-    () => engine.renderOutputs(),
+    (reusable) => engine.renderOutputs(reusable),
   );
   return startServiceServer({
     service: 'detector',

@@ -298,10 +298,11 @@ export class DetectorEngine {
    * The anomaly outputs of every tracked series as exposition bytes (gauges read the same in the
    * text format and OpenMetrics), written from the verdict tables: with 100,000 series that is
    * 1.3 million lines, so no string per line: pre-encoded pieces, the label text and the value
-   * go straight into one buffer sized from the last rendering.
+   * go straight into one buffer sized from the last rendering, or into `reusable` (the last
+   * rendering's bytes, once nothing reads them) when it is large enough.
    */
-  renderOutputs(): Buffer {
-    const out = new ExpositionWriter(this.renderedBytes);
+  renderOutputs(reusable?: Buffer): Buffer {
+    const out = new ExpositionWriter(this.renderedBytes, reusable);
     for (const { header, opening, field } of OUTPUTS) {
       let headerDue = true;
       const offset = ESTIMATE_FIELDS[field];

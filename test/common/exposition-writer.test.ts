@@ -141,3 +141,25 @@ describe('ExpositionWriter lines', () => {
     expect(got.toString()).toBe(want);
   });
 });
+
+describe('ExpositionWriter over the last rendering', () => {
+  test('writes over reusable bytes in place, and only what it wrote is the output', () => {
+    const first = new ExpositionWriter(0);
+    for (let i = 0; i < 1_000; i++) {
+      first.reserveLine(20);
+      first.text(`long line number ${i}`);
+      first.value(i / 7);
+      first.newline();
+    }
+    const last = first.bytes();
+    const writer = new ExpositionWriter(last.length, last);
+    writer.reserveLine(5);
+    writer.text('short ');
+    writer.value(singlePrecision(0.25));
+    writer.newline();
+    expect(writer.bytes().toString()).toBe('short 0.25\n');
+    expect(writer.bytes().buffer).toBe(last.buffer);
+    // Too small for what the last rendering took: fresh memory.
+    expect(new ExpositionWriter(1 << 20, last.subarray(0, 10)).bytes().buffer).not.toBe(last.buffer);
+  });
+});

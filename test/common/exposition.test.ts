@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
+  cachedExposition,
   formatFamilies,
   negotiateFormat,
   registryFamilies,
@@ -93,5 +94,37 @@ describe('exposition', () => {
     expect(text).toContain('vigil_seconds_count 1\n');
     const om = formatFamilies(await registryFamilies(registry), 'openmetrics');
     expect(om).toContain('# TYPE vigil_things counter\nvigil_things_total 2\n');
+  });
+});
+
+describe('cachedExposition', () => {
+  test('renders once per version, and hands the last bytes over only once nothing reads them', async () => {
+    let version = 1;
+    const reusables: Array<Buffer | undefined> = [];
+    const outputs = cachedExposition(
+      () => version,
+      (reusable) => {
+        reusables.push(reusable);
+        return Buffer.from(`rendering ${reusables.length}\n`);
+      },
+    );
+    const first = outputs();
+    expect(outputs()).toBe(first);
+    // A response is sending the first body when the version changes: it must not be written over.
+    const sent = first.read();
+    version++;
+    const second = outputs();
+    expect(reusables).toEqual([undefined, undefined]);
+    sent();
+    expect(first.bytes.toString()).toBe('rendering 1\n');
+    // A compression reads the second body until it is done.
+    const deflating = second.deflated(1);
+    version++;
+    outputs();
+    expect(reusables[2]).toBeUndefined();
+    await deflating;
+    version++;
+    outputs();
+    expect(reusables[3]?.toString()).toBe('rendering 3\n');
   });
 });

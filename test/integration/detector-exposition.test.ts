@@ -211,7 +211,12 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
     expect(outputLines((await get(`${server.url}/metrics`)).body.toString())).toEqual(before);
     clock += HOUR;
     await runEveryRule(engine);
+    const render = jest.spyOn(engine, 'renderOutputs');
     const after = outputLines((await get(`${server.url}/metrics`)).body.toString());
+    // The scrapes before are done: the rendering writes over the last one's bytes.
+    expect(render).toHaveBeenCalledTimes(1);
+    expect(render.mock.calls[0][0]?.length).toBeGreaterThan(3 * PER_RULE * 13 * 50);
+    render.mockRestore();
     expect(after).not.toEqual(before);
     expect(after).toEqual(outputLines(engine.renderOutputs().toString()));
   });
