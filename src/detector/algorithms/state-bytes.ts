@@ -28,6 +28,12 @@ export function float32s(bytes: Uint8Array, offset: number, count: number): Floa
   return new Float32Array(bytes.slice(offset, offset + count * 4).buffer);
 }
 
+interface TypedArrayType<T> {
+  new (length: number): T;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
 /**
  * Where a model's parts take their typed arrays from. Each typed array of its own costs a
  * backing store and its bookkeeping besides the numbers (about 2.6 KiB of RSS per series for
@@ -49,28 +55,28 @@ export class StateArrays {
   }
 
   float64(length: number): Float64Array {
-    const at = this.take(length * 8);
-    return this.buffer ? new Float64Array(this.buffer, at, length) : new Float64Array(length);
+    return this.view(Float64Array, length);
   }
 
   float32(length: number): Float32Array {
-    const at = this.take(length * 4);
-    return this.buffer ? new Float32Array(this.buffer, at, length) : new Float32Array(length);
+    return this.view(Float32Array, length);
   }
 
   int32(length: number): Int32Array {
-    const at = this.take(length * 4);
-    return this.buffer ? new Int32Array(this.buffer, at, length) : new Int32Array(length);
+    return this.view(Int32Array, length);
   }
 
   uint32(length: number): Uint32Array {
-    const at = this.take(length * 4);
-    return this.buffer ? new Uint32Array(this.buffer, at, length) : new Uint32Array(length);
+    return this.view(Uint32Array, length);
   }
 
   uint8(length: number): Uint8Array {
-    const at = this.take(length);
-    return this.buffer ? new Uint8Array(this.buffer, at, length) : new Uint8Array(length);
+    return this.view(Uint8Array, length);
+  }
+
+  private view<T>(type: TypedArrayType<T>, length: number): T {
+    const at = this.take(length * type.BYTES_PER_ELEMENT);
+    return this.buffer ? new type(this.buffer, at, length) : new type(length);
   }
 
   private take(bytes: number): number {
