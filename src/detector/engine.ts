@@ -6,7 +6,14 @@ import type { Logger } from '../common/logger';
 import type { MatrixSeries } from '../common/matrix-parser';
 import { PrometheusError } from '../common/prometheus-client';
 import { shardQuery, type DetectorConfig } from '../config/detector';
-import { BANDED_DETECTORS, SeriesModel, type ModelSettings, type Verdict } from './algorithms/model';
+import {
+  BANDED_DETECTORS,
+  FIRING_DETECTORS,
+  SeriesModel,
+  type FiringDetector,
+  type ModelSettings,
+  type Verdict,
+} from './algorithms/model';
 import { historyNeeded, modelSettings, resolveRule, type ResolvedRule } from './rules';
 import { inShard, seriesKeyOf, seriesLabels } from './sharding';
 import { ESTIMATE_FIELDS, VerdictTable } from './verdicts';
@@ -161,8 +168,16 @@ const ANOMALY = {
   closing: encodePiece('} '),
 };
 
-const STRENGTH_HELP =
-  'Only while vigil_anomaly is 1: how far over its own threshold the latest point is (1 = at it), by the detector that decided (zscore, seasonal, range, novelty or shift).';
+/** Sparse: only anomalous series have a line, by the detector that decided. */
+const STRENGTH = {
+  header: encodePiece(
+    '# HELP vigil_anomaly_strength Only while vigil_anomaly is 1: how far over its own threshold the latest point is (1 = at it), by the detector that decided (zscore, seasonal, range, novelty or shift).\n# TYPE vigil_anomaly_strength gauge\n',
+  ),
+  opening: encodePiece('vigil_anomaly_strength{'),
+  closings: Object.fromEntries(
+    FIRING_DETECTORS.map((detector) => [detector, encodePiece(`,detector="${detector}"} `)]),
+  ) as Record<FiringDetector, Uint8Array>,
+};
 
 /**
  * The detector's cycle: per rule, fetch the points since the last fetch (a backfill of the
@@ -343,15 +358,20 @@ export class DetectorEngine {
       }
     }
     // Sparse: only the anomalous series have a line, so quiet series cost nothing here.
-    header = `# HELP vigil_anomaly_strength ${STRENGTH_HELP}\n# TYPE vigil_anomaly_strength gauge\n`;
+    headerDue = true;
     for (const { series, verdicts } of this.rules) {
       for (const { labelText, slot } of series.values()) {
         if (!verdicts.has(slot) || !verdicts.anomalous(slot)) continue;
         const detector = verdicts.detector(slot);
         if (detector === undefined) continue;
-        out.text += `${header}vigil_anomaly_strength{${labelText},detector="${detector}"} ${formatValue(verdicts.strength(slot))}\n`;
-        header = '';
-        if (out.text.length > ByteWriter.PIECE) out.flush();
+        out.reserveLine(labelText.length);
+        if (headerDue) out.piece(STRENGTH.header);
+        headerDue = false;
+        out.piece(STRENGTH.opening);
+        out.text(labelText);
+        out.piece(STRENGTH.closings[detector]);
+        out.value(verdicts.strength(slot));
+        out.newline();
       }
     }
     const bytes = out.bytes();

@@ -9,9 +9,9 @@ import { bytesOf, float64s } from './algorithms/state-bytes';
  * replaced every cycle, and 100,000 of them surviving until the next cycle made the garbage
  * collector walk the whole heap again and again; a slot is overwritten in place.
  *
- * The estimates are kept in single precision (singlePrecision): what /metrics shows, about 7
- * significant digits, written in at most 9 (a double's 17 digits cost three times as much to
- * write, and a band edge or baseline has no use for them).
+ * The estimates and the strength are kept in single precision (singlePrecision): what /metrics
+ * shows, about 7 significant digits, written in at most 9 (a double's 17 digits cost three times
+ * as much to write, and a band edge or baseline has no use for them).
  *
  * A slot, as the snapshot stores it: time, value, strength, anomalous, then per banded detector
  * (zscore, seasonal, range) present, score, expected, lower, upper, then novelty, the firing
@@ -88,7 +88,7 @@ export class VerdictTable {
     let at = slot * VERDICT_FLOATS;
     f[at++] = verdict.timeMs;
     f[at++] = verdict.value;
-    f[at++] = verdict.strength;
+    f[at++] = singlePrecision(verdict.strength);
     f[at++] = verdict.anomalous ? 1 : 0;
     for (const detector of BANDED_DETECTORS) {
       const estimate: Estimate | undefined = verdict[detector];
