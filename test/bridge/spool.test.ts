@@ -106,6 +106,133 @@ describe('spool', () => {
     expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
   });
 
+  describe('group commit of new entries', () => {
+    const pendingFiles = () => fs.readdirSync(path.join(dir.path, 'pending')).sort();
+    /** Ten entries added at once: the first is committed alone, the nine arriving during its commit together. */
+    async function addTen(spool: Spool): Promise<SpoolEntry[]> {
+      const entries = Array.from({ length: 10 }, (_, i) => entry(notification, 1000 + i));
+      await Promise.all(entries.map((e) => spool.add(e)));
+      return entries;
+    }
+
+    it('writes entries arriving together into one batch file, and a reopen gives each its own file, in arrival order', async () => {
+      const { spool } = await Spool.open(dir.path);
+      const entries = await addTen(spool);
+      expect(pendingFiles()).toEqual([`${entries[0].id}.json`, `${entries[1].id}.batch`]);
+      const lines = fs
+        .readFileSync(path.join(dir.path, 'pending', `${entries[1].id}.batch`), 'utf8')
+        .split('\n');
+      expect(lines.slice(0, -1).map((l) => (JSON.parse(l) as SpoolEntry).id)).toEqual(
+        entries.slice(1).map((e) => e.id),
+      );
+
+      // A crash: nothing was delivered. Every acknowledged entry is back, once, with its own file.
+      const { contents } = await Spool.open(dir.path);
+      expect(contents.pending.map((e) => e.id)).toEqual(entries.map((e) => e.id));
+      expect(contents.pending[3].notification).toEqual(notification);
+      expect(pendingFiles()).toEqual(entries.map((e) => `${e.id}.json`).sort());
+      expect((await Spool.open(dir.path)).contents.pending).toHaveLength(10);
+    });
+
+    it('removes the batch once each of its entries has its own file, and a reopen in between takes the newer state', async () => {
+      const { spool } = await Spool.open(dir.path);
+      const [, ...batched] = await addTen(spool);
+      const batchFile = `${batched[0].id}.batch`;
+      batched[0].deliveries[0].state = 'delivered';
+      await spool.finish(batched[0]);
+      batched[1].deliveries[0].attempts = 2;
+      await spool.save(batched[1]);
+      expect(pendingFiles()).toContain(batchFile);
+
+      const reopened = (await Spool.open(dir.path)).contents;
+      expect(reopened.finished.map((e) => e.id)).toEqual([batched[0].id]);
+      expect(reopened.pending.map((e) => e.id)).not.toContain(batched[0].id);
+      expect(reopened.pending.find((e) => e.id === batched[1].id)?.deliveries[0].attempts).toBe(2);
+      expect(reopened.pending).toHaveLength(9);
+
+      // In the same run as the adds: the batch goes with the last entry's own file.
+      const { spool: again } = await Spool.open(dir.path);
+      const fresh = await addTen(again);
+      const freshBatch = `${fresh[1].id}.batch`;
+      for (const e of fresh.slice(1, -1)) {
+        e.deliveries[0].state = 'delivered';
+        await again.finish(e);
+      }
+      expect(pendingFiles()).toContain(freshBatch);
+      fresh[9].deliveries[0].attempts = 1;
+      await again.save(fresh[9]);
+      expect(pendingFiles()).not.toContain(freshBatch);
+    });
+
+    it('keeps the final state of a batched entry until its batch is gone, so pruning cannot bring it back', async () => {
+      const { spool } = await Spool.open(dir.path);
+      const [, first, ...others] = await addTen(spool);
+      first.deliveries[0].state = 'delivered';
+      await spool.finish(first);
+      await spool.prune([first.id]);
+      // Its batch still holds it: deleting done/<id> now would make a crash deliver it again.
+      expect(fs.existsSync(path.join(dir.path, 'done', `${first.id}.json`))).toBe(true);
+      expect((await Spool.open(dir.path)).contents.pending.map((e) => e.id)).not.toContain(first.id);
+
+      for (const e of others) {
+        e.deliveries[0].state = 'delivered';
+        await spool.finish(e);
+      }
+      expect(fs.existsSync(path.join(dir.path, 'done', `${first.id}.json`))).toBe(false);
+      expect(fs.existsSync(path.join(dir.path, 'done', `${others[0].id}.json`))).toBe(true);
+    });
+
+    it('restores the whole lines of a torn batch and sets the batch aside', async () => {
+      await Spool.open(dir.path);
+      const whole = entry(notification, 1000);
+      const torn = JSON.stringify(entry(notification, 1001)).slice(0, 200);
+      const name = `${whole.id}.batch`;
+      fs.writeFileSync(path.join(dir.path, 'pending', name), `${JSON.stringify(whole)}\n${torn}`);
+      const { contents } = await Spool.open(dir.path);
+      expect(contents.pending.map((e) => e.id)).toEqual([whole.id]);
+      expect(contents.corrupt).toEqual([
+        { file: path.join('pending', name), reason: expect.stringMatching(/^line 2: unreadable: /) },
+      ]);
+      expect(pendingFiles()).toEqual([`${whole.id}.json`]);
+      expect(fs.readdirSync(path.join(dir.path, 'corrupt'))).toEqual([name]);
+    });
+
+    it('never builds a path from a batch line: an id of ../../victim is set aside', async () => {
+      const spoolDir = path.join(dir.path, 'spool');
+      await Spool.open(spoolDir);
+      const hostile = { ...entry(notification, 1000), id: '../../victim' };
+      const name = `${newEntryId(1000, 'abcdef0123456789')}.batch`;
+      fs.writeFileSync(path.join(spoolDir, 'pending', name), `${JSON.stringify(hostile)}\n`);
+      const { contents } = await Spool.open(spoolDir);
+      expect(fs.readdirSync(dir.path)).toEqual(['spool']);
+      expect(contents.pending).toEqual([]);
+      expect(contents.corrupt).toEqual([
+        {
+          file: path.join('pending', name),
+          reason: 'line 1: the entry\'s id "../../victim" is not an entry id',
+        },
+      ]);
+    });
+
+    it('fails every entry of a group whose commit fails, leaving none of them to deliver', async () => {
+      const { spool } = await Spool.open(dir.path);
+      const syncers = (spool as unknown as { syncers: Map<string, { sync(): Promise<void> }> }).syncers;
+      const first = entry(notification, 1000);
+      const group = Array.from({ length: 5 }, (_, i) => entry(notification, 2000 + i));
+      const firstAdded = spool.add(first);
+      // The group's commit is the second: its directory sync fails.
+      jest
+        .spyOn(syncers.get('pending')!, 'sync')
+        .mockImplementationOnce(() => Promise.resolve())
+        .mockRejectedValueOnce(new Error('EIO: i/o error, fsync'));
+      const results = await Promise.allSettled(group.map((e) => spool.add(e)));
+      await firstAdded;
+      expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+      expect(pendingFiles()).toEqual([`${first.id}.json`]);
+      expect((await Spool.open(dir.path)).contents.pending.map((e) => e.id)).toEqual([first.id]);
+    });
+  });
+
   describe('reads spool files as untrusted input', () => {
     const name = `${newEntryId(1000, 'abcdef0123456789')}.json`;
 

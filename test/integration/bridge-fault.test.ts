@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { Spool } from '../../src/bridge/spool';
 import { alertmanagerPayload } from '../bridge/fixtures';
 import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startSmtpSink, type SmtpSink } from '../bridge/smtp-sink';
@@ -12,7 +14,9 @@ jest.setTimeout(180_000);
 
 /**
  * SMTP is down while 50 notifications arrive and the bridge is killed with SIGKILL half-way and
- * started again; once SMTP is back, every notification is delivered exactly once.
+ * started again; once SMTP is back, every notification is delivered exactly once. And a kill -9
+ * while 200 notifications arrive at once (committed to the spool in groups) loses none of those
+ * acknowledged.
  */
 describe('bridge under faults', () => {
   const dir = tempDir('vigil-bridge-fault-');
@@ -86,5 +90,60 @@ describe('bridge under faults', () => {
       await (await fetch(`${bridge.url}/metrics`)).text(),
     );
     expect(Number(graphErrors?.[1])).toBeGreaterThanOrEqual(50); // every notification since the restart
+  });
+
+  it('keeps every notification acknowledged before a kill -9 amid 200 concurrent webhooks', async () => {
+    await bridge?.stop(); // the previous test's
+    // An SMTP peer that accepts connections and never answers: deliveries hang, entries stay as
+    // they were acknowledged.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const concurrentDir = path.join(dir.path, 'concurrent');
+    fs.mkdirSync(concurrentDir);
+    const spoolDir = path.join(concurrentDir, 'spool');
+    const configFile = writeMailingBridgeConfig(concurrentDir, {
+      smtpPort: (silent.address() as net.AddressInfo).port,
+      prometheusUrl: `http://127.0.0.1:${await freePort()}`,
+      prometheus: { retries: 0 },
+      smtp: { timeout: '60s' },
+      bridge: { retry: { concurrency: 1 } },
+    });
+    try {
+      bridge = await startVigil('bridge', ['--config', configFile]);
+      const target = bridge;
+      const acked: string[] = [];
+      let killed: Promise<number | null> | undefined;
+      const posts = Array.from({ length: 200 }, async (_, i) => {
+        const response = await fetch(`${target.url}/webhook`, {
+          method: 'POST',
+          body: JSON.stringify(
+            alertmanagerPayload({ instances: [`host-${i}`], groupKey: `{}:{instance="host-${i}"}` }),
+          ),
+        }).catch(() => undefined); // cut off by the kill
+        if (response?.status !== 200) return;
+        acked.push(((await response.json()) as { id: string }).id);
+        // Half-way through: the rest are in flight or not yet read when the process dies.
+        if (acked.length === 100) killed = target.stop('SIGKILL');
+      });
+      await Promise.all(posts);
+      expect(await killed).toBeNull();
+      expect(acked.length).toBeGreaterThanOrEqual(100);
+
+      // Some arrived together and were committed as one batch file, each entry in it acknowledged.
+      expect(fs.readdirSync(path.join(spoolDir, 'pending')).some((f) => f.endsWith('.batch'))).toBe(true);
+      // What a restart reads: every acknowledged notification, once, still to be delivered.
+      const { contents } = await Spool.open(spoolDir);
+      const pending = contents.pending.map((e) => e.id);
+      expect(new Set(pending).size).toBe(pending.length);
+      expect(pending).toEqual(expect.arrayContaining(acked));
+      expect(contents.corrupt).toEqual([]);
+      bridge = await startVigil('bridge', ['--config', configFile]);
+      const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+      expect(Number(/^vigil_bridge_queue_depth (\d+)$/m.exec(metrics)?.[1])).toBe(pending.length);
+    } finally {
+      await bridge?.stop();
+      bridge = undefined;
+      silent.close();
+    }
   });
 });
