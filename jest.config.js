@@ -6,5 +6,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Integration tests start real servers; two workers match the 2-core CI machine.
   maxWorkers: 2,
-  testTimeout: 30000,
+  // Integration tests wait for real servers on a CI machine that may be loaded several times over:
+  // their waits (test/helpers/wait.ts) give up after a minute each, and a test or hook may hold a
+  // few of them in a row. A passing test takes only as long as its conditions do.
+  testTimeout: 180_000,
 };

@@ -105,7 +105,7 @@ describe('two clustered Alertmanagers in front of one bridge', () => {
         }),
       );
     }
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await Promise.all(peers.map((peer) => peer.stop()));
@@ -124,10 +124,10 @@ describe('two clustered Alertmanagers in front of one bridge', () => {
           };
           return status.cluster.status === 'ready' && status.cluster.peers.length === 2;
         },
-        { timeoutMs: 30_000, what: 'a ready two-peer cluster' },
+        { what: 'a ready two-peer cluster' },
       );
     }
-  }, 40_000);
+  });
 
   it('both peers send each group and the bridge mails it once', async () => {
     // Prometheus sends every alert to every Alertmanager, with the same start time. One alert per
@@ -142,7 +142,6 @@ describe('two clustered Alertmanagers in front of one bridge', () => {
 
     // Two groups (by alertname), each sent by both peers: four webhooks reach the bridge.
     await waitFor(async () => links.reduce((sum, link) => sum + link.forwarded(), 0) >= 4, {
-      timeoutMs: 45_000,
       what: 'both peers to send both groups',
     });
     expect(links.map((link) => link.forwarded())).toEqual([2, 2]);
@@ -152,7 +151,6 @@ describe('two clustered Alertmanagers in front of one bridge', () => {
     await waitFor(
       async () => (await metric(bridge.url, 'vigil_bridge_queue_depth')) === 0 && smtp.mails.length >= 2,
       {
-        timeoutMs: 30_000,
         what: 'the deliveries',
       },
     );
@@ -162,5 +160,5 @@ describe('two clustered Alertmanagers in front of one bridge', () => {
       expect.stringMatching(/^\[FIRING:1\] HaDiskFull/),
     ]);
     expect(smtp.accepted()).toBe(2);
-  }, 90_000);
+  });
 });

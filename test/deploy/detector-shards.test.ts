@@ -73,8 +73,8 @@ describe('the detector StatefulSet: each pod runs the shard of its ordinal', () 
       });
       pods.push({ name, args, process: proc, url: `http://127.0.0.1:${port}` });
     }
-    for (const pod of pods) await waitForHttp(`${pod.url}/-/ready`, pod.process, 30_000);
-  }, 90_000);
+    for (const pod of pods) await waitForHttp(`${pod.url}/-/ready`, pod.process);
+  });
 
   afterAll(async () => {
     await Promise.all(pods.map((pod) => pod.process.stop()));

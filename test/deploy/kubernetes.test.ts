@@ -45,7 +45,7 @@ describe('deploy/kubernetes', () => {
       { name: 'broken:quantity', object: deployment },
       { name: 'broken:crd-typo', object: serviceMonitor },
     ]);
-  }, 120_000);
+  });
 
   const errorsOf = (name: string) =>
     failures

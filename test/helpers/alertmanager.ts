@@ -66,7 +66,7 @@ export async function startAlertmanager(
     '--log.level=warn',
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ready`, proc, 30_000);
+  await waitForHttp(`${url}/-/ready`, proc);
   return {
     url,
     address: `127.0.0.1:${port}`,

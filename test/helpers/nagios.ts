@@ -91,7 +91,7 @@ export async function startNagios(services: PassiveService[]): Promise<StartedNa
         if (proc.child.exitCode !== null) throw new Error(`nagios4 exited: ${proc.output().slice(-2000)}`);
         return fs.existsSync(file('rw/nagios.cmd')) && fs.existsSync(file('status.dat'));
       },
-      { timeoutMs: 30_000, what: 'nagios4 command file and status.dat' },
+      { what: 'nagios4 command file and status.dat' },
     );
   } catch (err) {
     await stop();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { waitFor } from './wait';
+import { waitFor, WAIT_TIMEOUT_MS } from './wait';
 
 export interface StartedProcess {
   child: ChildProcess;
@@ -27,7 +27,11 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
 }
 
 /** Waits until GET url answers 200 (or the process exits, which fails with its output). */
-export async function waitForHttp(url: string, proc?: StartedProcess, timeoutMs = 20_000): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  proc?: StartedProcess,
+  timeoutMs = WAIT_TIMEOUT_MS,
+): Promise<void> {
   await waitFor(
     async () => {
       if (proc && proc.child.exitCode !== null) {

@@ -86,7 +86,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     '--log.level=warn',
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ready`, proc, 30_000);
+  await waitForHttp(`${url}/-/ready`, proc);
   return {
     url,
     port,
@@ -112,6 +112,6 @@ export async function waitForTargetsUp(prometheus: StartedPrometheus, count: num
       const up = await prometheus.query('up == 1');
       return up.length >= count;
     },
-    { timeoutMs: 30_000, what: `${count} targets up` },
+    { what: `${count} targets up` },
   );
 }

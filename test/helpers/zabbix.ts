@@ -168,7 +168,7 @@ $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
         if (phpProcess.child.exitCode !== null) throw new Error(`php exited: ${phpProcess.output()}`);
         return (await api<string>('apiinfo.version', {}).catch(() => undefined)) !== undefined;
       },
-      { timeoutMs: 30_000, what: 'Zabbix API' },
+      { what: 'Zabbix API' },
     );
     session.auth = await api<string>('user.login', { username: 'Admin', password: 'zabbix' });
     return { serverPort, apiUrl, api, serverOutput: () => started.output(), stop };

@@ -10,8 +10,6 @@ import { tempDir } from '../helpers/tmp';
 import { startVigil, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
 
-jest.setTimeout(180_000);
-
 /**
  * SMTP is down while 50 notifications arrive and the bridge is killed with SIGKILL half-way and
  * started again; once SMTP is back, every notification is delivered exactly once. And a kill -9

@@ -7,8 +7,6 @@ import { tempDir } from '../helpers/tmp';
 import { startVigil, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
 
-jest.setTimeout(120_000);
-
 const NOW_S = Math.floor(Date.now() / 1000 / 60) * 60;
 
 function backfill(): string {

@@ -14,8 +14,6 @@ import { selfSignedCert } from '../helpers/tls';
 import { startVigil, VIGIL_CLI, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
 
-jest.setTimeout(120_000);
-
 const TOKEN = 'alertmanager-token';
 const NOW_S = Math.floor(Date.now() / 1000);
 

@@ -7,8 +7,6 @@ import { tempDir } from '../helpers/tmp';
 import { startVigil, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
 
-jest.setTimeout(120_000);
-
 /**
  * Prometheus is a closed port: after two failed graph queries the circuit opens and the mails go out
  * without asking, each saying why; once a real Prometheus listens there, the probe after the
@@ -63,7 +61,7 @@ describe('bridge with Prometheus down', () => {
 
   it('opens the circuit, mails without graphs saying why, and closes again when Prometheus is back', async () => {
     for (let i = 0; i < 5; i++) await post(i);
-    await waitFor(() => smtp.mails.length >= 5, { timeoutMs: 30_000, what: '5 mails' });
+    await waitFor(() => smtp.mails.length >= 5, { what: '5 mails' });
     const texts = [0, 1, 2, 3, 4].map((i) => mailOf(i).text ?? '');
     const refused = /Graph: graph unavailable: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range: ECONNREFUSED/;
     const skipped = new RegExp(
@@ -87,7 +85,7 @@ describe('bridge with Prometheus down', () => {
     // notification probes, finds Prometheus and gets its graph.
     await new Promise((resolve) => setTimeout(resolve, 3_100));
     await post(5);
-    await waitFor(() => smtp.mails.length >= 6, { timeoutMs: 30_000, what: 'the 6th mail' });
+    await waitFor(() => smtp.mails.length >= 6, { what: 'the 6th mail' });
     const last = mailOf(5);
     expect(last.text).not.toMatch(/graph unavailable/);
     expect(last.attachments.some((a) => a.contentType === 'image/png')).toBe(true);

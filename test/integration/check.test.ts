@@ -23,7 +23,7 @@ describe('vigil check against a real Prometheus', () => {
   let prometheus: StartedPrometheus;
   beforeAll(async () => {
     prometheus = await startPrometheus({ backfillOpenMetrics: backfill() });
-  }, 60_000);
+  });
   afterAll(async () => prometheus?.stop());
 
   it('is CRITICAL (exit 2) when a series breaches the critical range', () => {

@@ -100,7 +100,7 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
     prometheus = await startPrometheus({
       scrapeTargets: [{ job: 'detector', targets: [server.url.replace('http://', '')] }],
     });
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await prometheus?.stop();
@@ -182,7 +182,7 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
       }
     }
     expect(mismatches.slice(0, 5)).toEqual([]);
-  }, 90_000);
+  });
 
   test('promtool check metrics passes on the whole body', async () => {
     const { body } = await get(`${server.url}/metrics`);

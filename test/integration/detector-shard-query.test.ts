@@ -28,7 +28,7 @@ describe('shard by query (detector.shard_label) against a real Prometheus', () =
 
   beforeAll(async () => {
     prometheus = await startPrometheus({ backfillOpenMetrics: history(end) });
-  }, 60_000);
+  });
   afterAll(() => prometheus?.stop());
 
   test('each replica fetches and tracks only the series of its shard, and together they cover all', async () => {
@@ -71,5 +71,5 @@ describe('shard by query (detector.shard_label) against a real Prometheus', () =
       tracked.push(hosts);
     }
     expect(tracked.flat().sort()).toEqual(HOSTS.map((h) => h.host).sort());
-  }, 60_000);
+  });
 });

@@ -7,7 +7,7 @@ describe('vigil exporter with collectors that cannot read their files', () => {
 
   beforeAll(async () => {
     vigil = await startVigil('exporter', [`--path.procfs=${empty.path}`, '--no-collector.hostinfo']);
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await vigil?.stop();

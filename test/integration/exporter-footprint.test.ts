@@ -22,7 +22,7 @@ describe('vigil exporter memory settings', () => {
       '--collector.cpu',
       '--collector.stat',
     ]);
-  }, 30_000);
+  });
 
   afterAll(async () => {
     agent.destroy();

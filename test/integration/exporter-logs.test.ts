@@ -10,9 +10,6 @@ import { waitFor } from '../helpers/wait';
 
 const EXAMPLE = 'examples/batch-jobs.yml';
 
-// Each test starts writer processes (tsx) and waits for whole files on a shared 2-core machine.
-jest.setTimeout(60_000);
-
 async function metricsText(vigil: StartedVigil): Promise<string> {
   const response = await fetch(`${vigil.url}/metrics`);
   expect(response.status).toBe(200);

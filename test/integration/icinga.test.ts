@@ -2,8 +2,6 @@ import { IcingaChannel, icingaSchema } from '../../src/bridge/channels/icinga';
 import { enrichedNotification } from '../bridge/fixtures';
 import { startIcinga, type StartedIcinga } from '../helpers/icinga';
 
-jest.setTimeout(120_000);
-
 const CONTEXT = { timeZone: 'UTC', where: 'bridge.channels[0]' };
 
 const message = (id: string, status: 'firing' | 'resolved', instance = 'web-1:9100') => ({

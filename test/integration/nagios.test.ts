@@ -8,8 +8,6 @@ import { startNrdp, type StartedNrdp } from '../helpers/nrdp';
 import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 
-jest.setTimeout(120_000);
-
 const CONTEXT = { timeZone: 'UTC', where: 'bridge.channels[0]' };
 
 const message = (id: string, status: 'firing' | 'resolved', severity = 'critical') => ({

@@ -7,8 +7,6 @@ import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 import { REPO } from '../operations/files';
 
-jest.setTimeout(180_000);
-
 const STACK = path.join(REPO, 'examples', 'stack', 'stack.ts');
 /**
  * As `npm run stack` runs it: one process with tsx as a loader. (tsx's own CLI runs the script in a
