@@ -191,14 +191,19 @@ describe('bridge intake against bad input', () => {
     });
     expect(response.status).toBe(200);
     const { id } = JSON.parse(response.text) as { id: string };
-    await waitFor(() => fs.existsSync(path.join(dir.path, 'spool', 'dead', `${id}.json`)), {
-      what: 'the dead letter',
-    });
+    // The bridge counts a dead letter once its file is in dead/ and synced, and out of pending/:
+    // the file alone appears before the count does.
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`${bridge.url}/metrics`)).text();
+        return /^vigil_bridge_dead_letters 1$/m.test(text) && text;
+      },
+      { what: 'the dead letter counted' },
+    );
+    expect(fs.existsSync(path.join(dir.path, 'spool', 'dead', `${id}.json`))).toBe(true);
     const page = await (await fetch(`${bridge.url}/`)).text();
     expect(page).toContain('bounce: dead');
     expect(page).toContain('SMTP 550');
-    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
-    expect(metrics).toMatch(/vigil_bridge_dead_letters 1/);
     expect(metrics).toMatch(/vigil_bridge_deliveries_total\{channel="bounce",outcome="dead"\} 1/);
     expect(bouncing.accepted()).toBe(0);
   });
