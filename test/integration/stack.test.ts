@@ -65,12 +65,15 @@ describe('npm run stack', () => {
       ]);
       expect(added.status).toBe(0);
       const mailDir = path.join(dir.path, 'mail');
-      const file = await waitFor(() => fs.readdirSync(mailDir).find((f) => f.endsWith('.eml')), {
-        what: 'a mail file',
-        timeoutMs: 90_000,
-      });
-      expect(fs.readFileSync(path.join(mailDir, file), 'utf8')).toMatch(
-        /^Subject: \[FIRING:1\] StackTest stack-test/m,
+      const subject = /^Subject: \[FIRING:1\] StackTest stack-test/m;
+      // The mail catcher's fs.writeFile creates the file before the message is in it: a file that
+      // is listed may still be empty, so wait for one that holds the message.
+      const file = await waitFor(
+        () =>
+          fs
+            .readdirSync(mailDir)
+            .find((f) => f.endsWith('.eml') && subject.test(fs.readFileSync(path.join(mailDir, f), 'utf8'))),
+        { what: 'a mail file with the test alert', timeoutMs: 90_000 },
       );
       expect(await (await fetch(urls.mail)).text()).toContain(file);
 
