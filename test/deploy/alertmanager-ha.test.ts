@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startAlertmanager, type StartedAlertmanager } from '../helpers/alertmanager';
-import { freePort } from '../helpers/net';
+import { freePort, unlistenedPort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
 import { startVigil, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
@@ -68,7 +68,7 @@ describe('two clustered Alertmanagers in front of one bridge', () => {
     const configFile = writeMailingBridgeConfig(dir.path, {
       smtpPort: smtp.port,
       // Nothing listens there: the mail goes out without a graph, saying why.
-      prometheusUrl: `http://127.0.0.1:${await freePort()}`,
+      prometheusUrl: `http://127.0.0.1:${await unlistenedPort()}`,
       prometheus: { retries: 0 },
       bridge: { auth: { bearer_token_file: path.join(dir.path, 'token') } },
     });

@@ -32,6 +32,16 @@ export async function freePortInRange(min: number, max: number): Promise<number>
   throw new Error(`no free port in ${min}-${max}`);
 }
 
+/**
+ * A port on 127.0.0.1 that nothing listens on, nor will unless the test starts a server there: a
+ * peer that is down. A port from freePort() may be handed by the kernel to another test's server
+ * (the other jest worker) or to an outgoing connection moments later; this one lies below Linux's
+ * ephemeral range (32768-60999), which the kernel never assigns on its own.
+ */
+export function unlistenedPort(): Promise<number> {
+  return freePortInRange(10_000, 32_000);
+}
+
 export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;

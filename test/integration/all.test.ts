@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../helpers/net';
+import { freePort, unlistenedPort } from '../helpers/net';
 import { startProcess, waitForHttp } from '../helpers/process';
 import { PROMTOOL_BIN } from '../helpers/prometheus';
 import { tempDir } from '../helpers/tmp';
@@ -19,7 +19,7 @@ describe('vigil all', () => {
       [
         `exporter: { listen: "127.0.0.1:${exporter}" }`,
         // Nothing listens there: the detector must keep serving and report Prometheus as down.
-        `detector: { listen: "127.0.0.1:${detector}", prometheus: { url: "http://127.0.0.1:${await freePort()}", retries: 0 } }`,
+        `detector: { listen: "127.0.0.1:${detector}", prometheus: { url: "http://127.0.0.1:${await unlistenedPort()}", retries: 0 } }`,
         `bridge: { listen: "127.0.0.1:${bridge}", spool_dir: "${path.join(dir.path, `spool-${exporter}`)}" }`,
       ].join('\n'),
     );

@@ -5,7 +5,7 @@ import { Spool } from '../../src/bridge/spool';
 import { alertmanagerPayload } from '../bridge/fixtures';
 import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startSmtpSink, type SmtpSink } from '../bridge/smtp-sink';
-import { freePort } from '../helpers/net';
+import { freePort, unlistenedPort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
 import { startVigil, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
@@ -28,8 +28,8 @@ describe('bridge under faults', () => {
   });
 
   it('delivers all 50 notifications once after SMTP downtime and a kill -9', async () => {
-    const smtpPort = await freePort(); // nothing listens yet: SMTP is down
-    const deadPrometheus = await freePort(); // and so is Prometheus
+    const smtpPort = await unlistenedPort(); // nothing listens yet: SMTP is down
+    const deadPrometheus = await unlistenedPort(); // and so is Prometheus
     const configFile = writeMailingBridgeConfig(dir.path, {
       smtpPort,
       prometheusUrl: `http://127.0.0.1:${deadPrometheus}`,

@@ -2,7 +2,7 @@ import { alertmanagerPayload } from '../bridge/fixtures';
 import { startSmtpSink, type SmtpSink } from '../bridge/smtp-sink';
 import { writeMailingBridgeConfig } from '../helpers/bridge-config';
 import { startHostileClients, type HostileClients } from '../helpers/hostile';
-import { freePort } from '../helpers/net';
+import { freePort, unlistenedPort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
 import { startVigil, type StartedVigil } from '../helpers/vigil';
 import { waitFor } from '../helpers/wait';
@@ -24,7 +24,7 @@ describe('bridge under idle connections and trickled bodies', () => {
     // Nothing listens at the Prometheus port: graphs are skipped at once and the mails say why.
     const configFile = writeMailingBridgeConfig(dir.path, {
       smtpPort: smtp.port,
-      prometheusUrl: `http://127.0.0.1:${await freePort()}`,
+      prometheusUrl: `http://127.0.0.1:${await unlistenedPort()}`,
     });
     bridge = await startVigil('bridge', ['--config', configFile]);
   });

@@ -5,7 +5,7 @@ import { rootLogger } from '../../src/common/logger';
 import { PrometheusClient } from '../../src/common/prometheus-client';
 import { parseConfig } from '../../src/config/load';
 import { DetectorEngine, engineMetrics } from '../../src/detector/engine';
-import { freePort } from '../helpers/net';
+import { unlistenedPort } from '../helpers/net';
 import { runEveryRule } from '../helpers/detector';
 
 /** A Prometheus stand-in over real HTTP that answers 503 while `down`, else one series. */
@@ -71,7 +71,7 @@ function detectorFor(url: string) {
 
 describe('detector when Prometheus is down', () => {
   test('nothing listening: up = 0, an unavailable error counted, no throw', async () => {
-    const { engine, metric } = detectorFor(`http://127.0.0.1:${await freePort()}`);
+    const { engine, metric } = detectorFor(`http://127.0.0.1:${await unlistenedPort()}`);
     await expect(runEveryRule(engine)).resolves.toBeUndefined();
     expect(await metric('vigil_detector_up')).toBe(0);
     expect(await metric('vigil_detector_rule_up', { rule: 'load' })).toBe(0);

@@ -8,7 +8,7 @@ import { encodeSenderRequest } from '../../src/bridge/protocols/zabbix';
 import YAML from 'yaml';
 import { alertmanagerPayload, enrichedNotification } from '../bridge/fixtures';
 import { startVigil } from '../helpers/vigil';
-import { freePort } from '../helpers/net';
+import { freePort, unlistenedPort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
 import { startZabbix, type StartedZabbix } from '../helpers/zabbix';
@@ -164,7 +164,7 @@ describe('zabbix channel against a real Zabbix 6.0', () => {
     const config = {
       bridge: {
         // No Prometheus: the alerts go without graphs, which must not hold them back.
-        prometheus: { url: `http://127.0.0.1:${await freePort()}`, retries: 0 },
+        prometheus: { url: `http://127.0.0.1:${await unlistenedPort()}`, retries: 0 },
         spool_dir: path.join(dir.path, 'spool'),
         retry: { initial_backoff: '200ms', max_backoff: '1s' },
         channels: [{ name: 'zabbix', type: 'zabbix', server: `127.0.0.1:${zabbix.serverPort}` }],
