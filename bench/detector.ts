@@ -323,6 +323,8 @@ const ZSCORE_ONLY = {
  * warm model (15 days of a daily curve at 15 m), restored into it.
  */
 async function atScale(url: string, scenario: Scale, cycles = 3) {
+  // The process before any series: Node, the code loaded, the stand-in's client.
+  const startRss = process.memoryUsage().rss;
   const step = 15_000;
   const config = detectorConfig({
     prometheus: { url, timeout: '2m' },
@@ -401,6 +403,7 @@ async function atScale(url: string, scenario: Scale, cycles = 3) {
     gzipFirst,
     gzipCached,
     rss,
+    startRss,
     heap,
   };
 }
@@ -447,11 +450,41 @@ async function scaleRow(index: number, url: string) {
       `${s(r.render.ms)} (${s(r.render.cpu)}, ${mb(r.render.bytes)}) | ` +
       `${((r.renderCpu * 1000) / r.lines).toFixed(2)} µs (${(r.lines / r.series).toFixed(0)}) | ${s(r.cached.ms)} | ` +
       `${s(r.gzipFirst.ms)}, then ${s(r.gzipCached.ms)} (${mb(r.gzipCached.bytes)}) | ` +
-      `${(r.rss / 2 ** 20).toFixed(0)} MiB | ${(r.rss / r.series / 1024).toFixed(1)} / ${(r.heap / r.series / 1024).toFixed(1)} KiB |`,
+      `${(r.rss / 2 ** 20).toFixed(0)} MiB (${(r.startRss / 2 ** 20).toFixed(0)} at start) | ` +
+      `${(r.rss / r.series / 1024).toFixed(1)} / ${((r.rss - r.startRss) / r.series / 1024).toFixed(1)} / ${(r.heap / r.series / 1024).toFixed(1)} KiB |`,
+  );
+}
+
+/**
+ * What one series' model takes in memory at a 15 s step: 20,000 models restored from a warm
+ * state, the heap and the array buffers they add after a full GC, per model.
+ */
+function modelMemory(label: string, settings: object, count = 20_000) {
+  const defaults = parseConfig({ detector: { defaults: { step: '15s', ...settings } } }).detector.defaults;
+  const model = new SeriesModel(modelSettings(defaults));
+  for (let t = 0; t <= 15 * DAY; t += 15 * MINUTE)
+    model.update(t, 50 + 30 * Math.sin((2 * Math.PI * t) / DAY));
+  const state = model.save();
+  const base = retained();
+  const baseBuffers = process.memoryUsage().arrayBuffers;
+  const models = Array.from({ length: count }, () => {
+    const restored = new SeriesModel(modelSettings(defaults));
+    restored.restore(state);
+    return restored;
+  });
+  const heap = (retained() - base) / models.length;
+  const buffers = (process.memoryUsage().arrayBuffers - baseBuffers) / models.length;
+  console.log(
+    `| ${label} | ${state.byteLength.toLocaleString('en')} bytes | ${heap.toFixed(0)} bytes (${buffers.toFixed(0)} of them array buffers) |`,
   );
 }
 
 async function scaleSection() {
+  console.log("\none series' model in memory, 15s step (20,000 models restored from a warm state)");
+  console.log('| detectors | saved state | heap + array buffers per model |');
+  console.log('| --- | ---: | ---: |');
+  modelMemory('defaults', {});
+  modelMemory('z-score only', ZSCORE_ONLY);
   const standIn = await startStandIn();
   try {
     console.log(
@@ -460,7 +493,7 @@ async function scaleSection() {
         ' steady state (CPU of the whole process; 3 cycles averaged)',
     );
     console.log(
-      '| series | cycle CPU | /metrics rendered (CPU, bytes) | renderOutputs CPU per line (lines per series) | served from cache | gzip: first, then cached (bytes) | RSS | RSS / heap per series |',
+      '| series | cycle CPU | /metrics rendered (CPU, bytes) | renderOutputs CPU per line (lines per series) | served from cache | gzip: first, then cached (bytes) | RSS | per series: RSS / RSS above start / heap+buffers |',
     );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (let index = 0; index < SCENARIOS.length; index++) {
