@@ -461,14 +461,16 @@ async function scaleRow(index: number, url: string) {
  */
 function modelMemory(label: string, settings: object, count = 20_000) {
   const defaults = parseConfig({ detector: { defaults: { step: '15s', ...settings } } }).detector.defaults;
-  const model = new SeriesModel(modelSettings(defaults));
+  // One settings object for all, as a rule's series share theirs.
+  const shared = modelSettings(defaults);
+  const model = new SeriesModel(shared);
   for (let t = 0; t <= 15 * DAY; t += 15 * MINUTE)
     model.update(t, 50 + 30 * Math.sin((2 * Math.PI * t) / DAY));
   const state = model.save();
   const base = retained();
   const baseBuffers = process.memoryUsage().arrayBuffers;
   const models = Array.from({ length: count }, () => {
-    const restored = new SeriesModel(modelSettings(defaults));
+    const restored = new SeriesModel(shared);
     restored.restore(state);
     return restored;
   });
