@@ -122,6 +122,15 @@ export async function registryFamilies(registry: Registry): Promise<MetricFamily
   }));
 }
 
+/**
+ * The UTF-8 bytes of an exposition. Nearly all are ASCII, whose UTF-8 is its latin1, and Node
+ * encodes latin1 several times faster (in a micro-benchmark, 6 us with the length check against
+ * 40 us for 12 KB): a string is ASCII exactly when its UTF-8 length equals its length.
+ */
+export function expositionBytes(text: string): Buffer {
+  return Buffer.byteLength(text) === text.length ? Buffer.from(text, 'latin1') : Buffer.from(text);
+}
+
 const deflateRaw = promisify(zlib.deflateRaw);
 
 /** Raw deflate of some text that ends in a sync flush (more blocks may follow), and its CRC-32. */

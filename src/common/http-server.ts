@@ -15,6 +15,7 @@ import {
   acceptsGzip,
   CONTENT_TYPES,
   ExpositionBody,
+  expositionBytes,
   formatFamilies,
   negotiateFormat,
   registryFamilies,
@@ -176,11 +177,11 @@ function metricsEndpoint(
       // Both parts are complete documents; OpenMetrics allows a single `# EOF`, at the end.
       const own =
         typeof rendered === 'string'
-          ? new ExpositionBody(Buffer.from(rendered.replace(/# EOF\n$/, '')))
+          ? new ExpositionBody(expositionBytes(rendered.replace(/# EOF\n$/, '')))
           : rendered;
       // A shared body is not written over while this response sends it.
       res.once('close', own.read());
-      const self = Buffer.from(formatFamilies(await registryFamilies(options.registry), format));
+      const self = expositionBytes(formatFamilies(await registryFamilies(options.registry), format));
       // Compressed off the event loop (zlib's thread pool), as node_exporter does when asked.
       const compressed = acceptsGzip(req.headers['accept-encoding']);
       const parts = compressed ? await gzipParts(own, self) : [own.bytes, self];

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   cachedExposition,
+  expositionBytes,
   formatFamilies,
   negotiateFormat,
   registryFamilies,
@@ -41,6 +42,17 @@ describe('exposition', () => {
     );
     expect(text).toContain('# HELP x a\\\\b\\nc\n');
     expect(text).toContain('x{v="q\\"\\\\\\n"} NaN\n');
+  });
+
+  it('encodes an exposition as UTF-8, ASCII or not', () => {
+    for (const text of [
+      'node_load1 0.5\n',
+      'x{mountpoint="/srv/Données",dev="日本"} 1\n',
+      'x{v="\u00e9\ud83d\ude00"} 1\n',
+      '',
+    ]) {
+      expect(expositionBytes(text).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
   });
 
   it('writes special values as Prometheus expects', () => {
