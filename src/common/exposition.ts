@@ -133,6 +133,14 @@ export function expositionBytes(text: string): Buffer {
 
 const deflateRaw = promisify(zlib.deflateRaw);
 
+/**
+ * Bodies up to this size are compressed on the event loop: the exporter's (27 KB, a fraction of a
+ * millisecond at the fastest level) would wait longer for zlib's thread pool to hand it over and
+ * back, and node_exporter too compresses in the goroutine that answers. Larger ones (a detector's
+ * outputs over many series) go to the thread pool, so scrapes and probes are not held up.
+ */
+const SYNC_DEFLATE_MAX_BYTES = 256 * 1024;
+
 /** Raw deflate of some text that ends in a sync flush (more blocks may follow), and its CRC-32. */
 export interface DeflatedPart {
   bytes: Buffer;
@@ -168,10 +176,16 @@ export class ExpositionBody {
 
   deflated(level: number): Promise<DeflatedPart> {
     if (!this.deflatedPart) {
-      const done = this.read();
-      this.deflatedPart = deflateRaw(this.bytes, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH })
-        .then((bytes) => ({ bytes, crc: zlib.crc32(this.bytes) }))
-        .finally(done);
+      const options = { level, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+      if (this.bytes.length <= SYNC_DEFLATE_MAX_BYTES) {
+        const bytes = zlib.deflateRawSync(this.bytes, options);
+        this.deflatedPart = Promise.resolve({ bytes, crc: zlib.crc32(this.bytes) });
+      } else {
+        const done = this.read();
+        this.deflatedPart = deflateRaw(this.bytes, options)
+          .then((bytes) => ({ bytes, crc: zlib.crc32(this.bytes) }))
+          .finally(done);
+      }
     }
     return this.deflatedPart;
   }

@@ -182,7 +182,7 @@ function metricsEndpoint(
       // A shared body is not written over while this response sends it.
       res.once('close', own.read());
       const self = expositionBytes(formatFamilies(await registryFamilies(options.registry), format));
-      // Compressed off the event loop (zlib's thread pool), as node_exporter does when asked.
+      // Compressed when asked, as node_exporter does (see ExpositionBody.deflated for where).
       const compressed = acceptsGzip(req.headers['accept-encoding']);
       const parts = compressed ? await gzipParts(own, self) : [own.bytes, self];
       res.writeHead(200, {
