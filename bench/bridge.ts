@@ -16,7 +16,8 @@
  *  4. A storm: STORM distinct notifications at 200/s into a fresh `vigil bridge` that graphs and mails
  *     every one, (a) with Prometheus up, (b) with Prometheus down (a closed port): acks, mails per
  *     second at saturation (all mails / first post to last mail: the bridge is behind all along),
- *     time from the last post to the last mail, and the bridge's peak RSS.
+ *     time from the last post to the last mail, the bridge's peak RSS and event-loop delay (its own
+ *     nodejs_eventloop_lag_* over its life), and the machine's load average.
  *
  * Run alone: npm run build && npx tsx bench/bridge.ts   (only the storm: npx tsx bench/bridge.ts storm)
  * Targets: ack p99 < 20 ms at 200 req/s, render < 25 ms per graph; storm with Prometheus down at
@@ -25,6 +26,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import YAML from 'yaml';
@@ -315,10 +317,16 @@ function mailingBridge(prometheusUrl: string, smtpPort: number): Record<string, 
 
 interface StormResult {
   load: LoadResult;
+  /** The bridge's event-loop delay over the storm beyond prom-client's 10 ms sampling interval, ms. */
+  loopDelay: { p50: number; p99: number; max: number };
+  /** The bridge's own ack time (vigil_bridge_webhook_duration_seconds): the bucket bound of each quantile, ms. */
+  bridgeAck: { p50: number; p99: number };
   mailsPerSecond: number;
   lastMailAfterS: number;
   peakRssMiB: number;
   withGraph: boolean;
+  /** The machine's 1-minute load average at the start and at the end. */
+  load1: [number, number];
 }
 
 /**
@@ -334,6 +342,7 @@ async function storm(
   generatorURL: string,
 ): Promise<StormResult> {
   const bridge = await startBridge(dir, name, mailingBridge(prometheusUrl, smtp.port));
+  const loadAtStart = os.loadavg()[0];
   try {
     const before = smtp.accepted();
     const started = performance.now();
@@ -355,8 +364,20 @@ async function storm(
     if (smtp.accepted() !== seen) lastMailAt = performance.now();
     const mailed = smtp.accepted() - before;
     if (mailed < load.ok) throw new Error(`${name}: only ${mailed} of ${load.ok} mailed after 600 s`);
+    // Not scraped before: the percentiles cover the bridge's whole life, the storm included.
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+    const lag = (name: string): number =>
+      1000 * Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics)?.[1]) - 10;
+    const buckets = [
+      ...metrics.matchAll(/^vigil_bridge_webhook_duration_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm),
+    ].map(([, le, count]) => ({ le: 1000 * Number(le.replace('Inf', 'Infinity')), count: Number(count) }));
+    const ackBound = (q: number): number =>
+      buckets.find((b) => b.count >= q * buckets[buckets.length - 1].count)?.le ?? NaN;
     return {
       load,
+      loopDelay: { p50: lag('p50'), p99: lag('p99'), max: lag('max') },
+      bridgeAck: { p50: ackBound(0.5), p99: ackBound(0.99) },
+      load1: [loadAtStart, os.loadavg()[0]],
       mailsPerSecond: mailed / ((lastMailAt - started) / 1000),
       lastMailAfterS: (lastMailAt - lastPostAt) / 1000,
       peakRssMiB: peakRssMiB(bridge),
@@ -370,7 +391,8 @@ async function storm(
 function reportStorm(label: string, r: StormResult): void {
   console.log(
     `storm ${label.padEnd(16)} ${r.load.ok}/${r.load.sent} 2xx  ack median ${ms(r.load.p50)}  p99 ${ms(r.load.p99)}  max ${ms(r.load.max)}` +
-      `  | ${r.mailsPerSecond.toFixed(1)} mails/s, last mail ${r.lastMailAfterS.toFixed(1)} s after the last post, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, graph attached: ${r.withGraph}`,
+      `  | ${r.mailsPerSecond.toFixed(1)} mails/s, last mail ${r.lastMailAfterS.toFixed(1)} s after the last post, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, graph attached: ${r.withGraph}` +
+      `  | load average ${r.load1.map((l) => l.toFixed(1)).join('-')}  | in the bridge: ack median <= ${r.bridgeAck.p50} ms  p99 <= ${r.bridgeAck.p99} ms, event-loop delay median ${ms(r.loopDelay.p50)}  p99 ${ms(r.loopDelay.p99)}  max ${ms(r.loopDelay.max)}`,
   );
 }
 
