@@ -314,16 +314,19 @@ export class DetectorEngine {
    * text format and OpenMetrics), written from the verdict tables: with 100,000 series that is
    * 1.3 million lines, so no string per line: pre-encoded pieces, the label text and the value
    * go straight into one buffer sized from the last rendering, or into `reusable` (the last
-   * rendering's bytes, once nothing reads them) when it is large enough.
+   * rendering's bytes, once nothing reads them) when it is large enough. A rule is left out until
+   * its backfill has completed: its models are fed the history in order, and in between they hold
+   * a verdict about a point hours back, which a scrape would take for the present.
    */
   renderOutputs(reusable?: Buffer): Buffer {
     const out = new ExpositionWriter(this.renderedBytes, reusable);
+    const rules = this.rules.filter((state) => state.fetchedUntil !== undefined);
     for (const { header, opening, field } of OUTPUTS) {
       let headerDue = true;
       const offset = ESTIMATE_FIELDS[field];
       // The band stays inside the series' domain; the score and baseline are the model's own.
       const clip = field === 'lower' || field === 'upper';
-      for (const state of this.rules) {
+      for (const state of rules) {
         const { min = -Infinity, max = Infinity } = state.rule;
         const { verdicts } = state;
         for (const { labelText, slot } of state.series.values()) {
@@ -344,7 +347,7 @@ export class DetectorEngine {
       }
     }
     let headerDue = true;
-    for (const { series, verdicts } of this.rules) {
+    for (const { series, verdicts } of rules) {
       for (const { labelText, slot } of series.values()) {
         if (!verdicts.has(slot)) continue;
         out.reserveLine(labelText.length);
@@ -359,7 +362,7 @@ export class DetectorEngine {
     }
     // Sparse: only the anomalous series have a line, so quiet series cost nothing here.
     headerDue = true;
-    for (const { series, verdicts } of this.rules) {
+    for (const { series, verdicts } of rules) {
       for (const { labelText, slot } of series.values()) {
         if (!verdicts.has(slot) || !verdicts.anomalous(slot)) continue;
         const detector = verdicts.detector(slot);

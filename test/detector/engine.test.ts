@@ -113,6 +113,38 @@ describe('detector engine', () => {
     expect(samples.values[0].value).toBe(8 * (121 + 6));
   });
 
+  test('a rule exports nothing while its backfill runs: its verdicts are about a point in the past until it ends', async () => {
+    const source = new FakeSource();
+    let backfilling!: () => void;
+    const halfway = new Promise<void>((resolve) => (backfilling = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    // The last of the three requests (one step, then two 1 h chunks) waits until the test resumes it.
+    const paused: RangeSource = {
+      async queryRangeEach(expr, start, end, step, visit) {
+        if (source.calls.length === 2) {
+          backfilling();
+          await resumed;
+        }
+        return source.queryRangeEach(expr, start, end, step, visit);
+      },
+    };
+    const { engine: e } = engine(paused, {}, { now: T0 });
+    const cycle = e.runRule(e.rules[0]);
+    await halfway;
+    // An hour of history in, the models have verdicts, about the point an hour ago.
+    expect(e.rules[0].series.size).toBe(8);
+    expect(e.renderOutputs().toString()).not.toMatch(/^vigil_anomaly/m);
+    resume();
+    await cycle;
+    expect(
+      e
+        .renderOutputs()
+        .toString()
+        .match(/^vigil_anomaly\{/gm),
+    ).toHaveLength(8);
+  });
+
   test('outputs keep source labels (clashing ones as exported_*), drop __name__, add rule and detector', async () => {
     const { engine: e } = engine(new FakeSource(), {}, { now: T0 });
     await runEveryRule(e);
