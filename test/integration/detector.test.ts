@@ -229,7 +229,7 @@ describe('detector against a real Prometheus', () => {
     await waitForHttp(`${detectorUrl}/-/ready`, detector);
     expect(detector.output()).toMatch(/"rule":"load","series":2,"msg":"state restored from snapshot"/);
     const text = await (await fetch(`${detectorUrl}/metrics`)).text();
-    // Only the steps since the snapshot plus the 5-minute overlap, not 3 hours per series.
+    // Only the steps since the snapshot plus the 1-minute overlap, not 3 hours per series.
     const fetched = Number(/^vigil_detector_samples_fetched_total\{rule="load"\} (\d+)/m.exec(text)![1]);
     expect(fetched).toBeGreaterThan(0);
     expect(fetched).toBeLessThan(2 * 20);
