@@ -2,7 +2,7 @@
  * Detector benchmarks.
  *
  * 1. In-process, no Prometheus: CPU of one steady-state cycle (each series gets its new point
- *    plus the 5-minute overlap, as live) and the memory of the per-series state, for 1,000 and
+ *    plus the overlap, as live) and the memory of the per-series state, for 1,000 and
  *    10,000 series under the shipped default settings (1m step, z-score over 7d in 12 buckets,
  *    seasonal 1d x 4 seasons at 30m). The state is warmed with 8 days of history at 15m steps,
  *    which fills every buffer as 8 days at 1m would (the buffers are fixed-size). Also the CPU of
@@ -319,7 +319,7 @@ const ZSCORE_ONLY = {
 /**
  * A scenario against the stand-in Prometheus API over HTTP, at a 15 s step with the default
  * detectors (or the z-score one alone): CPU of a steady-state cycle (fetch, parse, update; each series gets its new point
- * and the 5 m overlap), /metrics, and the process' memory. Every series starts from the same
+ * and the overlap), /metrics, and the process' memory. Every series starts from the same
  * warm model (15 days of a daily curve at 15 m), restored into it.
  */
 async function atScale(url: string, scenario: Scale, cycles = 3) {
