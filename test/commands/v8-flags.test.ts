@@ -5,33 +5,37 @@ const FLAGS_MODULE = path.resolve(__dirname, '..', '..', 'src', 'commands', 'v8-
 
 /**
  * Loads the flags module in a fresh Node process whose command is `command`, runs a hot loop and
- * fills the young generation, then reports what V8 did: whether the hot function was optimised
- * (bit 16 of %GetOptimizationStatus) and how much the young generation grew meanwhile.
+ * fills the young generation, then reports what V8 did: whether the hot functions were optimised
+ * (bit 16 of %GetOptimizationStatus), one of them named like the exposition's formatting, and how
+ * much the young generation grew meanwhile.
  */
-function v8After(command: string): { optimized: boolean; youngGrowth: number } {
+function v8After(command: string): { optimized: boolean; formatOptimized: boolean; youngGrowth: number } {
   const script = `
     const young = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
     process.argv[2] = ${JSON.stringify(command)};
     require(${JSON.stringify(FLAGS_MODULE)});
     const before = young();
     function hot(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; }
-    for (let i = 0; i < 2000; i++) hot(10000);
+    function formatHot(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 5; return s; }
+    for (let i = 0; i < 2000; i++) hot(10000) + formatHot(10000);
     let keep = [];
     for (let i = 0; i < 1e6; i++) { keep.push({ i }); if (keep.length > 20000) keep = []; }
-    console.log(JSON.stringify({ optimized: (%GetOptimizationStatus(hot) & 16) !== 0, youngGrowth: young() / before }));
+    const optimized = (f) => (%GetOptimizationStatus(f) & 16) !== 0;
+    console.log(JSON.stringify({ optimized: optimized(hot), formatOptimized: optimized(formatHot), youngGrowth: young() / before }));
   `;
   const result = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '-e', script], {
     encoding: 'utf8',
     timeout: 60_000,
   });
   if (result.status !== 0) throw new Error(`child failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as { optimized: boolean; youngGrowth: number };
+  return JSON.parse(result.stdout) as { optimized: boolean; formatOptimized: boolean; youngGrowth: number };
 }
 
 describe('the V8 settings of each command', () => {
-  it('runs the exporter without the optimising compiler and with a young generation that does not grow', () => {
+  it('runs the exporter with the optimising compiler for its formatting only and a young generation that does not grow', () => {
     const exporter = v8After('exporter');
     expect(exporter.optimized).toBe(false);
+    expect(exporter.formatOptimized).toBe(true);
     // Not grown; V8 may shrink it (it did, to half, when a loaded machine made the allocation rate
     // look low), which is no worse for the exporter.
     expect(exporter.youngGrowth).toBeLessThanOrEqual(1);
@@ -40,6 +44,7 @@ describe('the V8 settings of each command', () => {
   it("leaves V8's defaults to the other services", () => {
     const detector = v8After('detector');
     expect(detector.optimized).toBe(true);
+    expect(detector.formatOptimized).toBe(true);
     expect(detector.youngGrowth).toBeGreaterThan(1);
   });
 });
