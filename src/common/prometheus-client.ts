@@ -90,10 +90,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The longest wait between two attempts of one call. */
 const MAX_BACKOFF_MS = 30_000;
 
+/** At most this many answer buffers are kept for reuse: one per rule querying at the same moment. */
+const MAX_SPARE_BUFFERS = 16;
+
+function largestIndex(buffers: Buffer[]): number {
+  return buffers.reduce((at, buffer, i) => (buffer.length > buffers[at].length ? i : at), 0);
+}
+
 /** Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. */
 export class PrometheusClient {
   private readonly http: AxiosInstance;
-  private spareBuffer: Buffer | undefined;
+  /** Buffers of earlier answers, to read the next ones into (see readBody). */
+  private readonly spareBuffers: Buffer[] = [];
   readonly url: string;
 
   constructor(
@@ -267,13 +275,14 @@ export class PrometheusClient {
   }
 
   /**
-   * The answer's bytes, read into the buffer the last answer left (at most one is kept): on a
-   * detector of 100,000 series a new 20 MB buffer per answer cost more in page faults than
-   * parsing it. `release` gives the buffer back once the bytes have been read.
+   * The answer's bytes, read into a buffer an earlier answer left: on a detector of 100,000 series
+   * a new 20 MB buffer per answer cost more in page faults than parsing it. Rules with the same step
+   * query at the same moment, so one buffer is kept per answer read at once (up to
+   * MAX_SPARE_BUFFERS, the largest ones). `release` gives the buffer back once the bytes are read.
    */
   private async readBody(stream: Readable): Promise<{ body: Buffer; release(): void }> {
-    let buffer = this.spareBuffer ?? Buffer.allocUnsafe(1 << 20);
-    this.spareBuffer = undefined;
+    const spares = this.spareBuffers;
+    let buffer = spares.length > 0 ? spares.splice(largestIndex(spares), 1)[0] : Buffer.allocUnsafe(1 << 20);
     let length = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (length + chunk.length > buffer.length) {
@@ -287,7 +296,12 @@ export class PrometheusClient {
     return {
       body: buffer.subarray(0, length),
       release: () => {
-        if (!this.spareBuffer || this.spareBuffer.length < buffer.length) this.spareBuffer = buffer;
+        if (spares.length < MAX_SPARE_BUFFERS) {
+          spares.push(buffer);
+          return;
+        }
+        const smallest = spares.reduce((at, spare, i) => (spare.length < spares[at].length ? i : at), 0);
+        if (spares[smallest].length < buffer.length) spares[smallest] = buffer;
       },
     };
   }

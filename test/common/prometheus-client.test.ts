@@ -56,6 +56,55 @@ describe('PrometheusClient', () => {
     }
   });
 
+  it('reads answers of rules querying at once into buffers of their own, round after round', async () => {
+    // Answers of 0.1 to 3 MB, so that buffers grow, are kept, and are handed to the next answers.
+    const sizes: Record<string, number> = { a: 2_000, b: 60_000, c: 15_000, d: 500 };
+    const answer = (name: string, round: number) => ({
+      status: 'success',
+      data: {
+        resultType: 'matrix',
+        result: Array.from({ length: sizes[name] / 100 }, (_, i) => ({
+          metric: { rule: name, i: String(i) },
+          values: Array.from({ length: 100 }, (_, j) => [
+            1_700_000_000 + j * 60,
+            String(round * 1000 + i + j / 8),
+          ]),
+        })),
+      },
+    });
+    let round = 0;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const text = JSON.stringify(answer(new URLSearchParams(body).get('query')!, round));
+        // Half now, half later: every answer of the round is being read at the same time.
+        res.writeHead(200, { 'content-type': 'application/json' }).write(text.slice(0, text.length / 2));
+        setTimeout(() => res.end(text.slice(text.length / 2)), 50);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const prometheus = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      for (round = 0; round < 3; round++) {
+        const names = round === 1 ? ['d', 'c', 'b', 'a'] : ['a', 'b', 'c', 'd'];
+        const answers = await Promise.all(
+          names.map((name) => prometheus.queryRange(name, 1_700_000_000_000, 1_700_005_940_000, 60_000)),
+        );
+        answers.forEach((series, k) => {
+          const name = names[k];
+          expect(series).toHaveLength(sizes[name] / 100);
+          series.forEach((s, i) => {
+            expect(s.labels).toEqual({ rule: name, i: String(i) });
+            expect(s.values).toEqual(Array.from({ length: 100 }, (_, j) => round * 1000 + i + j / 8));
+          });
+        });
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('sends bearer tokens and extra headers', async () => {
     const fake = await fakePrometheus([
       { status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } },
