@@ -48,9 +48,17 @@ const NEWLINE = 0x0a;
 /** The longest value this writer spells (a double's String() form is at most 25 characters). */
 const MAX_VALUE_BYTES = 32;
 
+/** A metric family's constant pieces: its `# HELP`/`# TYPE` lines, and `name{` that opens a sample. */
+export interface FamilyPieces {
+  header: Uint8Array;
+  opening: Uint8Array;
+}
+
 export class ExpositionWriter {
   private buffer: Buffer;
   private length = 0;
+  /** The family of the last sample written: a family's header goes before its first sample. */
+  private family: FamilyPieces | undefined;
   /** Decimal digits of the value being written, least significant first. */
   private readonly digits = new Uint8Array(24);
 
@@ -73,6 +81,21 @@ export class ExpositionWriter {
     const grown = Buffer.allocUnsafe(Math.max(room, this.buffer.length * 2));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;
+  }
+
+  /**
+   * One sample line, `name{<labelText><closing><value>`, after its family's header if it is the
+   * family's first (a family's samples are written together; one without any has no header).
+   */
+  sample(family: FamilyPieces, labelText: string, closing: Uint8Array, value: number): void {
+    this.reserveLine(labelText.length);
+    if (this.family !== family) this.piece(family.header);
+    this.family = family;
+    this.piece(family.opening);
+    this.text(labelText);
+    this.piece(closing);
+    this.value(value);
+    this.newline();
   }
 
   /** A pre-encoded piece (encodePiece). */

@@ -321,11 +321,10 @@ export class DetectorEngine {
   renderOutputs(reusable?: Buffer): Buffer {
     const out = new ExpositionWriter(this.renderedBytes, reusable);
     const rules = this.rules.filter((state) => state.fetchedUntil !== undefined);
-    for (const { header, opening, field } of OUTPUTS) {
-      let headerDue = true;
-      const offset = ESTIMATE_FIELDS[field];
+    for (const family of OUTPUTS) {
+      const offset = ESTIMATE_FIELDS[family.field];
       // The band stays inside the series' domain; the score and baseline are the model's own.
-      const clip = field === 'lower' || field === 'upper';
+      const clip = family.field === 'lower' || family.field === 'upper';
       for (const state of rules) {
         const { min = -Infinity, max = Infinity } = state.rule;
         const { verdicts } = state;
@@ -334,47 +333,25 @@ export class DetectorEngine {
             const at = verdicts.estimateAt(slot, index);
             if (at < 0) continue;
             const estimate = verdicts.float(at + offset);
-            out.reserveLine(labelText.length);
-            if (headerDue) out.piece(header);
-            headerDue = false;
-            out.piece(opening);
-            out.text(labelText);
-            out.piece(DETECTOR_CLOSINGS[index]);
-            out.value(clip ? singlePrecision(Math.min(max, Math.max(min, estimate))) : estimate);
-            out.newline();
+            const value = clip ? singlePrecision(Math.min(max, Math.max(min, estimate))) : estimate;
+            out.sample(family, labelText, DETECTOR_CLOSINGS[index], value);
           }
         }
       }
     }
-    let headerDue = true;
     for (const { series, verdicts } of rules) {
       for (const { labelText, slot } of series.values()) {
-        if (!verdicts.has(slot)) continue;
-        out.reserveLine(labelText.length);
-        if (headerDue) out.piece(ANOMALY.header);
-        headerDue = false;
-        out.piece(ANOMALY.opening);
-        out.text(labelText);
-        out.piece(ANOMALY.closing);
-        out.value(verdicts.anomalous(slot) ? 1 : 0);
-        out.newline();
+        if (verdicts.has(slot))
+          out.sample(ANOMALY, labelText, ANOMALY.closing, verdicts.anomalous(slot) ? 1 : 0);
       }
     }
     // Sparse: only the anomalous series have a line, so quiet series cost nothing here.
-    headerDue = true;
     for (const { series, verdicts } of rules) {
       for (const { labelText, slot } of series.values()) {
         if (!verdicts.has(slot) || !verdicts.anomalous(slot)) continue;
         const detector = verdicts.detector(slot);
-        if (detector === undefined) continue;
-        out.reserveLine(labelText.length);
-        if (headerDue) out.piece(STRENGTH.header);
-        headerDue = false;
-        out.piece(STRENGTH.opening);
-        out.text(labelText);
-        out.piece(STRENGTH.closings[detector]);
-        out.value(verdicts.strength(slot));
-        out.newline();
+        if (detector !== undefined)
+          out.sample(STRENGTH, labelText, STRENGTH.closings[detector], verdicts.strength(slot));
       }
     }
     const bytes = out.bytes();
