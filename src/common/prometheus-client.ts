@@ -93,14 +93,10 @@ const MAX_BACKOFF_MS = 30_000;
 /** At most this many answer buffers are kept for reuse: one per rule querying at the same moment. */
 const MAX_SPARE_BUFFERS = 16;
 
-function largestIndex(buffers: Buffer[]): number {
-  return buffers.reduce((at, buffer, i) => (buffer.length > buffers[at].length ? i : at), 0);
-}
-
 /** Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. */
 export class PrometheusClient {
   private readonly http: AxiosInstance;
-  /** Buffers of earlier answers, to read the next ones into (see readBody). */
+  /** Buffers of earlier answers, to read the next ones into, smallest first (see readBody). */
   private readonly spareBuffers: Buffer[] = [];
   readonly url: string;
 
@@ -282,7 +278,7 @@ export class PrometheusClient {
    */
   private async readBody(stream: Readable): Promise<{ body: Buffer; release(): void }> {
     const spares = this.spareBuffers;
-    let buffer = spares.length > 0 ? spares.splice(largestIndex(spares), 1)[0] : Buffer.allocUnsafe(1 << 20);
+    let buffer = spares.pop() ?? Buffer.allocUnsafe(1 << 20);
     let length = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (length + chunk.length > buffer.length) {
@@ -296,12 +292,9 @@ export class PrometheusClient {
     return {
       body: buffer.subarray(0, length),
       release: () => {
-        if (spares.length < MAX_SPARE_BUFFERS) {
-          spares.push(buffer);
-          return;
-        }
-        const smallest = spares.reduce((at, spare, i) => (spare.length < spares[at].length ? i : at), 0);
-        if (spares[smallest].length < buffer.length) spares[smallest] = buffer;
+        const larger = spares.findIndex((spare) => spare.length > buffer.length);
+        spares.splice(larger < 0 ? spares.length : larger, 0, buffer);
+        if (spares.length > MAX_SPARE_BUFFERS) spares.shift();
       },
     };
   }
