@@ -131,7 +131,7 @@ export function expositionBytes(text: string): Buffer {
   return Buffer.byteLength(text) === text.length ? Buffer.from(text, 'latin1') : Buffer.from(text);
 }
 
-const deflateRaw = promisify(zlib.deflateRaw);
+const deflateRawAsync = promisify(zlib.deflateRaw);
 
 /**
  * Bodies up to this size are compressed on the event loop: the exporter's (27 KB, a fraction of a
@@ -140,6 +140,12 @@ const deflateRaw = promisify(zlib.deflateRaw);
  * outputs over many series) go to the thread pool, so scrapes and probes are not held up.
  */
 const SYNC_DEFLATE_MAX_BYTES = 256 * 1024;
+
+/** Raw deflate of exposition bytes, on the event loop or zlib's thread pool by their size (above). */
+export function deflateRaw(bytes: Buffer, options: zlib.ZlibOptions): Promise<Buffer> {
+  if (bytes.length > SYNC_DEFLATE_MAX_BYTES) return deflateRawAsync(bytes, options);
+  return new Promise((resolve) => resolve(zlib.deflateRawSync(bytes, options)));
+}
 
 /** Raw deflate of some text that ends in a sync flush (more blocks may follow), and its CRC-32. */
 export interface DeflatedPart {
@@ -176,16 +182,10 @@ export class ExpositionBody {
 
   deflated(level: number): Promise<DeflatedPart> {
     if (!this.deflatedPart) {
-      const options = { level, finishFlush: zlib.constants.Z_SYNC_FLUSH };
-      if (this.bytes.length <= SYNC_DEFLATE_MAX_BYTES) {
-        const bytes = zlib.deflateRawSync(this.bytes, options);
-        this.deflatedPart = Promise.resolve({ bytes, crc: zlib.crc32(this.bytes) });
-      } else {
-        const done = this.read();
-        this.deflatedPart = deflateRaw(this.bytes, options)
-          .then((bytes) => ({ bytes, crc: zlib.crc32(this.bytes) }))
-          .finally(done);
-      }
+      const done = this.read();
+      this.deflatedPart = deflateRaw(this.bytes, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH })
+        .then((bytes) => ({ bytes, crc: zlib.crc32(this.bytes) }))
+        .finally(done);
     }
     return this.deflatedPart;
   }

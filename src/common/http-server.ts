@@ -3,7 +3,6 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { Counter } from 'prom-client';
@@ -14,6 +13,7 @@ import { parseListen, formatListen, type ListenAddress } from './listen';
 import {
   acceptsGzip,
   CONTENT_TYPES,
+  deflateRaw,
   ExpositionBody,
   expositionBytes,
   formatFamilies,
@@ -76,7 +76,6 @@ export interface ServiceServer {
   close(): Promise<void>;
 }
 
-const deflateRaw = promisify(zlib.deflateRaw);
 // The fastest level: an exposition is repetitive text, so level 1 already shrinks it about six-fold,
 // and a scrape's CPU matters more than the last few hundred bytes.
 const GZIP_LEVEL = zlib.constants.Z_BEST_SPEED;
