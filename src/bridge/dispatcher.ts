@@ -1,7 +1,7 @@
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { DeliveryError, type Channel } from './channels/channel';
-import { DeliveryQueue } from './delivery-queue';
+import { DeliveryQueue, type ScheduledDelivery } from './delivery-queue';
 import type { EvidenceSource } from './enrich';
 import { StatusHistory } from './history';
 import type { BridgeMetrics } from './metrics';
@@ -21,6 +21,11 @@ import {
  * de-duplication, retries (policy in retry.ts), expiry and dead-lettering, for every channel type.
  * Each delivery (notification x channel) progresses on its own and is persisted after each attempt,
  * so a restart resumes where the last run stopped.
+ *
+ * Deliveries of one alert group to one channel keep their order, as Alertmanager's own are: each
+ * notification carries the group's whole state, so a newer one supersedes an older one still
+ * pending, and never starts while the older one's attempt is in flight. Otherwise a FIRING retried
+ * after its RESOLVED got through would leave a Zabbix or Nagios problem open with nothing to close it.
  */
 
 export type { RetryPolicy } from './retry';
@@ -40,6 +45,11 @@ export class Dispatcher {
   /** De-duplication keys; `stored` is the write still in flight, which a duplicate waits for. */
   private readonly seen = new Map<string, SeenKey>();
   private readonly queue = new DeliveryQueue();
+  /** The newest delivery of each alert group to each channel (see groupChannelKey). */
+  private readonly newest = new Map<string, ScheduledDelivery>();
+  /** Attempts in flight by group and channel; a newer delivery of the same pair waits in `held`. */
+  private readonly inFlight = new Map<string, DeliveryRecord>();
+  private readonly held = new Map<string, ScheduledDelivery>();
   /** Deliveries not finished: queued or in flight (vigil_bridge_queue_depth). */
   private unfinished = 0;
   private readonly writes = new Map<string, Promise<void>>();
@@ -160,11 +170,38 @@ export class Dispatcher {
   }
 
   private schedule(entry: SpoolEntry): void {
+    const superseded = new Set<SpoolEntry>();
     for (const delivery of entry.deliveries) {
       if (delivery.state !== 'pending') continue;
-      this.queue.push({ entry, delivery });
+      const scheduled = { entry, delivery };
+      const key = groupChannelKey(entry, delivery);
+      if (key !== undefined) {
+        const older = this.newest.get(key);
+        this.newest.set(key, scheduled);
+        // One in flight is superseded when its attempt fails (attempt()), not under its feet.
+        if (older !== undefined && this.inFlight.get(key) !== older.delivery && this.supersede(older, entry))
+          superseded.add(older.entry);
+      }
+      this.queue.push(scheduled);
       this.metrics.queueDepth.set(++this.unfinished);
     }
+    for (const older of superseded) void this.persist(older);
+  }
+
+  /** Finishes a pending delivery that a newer notification of its group replaces. */
+  private supersede(older: ScheduledDelivery, newer: SpoolEntry): boolean {
+    const delivery = older.delivery;
+    if (delivery.state !== 'pending') return false;
+    delivery.state = 'superseded';
+    delivery.detail = `superseded by ${newer.id}`;
+    delivery.finishedAt = this.now();
+    this.metrics.deliveries.inc({ channel: delivery.channel, outcome: 'superseded' });
+    this.metrics.queueDepth.set(--this.unfinished);
+    this.log.info(
+      { id: older.entry.id, channel: delivery.channel, by: newer.id },
+      'superseded by a newer notification of its group',
+    );
+    return true;
   }
 
   /** Starts what is due, up to the concurrency limit, and sets a timer for what is due next. */
@@ -177,6 +214,13 @@ export class Dispatcher {
       const next = this.queue.peek();
       if (next === undefined || next.delivery.nextAttemptAt > now) break;
       this.queue.pop();
+      // Superseded while queued: its queue depth was given back then.
+      if (next.delivery.state !== 'pending') continue;
+      const key = groupChannelKey(next.entry, next.delivery);
+      if (key !== undefined && this.inFlight.has(key)) {
+        this.held.set(key, next);
+        continue;
+      }
       const wait = next.admitted
         ? 0
         : (this.channels.get(next.delivery.channel)?.rateLimit.reserve(now) ?? 0);
@@ -197,12 +241,23 @@ export class Dispatcher {
 
   private async attempt(entry: SpoolEntry, delivery: DeliveryRecord): Promise<void> {
     this.active++;
+    const key = groupChannelKey(entry, delivery);
+    if (key !== undefined) this.inFlight.set(key, delivery);
     const started = performance.now();
     try {
       const receipt = await this.send(entry, delivery);
       this.delivered(entry, delivery, receipt.detail);
     } catch (err) {
-      this.failed(entry, delivery, err);
+      const newer = key === undefined ? undefined : this.newest.get(key);
+      const permanent = err instanceof DeliveryError && err.permanent;
+      // A retry would be stale; a permanent failure is still dead-lettered, for a person to see.
+      if (newer !== undefined && newer.delivery !== delivery && !permanent) {
+        delivery.attempts++;
+        delivery.lastError = errorMessage(err);
+        this.supersede({ entry, delivery }, newer.entry);
+      } else {
+        this.failed(entry, delivery, err);
+      }
     } finally {
       this.metrics.deliveryDuration.observe(
         { channel: delivery.channel },
@@ -211,10 +266,22 @@ export class Dispatcher {
     }
     await this.persist(entry);
     this.active--;
+    if (key !== undefined) this.release(key, delivery);
     if (delivery.state === 'pending') this.queue.push({ entry, delivery });
-    else this.metrics.queueDepth.set(--this.unfinished);
+    else if (delivery.state !== 'superseded') this.metrics.queueDepth.set(--this.unfinished);
     if (this.shutdown.signal.aborted && this.active === 0) this.idle?.();
     this.pump();
+  }
+
+  /** After an attempt: the newer delivery held back for it may go; a finished pair is forgotten. */
+  private release(key: string, delivery: DeliveryRecord): void {
+    this.inFlight.delete(key);
+    const held = this.held.get(key);
+    if (held !== undefined) {
+      this.held.delete(key);
+      this.queue.push(held);
+    }
+    if (delivery.state !== 'pending' && this.newest.get(key)?.delivery === delivery) this.newest.delete(key);
   }
 
   /** One attempt: the channel gets the evidence its notification's deliveries in flight share. */
@@ -332,6 +399,15 @@ export class Dispatcher {
   private rememberKey(entry: SpoolEntry): void {
     this.seen.set(entry.dedupKey, { id: entry.id, at: entry.receivedAt });
   }
+}
+
+/**
+ * Deliveries that must keep their order: the same route, alert group and channel. Without a
+ * groupKey (not from Alertmanager) nothing says two notifications are about the same thing.
+ */
+function groupChannelKey(entry: SpoolEntry, delivery: DeliveryRecord): string | undefined {
+  const group = entry.notification.groupKey;
+  return group === '' ? undefined : `${entry.route}\u0000${group}\u0000${delivery.channel}`;
 }
 
 interface SeenKey {

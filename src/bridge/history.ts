@@ -8,7 +8,7 @@ import { outcomeOf, type SpoolEntry } from './spool';
 export class StatusHistory {
   /** The last `size` finished entries, oldest first; older ones are not kept in memory. */
   private readonly finished: SpoolEntry[] = [];
-  /** Delivered entries still in done/, oldest first. */
+  /** Entries still in done/ (delivered or superseded), oldest first. */
   private readonly done: Array<{ id: string; receivedAt: number }> = [];
   private deadLetterCount = 0;
 
@@ -24,7 +24,7 @@ export class StatusHistory {
   record(entry: SpoolEntry, deadLettered = false): void {
     this.finished.push(entry);
     if (this.finished.length > this.size) this.finished.shift();
-    if (entry.deliveries.every((d) => d.state === 'delivered')) {
+    if (outcomeOf(entry) === 'done') {
       this.done.push({ id: entry.id, receivedAt: entry.receivedAt });
     }
     if (deadLettered) this.deadLetterCount++;

@@ -27,7 +27,7 @@ export class BridgeMetrics {
   });
   readonly deliveries = new Counter({
     name: 'vigil_bridge_deliveries_total',
-    help: 'Delivery attempts by channel and outcome (delivered, retry, dead).',
+    help: 'Delivery attempts by channel and outcome (delivered, retry, dead), and pending deliveries superseded by a newer notification of their alert group.',
     labelNames: ['channel', 'outcome'],
     registers: [this.registry],
   });

@@ -19,11 +19,12 @@ import { labelSet, type Notification } from './payload';
  *   pending/<id>.json     deliveries still to do
  *   pending/<id>.batch    new entries committed together (one JSON line each; <id> is the first's),
  *                         removed once each of them has a file of its own
- *   done/<id>.json        all delivered (kept for de-duplication and the status page, then pruned)
+ *   done/<id>.json        all delivered or superseded (kept for de-duplication and the status page, then pruned)
  *   dead/<id>.json        at least one delivery given up (kept until a person removes it)
  */
 
-export type DeliveryStateName = 'pending' | 'delivered' | 'dead';
+/** `superseded`: a newer notification of the same alert group replaced it while it was pending. */
+export type DeliveryStateName = 'pending' | 'delivered' | 'dead' | 'superseded';
 
 export interface DeliveryRecord {
   channel: string;
@@ -91,7 +92,7 @@ const entrySchema = z.object({
   deliveries: z.array(
     z.object({
       channel: z.string(),
-      state: z.enum(['pending', 'delivered', 'dead']),
+      state: z.enum(['pending', 'delivered', 'dead', 'superseded']),
       attempts: z.number().int().min(0),
       nextAttemptAt: z.number(),
       lastError: z.string().optional(),

@@ -38,7 +38,7 @@ const template = Handlebars.create().compile<StatusView>(`<!DOCTYPE html>
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:24px;color:#222}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e6e6;vertical-align:top}
 th{background:#f6f7f9}.firing{color:#c53a32;font-weight:bold}.resolved{color:#2e8b3e;font-weight:bold}
-.delivered{color:#2e8b3e}.pending{color:#b07d12}.dead{color:#c53a32;font-weight:bold}.err{color:#888;font-size:12px}code{font-size:12px}
+.delivered{color:#2e8b3e}.pending{color:#b07d12}.dead{color:#c53a32;font-weight:bold}.superseded{color:#888}.err{color:#888;font-size:12px}code{font-size:12px}
 </style></head><body>
 <h1>vigil bridge</h1>
 <p>{{pending}} pending &middot; {{dead}} dead-lettered{{#if watchdog}} &middot; watchdog: {{watchdog}}{{/if}} &middot; as of {{generatedAt}}
@@ -81,7 +81,7 @@ export function renderStatusPage(
           attempts: d.attempts,
           nextAttempt: d.state === 'pending' ? nextAttemptText(d.nextAttemptAt, options) : undefined,
           error: d.state === 'delivered' ? undefined : d.lastError,
-          detail: d.state === 'delivered' ? d.detail : undefined,
+          detail: d.state === 'delivered' || d.state === 'superseded' ? d.detail : undefined,
           css: d.state,
         })),
       };

@@ -481,4 +481,133 @@ describe('dispatcher', () => {
     expect([...sent].sort()).toEqual(['A', 'B']);
     await dispatcher.stop();
   });
+  describe('deliveries of one alert group to one channel keep their order', () => {
+    /** A peer that refuses (retryably) while `down`, and records what it took, in order. */
+    class Peer implements Notifier {
+      readonly taken: string[] = [];
+      calls = 0;
+      down = true;
+      /** While set, each call waits for it: an attempt held in flight. */
+      gate: Promise<void> | undefined;
+      constructor(readonly name: string) {}
+      async send(message: OutgoingMessage) {
+        this.calls++;
+        await this.gate;
+        if (this.down) throw new DeliveryError('connection refused');
+        this.taken.push(`${message.notification.notification.status} ${message.id}`);
+        return { detail: 'ok' };
+      }
+      async close() {}
+    }
+
+    it('a FIRING still being retried is superseded by its RESOLVED, never delivered after it', async () => {
+      const zabbix = new Peer('zabbix');
+      const { dispatcher, metrics } = await start([zabbix]);
+      const firing = await dispatcher.accept('default', notification({ status: 'firing' }), ['zabbix']);
+      await waitFor(() => zabbix.calls >= 1);
+      const resolved = await dispatcher.accept('default', notification({ status: 'resolved' }), ['zabbix']);
+      await waitFor(
+        () => dispatcher.recent().find((e) => e.id === firing.id)?.deliveries[0].state === 'superseded',
+      );
+      zabbix.down = false;
+      await drained(metrics);
+      expect(zabbix.taken).toEqual([`resolved ${resolved.id}`]);
+      const old = dispatcher.recent().find((e) => e.id === firing.id)?.deliveries[0];
+      expect(old).toMatchObject({ state: 'superseded', detail: `superseded by ${resolved.id}` });
+      expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_deliveries_total')).toContain(
+        'vigil_bridge_deliveries_total{channel="zabbix",outcome="superseded"} 1',
+      );
+      // Finished, not dead: it is in done/ and counts as no dead letter.
+      expect(fs.readdirSync(path.join(dir.path, 'done'))).toContain(`${firing.id}.json`);
+      expect(dispatcher.deadLetters()).toBe(0);
+      await dispatcher.stop();
+    });
+
+    it('a newer notification waits while the older one is in flight, and goes after it', async () => {
+      const zabbix = new Peer('zabbix');
+      zabbix.down = false;
+      let open!: () => void;
+      zabbix.gate = new Promise((resolve) => (open = resolve));
+      const { dispatcher, metrics } = await start([zabbix]);
+      const firing = await dispatcher.accept('default', notification({ status: 'firing' }), ['zabbix']);
+      await waitFor(() => zabbix.calls === 1);
+      const resolved = await dispatcher.accept('default', notification({ status: 'resolved' }), ['zabbix']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(zabbix.calls).toBe(1);
+      zabbix.gate = undefined;
+      open();
+      await drained(metrics);
+      expect(zabbix.taken).toEqual([`firing ${firing.id}`, `resolved ${resolved.id}`]);
+      await dispatcher.stop();
+    });
+
+    it('an in-flight attempt that fails gives way to the newer one instead of retrying', async () => {
+      const zabbix = new Peer('zabbix');
+      let open!: () => void;
+      zabbix.gate = new Promise((resolve) => (open = resolve));
+      const { dispatcher, metrics } = await start([zabbix]);
+      const firing = await dispatcher.accept('default', notification({ status: 'firing' }), ['zabbix']);
+      await waitFor(() => zabbix.calls === 1);
+      const resolved = await dispatcher.accept('default', notification({ status: 'resolved' }), ['zabbix']);
+      zabbix.gate = undefined;
+      open(); // the FIRING's attempt fails: the peer is down
+      await waitFor(
+        () => dispatcher.recent().find((e) => e.id === firing.id)?.deliveries[0].state === 'superseded',
+      );
+      zabbix.down = false;
+      await drained(metrics);
+      expect(zabbix.taken).toEqual([`resolved ${resolved.id}`]);
+      expect(dispatcher.recent().find((e) => e.id === firing.id)?.deliveries[0]).toMatchObject({
+        attempts: 1,
+        lastError: 'connection refused',
+      });
+      await dispatcher.stop();
+    });
+
+    it('other groups and other channels of the same group are not held back', async () => {
+      const zabbix = new Peer('zabbix');
+      const mail = new Peer('mail');
+      mail.down = false;
+      const { dispatcher, metrics } = await start([zabbix, mail]);
+      await dispatcher.accept('default', notification({ alertname: 'A' }), ['zabbix', 'mail']);
+      await waitFor(() => zabbix.calls >= 1);
+      await dispatcher.accept('default', notification({ alertname: 'A', status: 'resolved' }), ['mail']);
+      await dispatcher.accept('default', notification({ alertname: 'B' }), ['zabbix']);
+      await waitFor(() => mail.taken.length === 2);
+      expect(mail.taken.map((t) => t.split(' ')[0])).toEqual(['firing', 'resolved']);
+      zabbix.down = false;
+      await drained(metrics);
+      // The zabbix delivery of A has no newer one for zabbix: it is retried and delivered, as is B's.
+      expect(zabbix.taken).toHaveLength(2);
+      await dispatcher.stop();
+    });
+
+    it('a permanent failure is still dead-lettered when a newer notification exists', async () => {
+      const mail = new ScriptedChannel('mail', [new DeliveryError('SMTP 550 no such user', true)]);
+      const { dispatcher, metrics } = await start([mail]);
+      await dispatcher.accept('default', notification({ status: 'firing' }), ['mail']);
+      await dispatcher.accept('default', notification({ status: 'resolved' }), ['mail']);
+      await drained(metrics);
+      expect(dispatcher.deadLetters()).toBe(1);
+      expect(mail.sent.map((m) => m.notification.notification.status)).toEqual(['resolved']);
+      await dispatcher.stop();
+    });
+
+    it('after a restart, the older of two pending notifications of a group is superseded', async () => {
+      const zabbix = new Peer('zabbix');
+      const first = await start([zabbix]);
+      await first.dispatcher.stop(); // nothing is attempted from here on: both stay pending
+      const firing = await first.dispatcher.accept('default', notification({ status: 'firing' }), ['zabbix']);
+      const resolved = await first.dispatcher.accept('default', notification({ status: 'resolved' }), [
+        'zabbix',
+      ]);
+      const restartedPeer = new Peer('zabbix');
+      restartedPeer.down = false;
+      const restarted = await start([restartedPeer]);
+      await drained(restarted.metrics);
+      expect(restartedPeer.taken).toEqual([`resolved ${resolved.id}`]);
+      await waitFor(() => fs.readdirSync(path.join(dir.path, 'done')).includes(`${firing.id}.json`));
+      await restarted.dispatcher.stop();
+    });
+  });
 });
