@@ -92,6 +92,19 @@ const MAX_BACKOFF_MS = 30_000;
 
 /** At most this many answer buffers are kept for reuse: one per rule querying at the same moment. */
 const MAX_SPARE_BUFFERS = 16;
+/** The first buffer an answer is read into, and the smallest one kept. */
+const MIN_ANSWER_BUFFER = 1 << 20;
+
+/**
+ * The buffer to keep after an answer of `length` bytes was read into `buffer`: the same, unless
+ * the answer filled less than half of it. A buffer grown for a backfill's answer is then replaced
+ * by one of the answer's size and a quarter: the steady cycles after a backfill ask for a few
+ * steps, and a buffer sized for weeks of history would stay resident for nothing.
+ */
+function bufferToKeep(buffer: Buffer, length: number): Buffer {
+  const fits = Math.max(MIN_ANSWER_BUFFER, Math.ceil(length * 1.25));
+  return buffer.length > 2 * fits ? Buffer.allocUnsafe(fits) : buffer;
+}
 
 /** Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. */
 export class PrometheusClient {
@@ -99,6 +112,11 @@ export class PrometheusClient {
   /** Buffers of earlier answers, to read the next ones into, smallest first (see readBody). */
   private readonly spareBuffers: Buffer[] = [];
   readonly url: string;
+
+  /** Bytes of the buffers kept for the next answers. */
+  get spareBytes(): number {
+    return this.spareBuffers.reduce((sum, spare) => sum + spare.length, 0);
+  }
 
   constructor(
     private readonly connection: PrometheusConnection,
@@ -274,11 +292,12 @@ export class PrometheusClient {
    * The answer's bytes, read into a buffer an earlier answer left: on a detector of 100,000 series
    * a new 20 MB buffer per answer cost more in page faults than parsing it. Rules with the same step
    * query at the same moment, so one buffer is kept per answer read at once (up to
-   * MAX_SPARE_BUFFERS, the largest ones). `release` gives the buffer back once the bytes are read.
+   * MAX_SPARE_BUFFERS, the largest ones), each at most about twice its last answer (bufferToKeep).
+   * `release` gives the buffer back once the bytes are read.
    */
   private async readBody(stream: Readable): Promise<{ body: Buffer; release(): void }> {
     const spares = this.spareBuffers;
-    let buffer = spares.pop() ?? Buffer.allocUnsafe(1 << 20);
+    let buffer = spares.pop() ?? Buffer.allocUnsafe(MIN_ANSWER_BUFFER);
     let length = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       if (length + chunk.length > buffer.length) {
@@ -292,8 +311,9 @@ export class PrometheusClient {
     return {
       body: buffer.subarray(0, length),
       release: () => {
-        const larger = spares.findIndex((spare) => spare.length > buffer.length);
-        spares.splice(larger < 0 ? spares.length : larger, 0, buffer);
+        const kept = bufferToKeep(buffer, length);
+        const larger = spares.findIndex((spare) => spare.length > kept.length);
+        spares.splice(larger < 0 ? spares.length : larger, 0, kept);
         if (spares.length > MAX_SPARE_BUFFERS) spares.shift();
       },
     };

@@ -105,6 +105,56 @@ describe('PrometheusClient', () => {
     }
   });
 
+  it('keeps no buffer sized for a backfill once the answers are small again', async () => {
+    // One answer of about 8 MB (a backfill), then answers of about 50 KB (steady cycles).
+    const answer = (points: number) =>
+      JSON.stringify({
+        status: 'success',
+        data: {
+          resultType: 'matrix',
+          result: Array.from({ length: 100 }, (_, i) => ({
+            metric: { i: String(i) },
+            values: Array.from({ length: points }, (_, j) => [1_700_000_000 + j * 60, String(i + j / 4)]),
+          })),
+        },
+      });
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const points = Number(new URLSearchParams(body).get('query'));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(answer(points));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const prometheus = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      const read = async (points: number) => {
+        const series = await prometheus.queryRange(
+          String(points),
+          1_700_000_000_000,
+          1_700_000_000_000,
+          60_000,
+        );
+        expect(series).toHaveLength(100);
+        expect(series[99].values).toEqual(Array.from({ length: points }, (_, j) => 99 + j / 4));
+      };
+      await read(4_000);
+      const afterBackfill = prometheus.spareBytes;
+      expect(afterBackfill).toBeGreaterThan(8e6);
+      await read(25);
+      // 1 MiB, the smallest buffer kept, for answers of 50 KB.
+      expect(prometheus.spareBytes).toBe(1 << 20);
+      await read(25);
+      expect(prometheus.spareBytes).toBe(1 << 20);
+      // Growing again is as before: the buffer fits the larger answer.
+      await read(4_000);
+      expect(prometheus.spareBytes).toBeGreaterThan(8e6);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('sends bearer tokens and extra headers', async () => {
     const fake = await fakePrometheus([
       { status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } },
