@@ -124,7 +124,8 @@ async function inProcess(count: number) {
   warm.rules[0].fetchedUntil = undefined;
   await runEveryRule(warm);
   // Move the warmed models into the 1m engine: same settings but the step.
-  for (const [key, state] of warm.rules[0].series) engine.rules[0].series.set(key, state);
+  const [from] = warm.rules;
+  for (const [labelText, slot] of from.series) engine.rules[0].add(labelText, from.models[slot]!, end);
   warm.rules.length = 0;
   engine.rules[0].fetchedUntil = end;
   const memory = retained() - base;
@@ -356,9 +357,9 @@ async function atScale(url: string, scenario: Scale, cycles = 3) {
   for (const rule of engine.rules) rule.fetchedUntil = end - 5 * MINUTE;
   await runEveryRule(engine);
   for (const rule of engine.rules) {
-    for (const entry of rule.series.values()) {
-      entry.model.restore(warmState);
-      rule.verdicts.write(entry.slot, verdict!);
+    for (const slot of rule.series.values()) {
+      rule.models[slot]!.restore(warmState);
+      rule.verdicts.write(slot, verdict!);
     }
   }
   const series = engine.rules.reduce((sum, rule) => sum + rule.series.size, 0);
@@ -412,7 +413,7 @@ async function atScale(url: string, scenario: Scale, cycles = 3) {
 function outputLines(engine: DetectorEngine): number {
   let lines = 0;
   for (const { series, verdicts } of engine.rules) {
-    for (const { slot } of series.values()) {
+    for (const slot of series.values()) {
       if (!verdicts.has(slot)) continue;
       lines++;
       for (let index = 0; index < BANDED_DETECTORS.length; index++)

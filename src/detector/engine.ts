@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
-import { formatLabels } from '../common/exposition';
 import { encodePiece, ExpositionWriter, singlePrecision } from '../common/exposition-writer';
 import type { Logger } from '../common/logger';
 import type { MatrixSeries } from '../common/matrix-parser';
@@ -15,7 +14,8 @@ import {
   type Verdict,
 } from './algorithms/model';
 import { historyNeeded, modelSettings, resolveRule, type ResolvedRule } from './rules';
-import { inShard, seriesKeyOf, seriesLabels } from './sharding';
+import { labelTextOf, ownCopy } from './label-text';
+import { inShard, seriesKey, seriesLabels } from './sharding';
 import { ESTIMATE_FIELDS, VerdictTable } from './verdicts';
 
 /** What the engine needs from a Prometheus client (PrometheusClient, or a fake in tests). */
@@ -30,22 +30,21 @@ export interface RangeSource {
   ): Promise<number>;
 }
 
-export interface SeriesState {
-  /** The output labels (source labels + rule), formatted once: rendering is string joins. */
-  labelText: string;
-  model: SeriesModel;
-  /** The series' slot in its rule's VerdictTable (its latest verdict). */
-  slot: number;
-  /** Wall-clock time this series was last returned by its query. */
-  seenAt: number;
-}
-
 /** One rule: its query, its series and where its last fetch ended. */
 export class RuleState {
   readonly settings: ModelSettings;
   readonly history: number;
-  readonly series = new Map<string, SeriesState>();
+  /**
+   * Each series by its output label text (labelTextOf: source labels + rule, what /metrics
+   * writes), to its slot: in the VerdictTable (its latest verdict), `models` and `seenAt`. One
+   * string and one number per series, not an object: at 100,000 series every object counts.
+   */
+  readonly series = new Map<string, number>();
   readonly verdicts = new VerdictTable();
+  /** By slot: the series' model (undefined once the slot is free). */
+  readonly models: Array<SeriesModel | undefined> = [];
+  /** By slot: wall-clock time the series was last returned by its query. */
+  readonly seenAt: number[] = [];
   /** End (aligned to the step) of the last successful fetch; undefined until the backfill. */
   fetchedUntil: number | undefined;
   lastError: string | undefined;
@@ -66,6 +65,26 @@ export class RuleState {
   clear(): void {
     this.series.clear();
     this.verdicts.clear();
+    this.models.length = 0;
+    this.seenAt.length = 0;
+  }
+
+  /** Tracks a new series from `model` on; returns its slot. */
+  add(labelText: string, model: SeriesModel, seenAt: number): number {
+    const slot = this.verdicts.allocate();
+    this.series.set(ownCopy(labelText), slot);
+    this.models[slot] = model;
+    this.seenAt[slot] = seenAt;
+    return slot;
+  }
+
+  /** Forgets one series. */
+  remove(labelText: string): void {
+    const slot = this.series.get(labelText);
+    if (slot === undefined) return;
+    this.series.delete(labelText);
+    this.models[slot] = undefined;
+    this.verdicts.release(slot);
   }
 }
 
@@ -281,32 +300,28 @@ export class DetectorEngine {
   }
 
   private ingest(state: RuleState, series: MatrixSeries, now: number): void {
-    const key = seriesKeyOf(series.metricText);
-    let entry = state.series.get(key);
-    if (!entry) {
+    const labelText = labelTextOf(series.metricText, state.rule.name);
+    let slot = state.series.get(labelText);
+    if (slot === undefined) {
+      const { shard, shard_label: label } = this.options.config;
       // Sharded by query, every series of the answer is this replica's.
-      if (!this.options.config.shard_label && !inShard(key, this.options.config.shard)) return;
-      const labels = seriesLabels(JSON.parse(series.metricText) as Record<string, string>);
-      const labelText = formatLabels(outputLabels(labels, state.rule.name)).slice(1, -1);
-      const slot = state.verdicts.allocate();
-      entry = { labelText, model: new SeriesModel(state.settings), slot, seenAt: now };
-      state.series.set(key, entry);
+      if (!label && shard.count > 1) {
+        const labels = seriesLabels(JSON.parse(series.metricText) as Record<string, string>);
+        if (!inShard(seriesKey(labels), shard)) return;
+      }
+      slot = state.add(labelText, new SeriesModel(state.settings), now);
     }
-    entry.seenAt = now;
+    state.seenAt[slot] = now;
+    const model = state.models[slot]!;
     const { timestamps, values } = series;
     let latest: Verdict | undefined;
-    for (let i = 0; i < timestamps.length; i++)
-      latest = entry.model.update(timestamps[i], values[i]) ?? latest;
-    if (latest) state.verdicts.write(entry.slot, latest);
+    for (let i = 0; i < timestamps.length; i++) latest = model.update(timestamps[i], values[i]) ?? latest;
+    if (latest) state.verdicts.write(slot, latest);
   }
 
   private dropStale(state: RuleState): void {
     const cutoff = this.now() - this.options.config.stale_after;
-    for (const [key, entry] of state.series) {
-      if (entry.seenAt >= cutoff) continue;
-      state.series.delete(key);
-      state.verdicts.release(entry.slot);
-    }
+    for (const [labelText, slot] of state.series) if (state.seenAt[slot] < cutoff) state.remove(labelText);
   }
 
   /**
@@ -328,7 +343,7 @@ export class DetectorEngine {
       for (const state of rules) {
         const { min = -Infinity, max = Infinity } = state.rule;
         const { verdicts } = state;
-        for (const { labelText, slot } of state.series.values()) {
+        for (const [labelText, slot] of state.series) {
           for (let index = 0; index < BANDED_DETECTORS.length; index++) {
             const at = verdicts.estimateAt(slot, index);
             if (at < 0) continue;
@@ -340,14 +355,14 @@ export class DetectorEngine {
       }
     }
     for (const { series, verdicts } of rules) {
-      for (const { labelText, slot } of series.values()) {
+      for (const [labelText, slot] of series) {
         if (verdicts.has(slot))
           out.sample(ANOMALY, labelText, ANOMALY.closing, verdicts.anomalous(slot) ? 1 : 0);
       }
     }
     // Sparse: only the anomalous series have a line, so quiet series cost nothing here.
     for (const { series, verdicts } of rules) {
-      for (const { labelText, slot } of series.values()) {
+      for (const [labelText, slot] of series) {
         if (!verdicts.has(slot) || !verdicts.anomalous(slot)) continue;
         const detector = verdicts.detector(slot);
         if (detector !== undefined)
@@ -358,14 +373,4 @@ export class DetectorEngine {
     this.renderedBytes = bytes.length;
     return bytes;
   }
-}
-
-/** Source labels plus `rule`; a source label that clashes with ours is kept as exported_<name>. */
-function outputLabels(labels: Record<string, string>, rule: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name in labels) {
-    out[name === 'rule' || name === 'detector' ? `exported_${name}` : name] = labels[name];
-  }
-  out.rule = rule;
-  return out;
 }

@@ -12,24 +12,41 @@ import type { RuleState } from './engine';
  * resumes from where the last run stopped instead of refetching weeks of history. A rule's
  * state is restored only if the rule (query and every setting) is unchanged.
  */
-const snapshotSchema = z.object({
-  version: z.literal(1),
-  saved_at: z.number(),
-  rules: z.array(
-    z.object({
-      name: z.string(),
-      fingerprint: z.string(),
-      fetched_until: z.number(),
-      /**
-       * [key, label text, last seen (ms), model state, latest verdict (both base64)]; the verdict
-       * (VerdictTable's floats) lets a restarted detector serve its outputs at once rather than
-       * after the next step (an alert's `for:` would start over).
-       */
-      series: z.array(z.tuple([z.string(), z.string(), z.number(), z.string(), z.string()])),
-    }),
-  ),
-});
-type SnapshotFile = z.infer<typeof snapshotSchema>;
+function snapshotOf<Version extends number, Series extends z.ZodType>(version: Version, series: Series) {
+  return z.object({
+    version: z.literal(version),
+    saved_at: z.number(),
+    rules: z.array(
+      z.object({
+        name: z.string(),
+        fingerprint: z.string(),
+        fetched_until: z.number(),
+        series: z.array(series),
+      }),
+    ),
+  });
+}
+
+/**
+ * A series: [label text, last seen (ms), model state, latest verdict (both base64)]; the verdict
+ * (VerdictTable's floats) lets a restarted detector serve its outputs at once rather than after
+ * the next step (an alert's `for:` would start over).
+ */
+const currentSnapshot = snapshotOf(2, z.tuple([z.string(), z.number(), z.string(), z.string()]));
+type SnapshotFile = z.infer<typeof currentSnapshot>;
+
+/** Version 1 led each series with a key of its own, before the engine keyed series by their label text. */
+const firstSnapshot = snapshotOf(
+  1,
+  z.tuple([z.string(), z.string(), z.number(), z.string(), z.string()]),
+).transform((v1): SnapshotFile => ({
+  ...v1,
+  version: 2,
+  rules: v1.rules.map((rule) => ({
+    ...rule,
+    series: rule.series.map(([, labelText, seenAt, model, verdict]) => [labelText, seenAt, model, verdict]),
+  })),
+}));
 
 const fingerprint = (state: RuleState) => JSON.stringify(state.rule);
 
@@ -40,7 +57,7 @@ export async function saveSnapshot(
   now = Date.now(),
 ): Promise<void> {
   const snapshot: SnapshotFile = {
-    version: 1,
+    version: 2,
     saved_at: now,
     rules: rules
       .filter((state) => state.fetchedUntil !== undefined)
@@ -48,12 +65,11 @@ export async function saveSnapshot(
         name: state.rule.name,
         fingerprint: fingerprint(state),
         fetched_until: state.fetchedUntil!,
-        series: [...state.series].map(([key, entry]) => [
-          key,
-          entry.labelText,
-          entry.seenAt,
-          Buffer.from(entry.model.save()).toString('base64'),
-          Buffer.from(state.verdicts.save(entry.slot)).toString('base64'),
+        series: [...state.series].map(([labelText, slot]) => [
+          labelText,
+          state.seenAt[slot],
+          Buffer.from(state.models[slot]!.save()).toString('base64'),
+          Buffer.from(state.verdicts.save(slot)).toString('base64'),
         ]),
       })),
   };
@@ -102,7 +118,9 @@ function readSnapshot(file: string, logger: Logger): SnapshotFile | undefined {
   }
   let parsed;
   try {
-    parsed = snapshotSchema.safeParse(JSON.parse(text), { reportInput: true });
+    const json: unknown = JSON.parse(text);
+    const schema = (json as { version?: unknown } | null)?.version === 1 ? firstSnapshot : currentSnapshot;
+    parsed = schema.safeParse(json, { reportInput: true });
   } catch (err) {
     logger.warn({ file, err: errorMessage(err) }, 'ignoring unreadable state snapshot');
     return undefined;
@@ -127,13 +145,12 @@ function restoreRule(
 ): void {
   try {
     if (saved.fetched_until > now) throw new Error('fetched_until lies in the future');
-    for (const [key, labelText, seenAt, encoded, latest] of saved.series) {
+    for (const [labelText, seenAt, encoded, latest] of saved.series) {
       if (seenAt > now) throw new Error('a series was seen in the future');
       const model = new SeriesModel(state.settings);
       model.restore(new Uint8Array(Buffer.from(encoded, 'base64')));
-      const slot = state.verdicts.allocate();
+      const slot = state.add(labelText, model, seenAt);
       state.verdicts.restore(slot, new Uint8Array(Buffer.from(latest, 'base64')));
-      state.series.set(key, { labelText, model, slot, seenAt });
     }
     state.fetchedUntil = saved.fetched_until;
     logger.info({ rule: saved.name, series: state.series.size }, 'state restored from snapshot');

@@ -169,7 +169,7 @@ describe('detector engine', () => {
       const { engine: e } = engine(source, { defaults }, { now: T0 });
       await runEveryRule(e);
       const { series, verdicts } = e.rules[0];
-      const anomalous = [...series.values()].filter(({ slot }) => verdicts.anomalous(slot));
+      const anomalous = [...series].filter(([, slot]) => verdicts.anomalous(slot));
       const lines = e.renderOutputs().toString().split('\n');
       expect(lines.filter((l) => l.startsWith('vigil_anomaly{') && l.endsWith(' 1'))).toHaveLength(1);
       expect(lines).toContain('# TYPE vigil_anomaly_strength gauge');
@@ -181,7 +181,7 @@ describe('detector engine', () => {
       };
       expect(strength.map(read)).toEqual(
         anomalous.map(
-          ({ labelText, slot }) =>
+          ([labelText, slot]) =>
             `vigil_anomaly_strength{${labelText},detector="${verdicts.verdict(slot)!.detector}"} ${verdicts.verdict(slot)!.strength}`,
         ),
       );
@@ -294,7 +294,7 @@ describe('detector engine', () => {
     for (let i = 0; i < 3; i++) {
       const { engine: e } = engine(new FakeSource(), { shard: `${i}/3` }, { now: T0 });
       await runEveryRule(e);
-      seen.push(...[...e.rules[0].series.values()].map((s) => /host="(\w)"/.exec(s.labelText)![1]));
+      seen.push(...[...e.rules[0].series.keys()].map((labelText) => /host="(\w)"/.exec(labelText)![1]));
       sizes.push(e.rules[0].series.size);
     }
     expect(Math.max(...sizes)).toBeLessThan(8);
@@ -340,6 +340,32 @@ describe('state snapshot', () => {
     }
   });
 
+  test('a snapshot of version 1 (a key before each series) is restored as well', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir.path, 'state.json');
+      const clock = { now: T0 };
+      const first = engine(new FakeSource(), { defaults: seasonalDefaults }, clock).engine;
+      await runEveryRule(first);
+      await saveSnapshot(file, first.rules);
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+        version: number;
+        rules: Array<{ series: unknown[][] }>;
+      };
+      expect(saved.version).toBe(2);
+      saved.version = 1;
+      for (const rule of saved.rules) rule.series = rule.series.map((entry) => ['a key', ...entry]);
+      fs.writeFileSync(file, JSON.stringify(saved));
+
+      const restarted = engine(new FakeSource(), { defaults: seasonalDefaults }, clock).engine;
+      loadSnapshot(file, restarted.rules, silent);
+      expect(restarted.rules[0].series.size).toBe(8);
+      expect(restarted.renderOutputs().toString()).toBe(first.renderOutputs().toString());
+    } finally {
+      dir.remove();
+    }
+  });
+
   test('a changed rule or an unreadable file starts from scratch (backfill), without failing', async () => {
     const dir = tempDir();
     try {
@@ -373,7 +399,7 @@ describe('state snapshot', () => {
       '{"version":1,"saved_at":0,"rules":[{"name":"load","fingerprint":"x","fetched_until":0,"series":[5]}]}',
       'rules[0].series[0]: ',
     ],
-    ['another version', '{"version":2,"rules":[]}', 'version: '],
+    ['another version', '{"version":3,"rules":[]}', 'version: '],
   ])('a snapshot with %s is one warning and a fresh backfill', (_what, text, where) => {
     const dir = tempDir();
     try {

@@ -72,8 +72,8 @@ describe('the live engine and vigil backtest', () => {
       clock.now = t;
       await runEveryRule(engine);
       const [rule] = engine.rules;
-      const [entry] = rule.series.values();
-      const latest = entry && rule.verdicts.verdict(entry.slot);
+      const [slot] = rule.series.values();
+      const latest = slot === undefined ? undefined : rule.verdicts.verdict(slot);
       live.push(latest?.timeMs === t ? latest.anomalous : false);
     }
     const file: CorpusFile = { name: 'host/load.csv', category: 'host', series: data, windows: [] };

@@ -112,7 +112,7 @@ describe('the detector exposition at a size where a mistake would show (3 rules 
     const out = new Map<string, number>();
     for (const state of engine.rules) {
       const { min = -Infinity, max = Infinity } = state.rule;
-      for (const { labelText, slot } of state.series.values()) {
+      for (const [labelText, slot] of state.series) {
         const verdict = state.verdicts.verdict(slot)!;
         expect(verdict).toBeDefined();
         const key = (name: string, extra = '') => `${name}{${labelText}${extra}}`;

@@ -58,8 +58,8 @@ describe('shard by query (detector.shard_label) against a real Prometheus', () =
       expect(engine.rules[0].query).toBe(`max by (instance) (vigil_shardq{vigil_shard="${index}"})`);
       await runEveryRule(engine);
       expect(engine.rules[0].lastError).toBeUndefined();
-      const hosts = [...engine.rules[0].series.values()].map(
-        (s) => /instance="([^"]+)"/.exec(s.labelText)![1],
+      const hosts = [...engine.rules[0].series.keys()].map(
+        (labelText) => /instance="([^"]+)"/.exec(labelText)![1],
       );
       expect(hosts.sort()).toEqual(
         HOSTS.filter((h) => h.shard === String(index))
