@@ -109,8 +109,13 @@ async function startMailCatcher(dir: string, ports: Ports): Promise<{ close(): P
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${++count}.eml`;
-        fs.writeFile(path.join(dir, name), Buffer.concat(chunks), (err) => callback(err ?? undefined));
+        const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${++count}.eml`);
+        // Written aside and renamed: a listed .eml is always a whole message.
+        const partial = `${file}.partial`;
+        fs.writeFile(partial, Buffer.concat(chunks), (err) => {
+          if (err) return callback(err);
+          fs.rename(partial, file, (renameErr) => callback(renameErr ?? undefined));
+        });
       });
     },
   });

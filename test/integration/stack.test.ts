@@ -66,8 +66,7 @@ describe('npm run stack', () => {
       expect(added.status).toBe(0);
       const mailDir = path.join(dir.path, 'mail');
       const subject = /^Subject: \[FIRING:1\] StackTest stack-test/m;
-      // The mail catcher's fs.writeFile creates the file before the message is in it: a file that
-      // is listed may still be empty, so wait for one that holds the message.
+      // The mail catcher renames each message into place whole, so a listed file is never partial.
       const file = await waitFor(
         () =>
           fs
