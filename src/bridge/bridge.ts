@@ -12,7 +12,8 @@ import { PrometheusClient } from '../common/prometheus-client';
 import type { RunningService } from '../common/service';
 import type { BridgeConfig } from '../config/bridge';
 import type { Channel } from './channels/channel';
-import { createChannel, parseChannels } from './channels';
+import { createChannel, parseChannels, type OffThreadNotifier } from './channels';
+import { DeliveryPool } from './delivery-pool';
 import { Dispatcher } from './dispatcher';
 import { Enricher } from './enrich';
 import { GraphStore } from './graphs';
@@ -24,6 +25,12 @@ import { renderStatusPage } from './status-page';
 import { Watchdog } from './watchdog';
 
 const GRAPH_ID = /^([A-Za-z0-9_-]{22})\.png$/;
+
+/**
+ * Threads making the attempts of off-thread channels (e-mail): two keep both cores of a small host
+ * composing mail in a storm while the event loop acknowledges webhooks; one on a single core.
+ */
+const DELIVERY_THREADS = Math.min(2, os.availableParallelism());
 
 /** Set once started; the HTTP routes, registered before, look them up here. */
 interface Started {
@@ -37,11 +44,12 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const channelConfigs = parseChannels(config.channels);
   const metrics = new BridgeMetrics();
   metrics.setGraphCircuit('closed');
-  const { spool, contents } = await openSpool(config, log);
+  const { spool, contents } = await openSpool(config, metrics, log);
   const tls = serverTls(config);
   const graphs = new GraphStore(path.join(config.spool_dir, 'graphs'), config.graph.ttl);
   const prometheus = new PrometheusClient(config.prometheus);
   const renderPool = new RenderPool(config.graph.render_concurrency);
+  const deliveryPool = new DeliveryPool(DELIVERY_THREADS, config.retry.concurrency);
   const enricher = newEnricher(config, prometheus, graphs, renderPool, metrics);
   const started: Started = {};
   const routes = { default: [], ...config.routes };
@@ -57,7 +65,9 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   });
   // Channels link to graphs on this bridge: they need its URL, known once the server listens.
   const bridgeUrl = config.external_url ?? defaultExternalUrl(config.listen, server.url, Boolean(tls));
-  const channels = await createChannels(channelConfigs, config.timezone, bridgeUrl, server);
+  const channels = await createChannels(channelConfigs, config.timezone, bridgeUrl, server, (c, context) =>
+    deliveryPool.notifier(c, context),
+  );
   warnIfOpen(config, log);
   if (channels.size === 0) log.warn('no channels configured: notifications are accepted but go nowhere');
 
@@ -91,7 +101,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       await server.close();
       await dispatcher.stop();
       await Promise.all([...channels.values()].map((c) => c.close()));
-      await renderPool.close();
+      await Promise.all([renderPool.close(), deliveryPool.close()]);
     },
   };
 }
@@ -116,10 +126,14 @@ function buildChannels(
   configs: ReturnType<typeof parseChannels>,
   timeZone: string,
   bridgeUrl: string,
+  offThread?: OffThreadNotifier,
 ): Map<string, Channel> {
   const channels = new Map<string, Channel>();
   configs.forEach((c, i) =>
-    channels.set(c.name, createChannel(c, { timeZone, bridgeUrl, where: `bridge.channels[${i}]` })),
+    channels.set(
+      c.name,
+      createChannel(c, { timeZone, bridgeUrl, where: `bridge.channels[${i}]` }, offThread),
+    ),
   );
   return channels;
 }
@@ -150,9 +164,12 @@ async function checkSpoolDir(dir: string): Promise<void> {
 /** The spool and what a previous run left in it; unreadable files were moved aside. */
 async function openSpool(
   config: BridgeConfig,
+  metrics: BridgeMetrics,
   log: Logger,
 ): Promise<{ spool: Spool; contents: SpoolContents }> {
-  const opened = await Spool.open(config.spool_dir).catch((err: unknown) => {
+  const opened = await Spool.open(config.spool_dir, {
+    onCommit: (seconds) => metrics.spoolCommitDuration.observe(seconds),
+  }).catch((err: unknown) => {
     throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
   });
   for (const { file, reason } of opened.contents.corrupt) {
@@ -261,9 +278,10 @@ async function createChannels(
   timeZone: string,
   bridgeUrl: string,
   server: ServiceServer,
+  offThread: OffThreadNotifier,
 ): Promise<Map<string, Channel>> {
   try {
-    return buildChannels(configs, timeZone, bridgeUrl);
+    return buildChannels(configs, timeZone, bridgeUrl, offThread);
   } catch (err) {
     await server.close();
     throw err;

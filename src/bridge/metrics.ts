@@ -4,6 +4,12 @@ import type { CircuitState } from './circuit-breaker';
 
 const CIRCUIT_STATES: CircuitState[] = ['closed', 'open', 'half_open'];
 
+/** Fine below the 20 ms an acknowledgement should take, coarse above. */
+const ACK_BUCKETS = [
+  0.0005, 0.001, 0.002, 0.0035, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5,
+  1, 2.5,
+];
+
 /** The bridge's self-metrics on /metrics. */
 export class BridgeMetrics {
   readonly registry = selfMetricsRegistry();
@@ -55,7 +61,13 @@ export class BridgeMetrics {
   readonly ackDuration = new Histogram({
     name: 'vigil_bridge_webhook_duration_seconds',
     help: 'Time from webhook request to acknowledgement (includes the fsync to the spool).',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    buckets: ACK_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly spoolCommitDuration = new Histogram({
+    name: 'vigil_bridge_spool_commit_duration_seconds',
+    help: 'Time of one group commit of new notifications to the spool (write, fsync, directory sync): an acknowledgement waits for its own and at most the one before.',
+    buckets: ACK_BUCKETS,
     registers: [this.registry],
   });
   readonly renderDuration = new Histogram({

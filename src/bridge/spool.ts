@@ -118,6 +118,11 @@ export function outcomeOf(entry: SpoolEntry): Outcome {
   return entry.deliveries.some((d) => d.state === 'dead') ? 'dead' : 'done';
 }
 
+export interface SpoolHooks {
+  /** After each group commit of new entries: how long it took, and how many it stored. */
+  onCommit?(seconds: number, entries: number): void;
+}
+
 export class Spool {
   private readonly syncers = new Map<Dir, DirSyncer>();
   /** New entries to pending/, committed in groups. */
@@ -127,14 +132,17 @@ export class Spool {
   /** Settled ids whose batch is still on disk: their final state must outlive it (see prune()). */
   private readonly heldBy = new Map<string, Batch>();
 
-  private constructor(readonly dir: string) {
+  private constructor(
+    readonly dir: string,
+    private readonly hooks: SpoolHooks,
+  ) {
     for (const d of DIRS) this.syncers.set(d, new DirSyncer(path.join(dir, d)));
   }
 
   /** Creates the layout if needed and reads what a previous run left. */
-  static async open(dir: string): Promise<{ spool: Spool; contents: SpoolContents }> {
+  static async open(dir: string, hooks: SpoolHooks = {}): Promise<{ spool: Spool; contents: SpoolContents }> {
     for (const d of DIRS) await fs.mkdir(path.join(dir, d), { recursive: true });
-    const spool = new Spool(dir);
+    const spool = new Spool(dir, hooks);
     const contents: SpoolContents = { pending: [], finished: [], corrupt: [] };
     const finishedFiles = new Set<string>();
     /** Ids read from a file of their own: their copy in a batch is older. */
@@ -235,12 +243,15 @@ export class Spool {
 
   /** One commit of new pending entries: alone, its own file; together, one batch file. */
   private async addGroup(entries: SpoolEntry[]): Promise<void> {
+    const started = performance.now();
     if (entries.length === 1) {
       await this.create('pending', this.file('pending', entries[0].id), JSON.stringify(entries[0]));
+      this.hooks.onCommit?.((performance.now() - started) / 1000, 1);
       return;
     }
     const file = path.join(this.dir, 'pending', `${entries[0].id}${BATCH}`);
     await this.create('pending', file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    this.hooks.onCommit?.((performance.now() - started) / 1000, entries.length);
     const batch: Batch = { file, unsettled: new Set(entries.map((e) => e.id)), settled: [], pruneAfter: [] };
     for (const id of batch.unsettled) this.unsettledIn.set(id, batch);
   }

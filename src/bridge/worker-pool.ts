@@ -1,15 +1,24 @@
+import os from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import { errorMessage } from '../common/errors';
 
 /**
- * Up to `threads` worker threads, each running one task at a time, the others queued in arrival
- * order: CPU work (drawing graphs) off the event loop that acknowledges webhooks. A worker that dies
- * fails its task with one line and is replaced by the next task. A worker idle for `idleMs` ends
- * (each holds its own heap and fonts); the next task starts another. Own code rather than piscina: a
- * fixed pool of one-task workers is all the bridge needs, and this is the whole of it.
+ * Up to `threads` worker threads, each running up to `tasksPerThread` tasks at once (the least busy
+ * thread gets the next one), the rest queued in arrival order: work off the event loop that
+ * acknowledges webhooks (drawing graphs, composing and sending mail). A worker that dies fails its
+ * tasks with one line and is replaced by the next task. A worker idle for `idleMs` ends (each holds
+ * its own heap); the next task starts another. Own code rather than piscina: a fixed pool of workers
+ * is all the bridge needs, and this is the whole of it.
  */
 
-type Reply<Out> = { ok: true; value: Out } | { ok: false; error: string };
+export interface WorkerPoolOptions {
+  /** Tasks one thread runs at once: 1 for CPU work, more for work that mostly waits on a peer. */
+  tasksPerThread?: number;
+  idleMs?: number;
+}
+
+type Request<In> = { id: number; input: In };
+type Reply<Out> = { id: number } & ({ ok: true; value: Out } | { ok: false; error: string });
 
 interface Task<In, Out> {
   input: In;
@@ -17,11 +26,17 @@ interface Task<In, Out> {
   reject: (err: Error) => void;
 }
 
+interface Thread<In, Out> {
+  running: Map<number, Task<In, Out>>;
+  idleTimer?: NodeJS.Timeout;
+}
+
 export class WorkerPool<In, Out> {
-  private readonly idle: Worker[] = [];
-  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
-  private readonly busy = new Map<Worker, Task<In, Out>>();
+  private readonly workers = new Map<Worker, Thread<In, Out>>();
   private readonly queue: Array<Task<In, Out>> = [];
+  private readonly tasksPerThread: number;
+  private readonly idleMs: number;
+  private nextId = 0;
   private closed = false;
 
   /** `file`: a module that calls serveWorkerTasks(); a .ts file (tests, tsx) is loaded through tsx. */
@@ -29,8 +44,11 @@ export class WorkerPool<In, Out> {
     private readonly file: string,
     private readonly threads: number,
     private readonly name: string,
-    private readonly idleMs = 60_000,
-  ) {}
+    options: WorkerPoolOptions = {},
+  ) {
+    this.tasksPerThread = options.tasksPerThread ?? 1;
+    this.idleMs = options.idleMs ?? 60_000;
+  }
 
   run(input: In): Promise<Out> {
     if (this.closed) return Promise.reject(new Error(`${this.name}: the pool is closed`));
@@ -43,21 +61,34 @@ export class WorkerPool<In, Out> {
   async close(): Promise<void> {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new Error(`${this.name}: the pool is closed`));
-    await Promise.all([...this.idle, ...this.busy.keys()].map((worker) => worker.terminate()));
+    await Promise.all([...this.workers.keys()].map((worker) => worker.terminate()));
   }
 
   private next(): void {
     while (this.queue.length > 0) {
-      const worker =
-        this.idle.pop() ?? (this.idle.length + this.busy.size < this.threads ? this.spawn() : undefined);
+      const worker = this.pick();
       if (worker === undefined) return;
+      const thread = this.workers.get(worker)!;
       const task = this.queue.shift()!;
-      clearTimeout(this.idleTimers.get(worker));
-      this.idleTimers.delete(worker);
-      this.busy.set(worker, task);
+      clearTimeout(thread.idleTimer);
+      thread.idleTimer = undefined;
+      const id = this.nextId++;
+      thread.running.set(id, task);
       worker.ref();
-      worker.postMessage(task.input);
+      worker.postMessage({ id, input: task.input } satisfies Request<In>);
     }
+  }
+
+  /** An idle worker, else a new one while fewer than `threads` run, else the least busy with room. */
+  private pick(): Worker | undefined {
+    let least: [Worker, number] | undefined;
+    for (const [worker, { running }] of this.workers) {
+      if (running.size === 0) return worker;
+      if (running.size < this.tasksPerThread && (least === undefined || running.size < least[1]))
+        least = [worker, running.size];
+    }
+    if (this.workers.size < this.threads) return this.spawn();
+    return least?.[0];
   }
 
   private spawn(): Worker {
@@ -67,40 +98,41 @@ export class WorkerPool<In, Out> {
           workerData: this.file,
         })
       : new Worker(this.file);
+    const thread: Thread<In, Out> = { running: new Map() };
+    this.workers.set(worker, thread);
     worker.on('message', (reply: Reply<Out>) => {
-      const task = this.busy.get(worker);
-      this.busy.delete(worker);
-      // An idle worker must not keep the process alive.
-      worker.unref();
-      this.idle.push(worker);
-      // Out of the idle list first, so no task is given to a worker that is ending.
-      const timer = setTimeout(() => {
-        this.idle.splice(this.idle.indexOf(worker), 1);
-        void worker.terminate();
-      }, this.idleMs);
-      timer.unref();
-      this.idleTimers.set(worker, timer);
+      const task = thread.running.get(reply.id);
+      thread.running.delete(reply.id);
+      if (thread.running.size === 0) this.rest(worker, thread);
       if (reply.ok) task?.resolve(reply.value);
       else task?.reject(new Error(reply.error));
       this.next();
     });
     // An uncaught exception in the worker: 'exit' follows, which replaces it.
-    worker.on('error', (err) => this.fail(worker, `${this.name} crashed: ${errorMessage(err)}`));
+    worker.on('error', (err) => this.fail(thread, `${this.name} crashed: ${errorMessage(err)}`));
     worker.on('exit', (code) => {
-      this.fail(worker, `${this.name} exited with code ${code}`);
-      const at = this.idle.indexOf(worker);
-      if (at >= 0) this.idle.splice(at, 1);
-      clearTimeout(this.idleTimers.get(worker));
-      this.idleTimers.delete(worker);
+      this.fail(thread, `${this.name} exited with code ${code}`);
+      clearTimeout(thread.idleTimer);
+      this.workers.delete(worker);
       if (!this.closed) this.next();
     });
     return worker;
   }
 
-  private fail(worker: Worker, message: string): void {
-    const task = this.busy.get(worker);
-    this.busy.delete(worker);
-    task?.reject(new Error(message));
+  /** Nothing left to run: the worker no longer keeps the process alive, and ends after idleMs. */
+  private rest(worker: Worker, thread: Thread<In, Out>): void {
+    worker.unref();
+    // Out of the pool first, so no task is given to a worker that is ending.
+    thread.idleTimer = setTimeout(() => {
+      this.workers.delete(worker);
+      void worker.terminate();
+    }, this.idleMs);
+    thread.idleTimer.unref();
+  }
+
+  private fail(thread: Thread<In, Out>, message: string): void {
+    for (const task of thread.running.values()) task.reject(new Error(message));
+    thread.running.clear();
   }
 }
 
@@ -108,10 +140,19 @@ export class WorkerPool<In, Out> {
 export function serveWorkerTasks<In, Out>(handle: (input: In) => Promise<Out>): void {
   const port = parentPort;
   if (port === null) throw new Error('serveWorkerTasks runs in a worker thread');
-  port.on('message', (input: In) => {
+  port.on('message', ({ id, input }: Request<In>) => {
     handle(input).then(
-      (value) => port.postMessage({ ok: true, value } satisfies Reply<Out>),
-      (err: unknown) => port.postMessage({ ok: false, error: errorMessage(err) } satisfies Reply<Out>),
+      (value) => port.postMessage({ id, ok: true, value } satisfies Reply<Out>),
+      (err: unknown) => port.postMessage({ id, ok: false, error: errorMessage(err) } satisfies Reply<Out>),
     );
   });
+}
+
+/**
+ * For a worker whose work may wait while acknowledgements may not. On Linux a thread's nice value is
+ * its own, so this lowers the priority of the calling thread only (nice 10) and the event loop wins
+ * the CPU when both want it; elsewhere it would lower the whole process, so it is left alone.
+ */
+export function yieldCpuToEventLoop(): void {
+  if (process.platform === 'linux') os.setPriority(10);
 }

@@ -73,7 +73,7 @@ describe('worker pool', () => {
       path.join(__dirname, 'crashing-worker.ts'),
       1,
       'test worker',
-      200,
+      { idleMs: 200 },
     );
     try {
       const first = await idle.run('thread');
@@ -85,6 +85,25 @@ describe('worker pool', () => {
       expect(next).not.toBe(first);
     } finally {
       await idle.close();
+    }
+  });
+
+  it('runs up to tasksPerThread tasks in one thread at once; its crash fails each of them', async () => {
+    const shared = new WorkerPool<string, string>(
+      path.join(__dirname, 'crashing-worker.ts'),
+      1,
+      'test worker',
+      {
+        tasksPerThread: 3,
+      },
+    );
+    try {
+      // Both slow tasks are still running in the one thread when the third ends it.
+      const running = [shared.run('slow a'), shared.run('slow b'), shared.run('exit')];
+      for (const task of running) await expect(task).rejects.toThrow(/^test worker exited with code 3$/);
+      expect(await Promise.all([shared.run('slow c'), shared.run('d')])).toEqual(['done: slow c', 'done: d']);
+    } finally {
+      await shared.close();
     }
   });
 

@@ -45,6 +45,19 @@ describe('spool', () => {
     expect(contents.finished.map((e) => e.id)).toEqual([b.id]);
   });
 
+  it('reports each group commit of new entries with how many it stored', async () => {
+    const commits: number[] = [];
+    const { spool } = await Spool.open(dir.path, {
+      onCommit: (seconds, entries) => {
+        expect(seconds).toBeGreaterThanOrEqual(0);
+        commits.push(entries);
+      },
+    });
+    // The first is committed alone; the four arriving during its commit share the next one.
+    await Promise.all([1, 2, 3, 4, 5].map((i) => spool.add(entry(notification, i * 1000))));
+    expect(commits).toEqual([1, 4]);
+  });
+
   it('dead-letters entries with a dead delivery', async () => {
     const { spool } = await Spool.open(dir.path);
     const a = entry(notification);

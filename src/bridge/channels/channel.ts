@@ -53,6 +53,12 @@ export interface ChannelDefinition<S extends z.ZodType<ChannelBaseConfig> = z.Zo
   type: string;
   schema: S;
   create(config: z.output<S>, context: ChannelContext): Notifier;
+  /**
+   * Its attempts run in a delivery worker thread when the bridge runs (delivery-pool.ts): for types
+   * whose work per message is heavy (e-mail: templates, MIME, base64 graphs, CSV, the SMTP session),
+   * so that the event loop acknowledging webhooks does not wait for it.
+   */
+  offThread?: boolean;
 }
 
 /** Typed by its schema, stored in a list of all types. */

@@ -52,6 +52,7 @@ export const email = defineChannel({
   type: 'email',
   schema: emailSchema,
   create: (config, context) => new EmailChannel(config, context),
+  offThread: true,
 });
 
 /**

@@ -2,7 +2,7 @@ import { UserError } from '../../common/errors';
 import { formatPath } from '../../common/key-path';
 import type { ChannelBaseConfig } from '../../config/bridge';
 import { describeIssue } from '../../config/load';
-import { ConfiguredChannel, type ChannelContext, type ChannelDefinition } from './channel';
+import { ConfiguredChannel, type ChannelContext, type ChannelDefinition, type Notifier } from './channel';
 import { email } from './email';
 import { icinga } from './icinga';
 import { nagios } from './nagios';
@@ -44,16 +44,36 @@ export function parseChannels(
   });
 }
 
-/** The one place a checked channel configuration becomes a Channel. */
+/**
+ * Makes the notifier of a channel type whose attempts run off the event loop (`offThread`): a
+ * stand-in that hands each attempt to a worker thread (delivery-pool.ts).
+ */
+export type OffThreadNotifier = (config: ChannelBaseConfig, context: ChannelContext) => Notifier;
+
+/**
+ * The one place a checked channel configuration becomes a Channel. With `offThread` given, the
+ * types marked so deliver through it; their own notifier is still built here first, so that a bad
+ * template or setting stops the start with its key path rather than failing every delivery.
+ */
 export function createChannel(
   config: ChannelBaseConfig,
   context: Omit<ChannelContext, 'where'> & { where?: string },
+  offThread?: OffThreadNotifier,
 ): ConfiguredChannel {
+  const where = context.where ?? `channel ${config.name}`;
+  const definition = BY_TYPE.get(config.type);
+  if (definition === undefined) throw new UserError(`${where}: unknown channel type ${config.type}`);
+  let notifier = definition.create(config, { ...context, where });
+  if (definition.offThread && offThread !== undefined) {
+    void notifier.close?.();
+    notifier = offThread(config, { ...context, where });
+  }
+  return new ConfiguredChannel(config, notifier, (context.now ?? Date.now)());
+}
+
+/** The channel type's own notifier, in this thread: what a delivery worker runs. */
+export function createNotifier(config: ChannelBaseConfig, context: ChannelContext): Notifier {
   const definition = BY_TYPE.get(config.type);
   if (definition === undefined) throw new UserError(`${context.where}: unknown channel type ${config.type}`);
-  const notifier = definition.create(config, {
-    ...context,
-    where: context.where ?? `channel ${config.name}`,
-  });
-  return new ConfiguredChannel(config, notifier, (context.now ?? Date.now)());
+  return definition.create(config, context);
 }
