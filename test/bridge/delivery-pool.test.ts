@@ -136,72 +136,65 @@ describe('delivery pool', () => {
   });
 
   it('a worker that dies during an attempt leaves the delivery pending in the spool; the retry mails it once', async () => {
-    const seen = tempDir();
-    process.env.VIGIL_TEST_CRASH_DIR = seen.path;
     pool = new DeliveryPool(1, 4, path.join(__dirname, 'crashing-delivery-worker.ts'));
-    try {
-      const { spool, contents } = await Spool.open(path.join(dir.path, 'spool'));
-      const metrics = new BridgeMetrics();
-      const log = rootLogger.child({ component: 'test' });
-      log.level = 'silent';
-      const evidence: EvidenceSource = {
-        acquire: async (_id, notification) => ({
-          notification,
-          alerts: notification.alerts.map((alert) => ({ alert, unit: 'short' as const })),
-        }),
-        release: () => undefined,
-      };
-      // The clock stands still until the test lets the retry become due.
-      let now = Date.UTC(2026, 10, 23, 15, 0);
-      const channel = createChannel(mailConfig(), { ...CONTEXT, now: () => now }, (c, context) =>
-        pool!.notifier(c, context),
-      );
-      const dispatcher = new Dispatcher(
-        spool,
-        new Map([['mail', channel]]),
-        evidence,
-        {
-          retry: { initialBackoffMs: 50, maxBackoffMs: 50, maxAgeMs: 3_600_000, concurrency: 4 },
-          dedupWindowMs: 60_000,
-          history: 10,
-        },
-        metrics,
-        log,
-        () => now,
-      );
-      dispatcher.load(contents);
-      const parsed = parseNotification(alertmanagerPayload());
-      if (!parsed.ok) throw new Error(parsed.reason);
-      const { id } = await dispatcher.accept('default', parsed.notification, ['mail']);
+    const { spool, contents } = await Spool.open(path.join(dir.path, 'spool'));
+    const metrics = new BridgeMetrics();
+    const log = rootLogger.child({ component: 'test' });
+    log.level = 'silent';
+    const evidence: EvidenceSource = {
+      acquire: async (_id, notification) => ({
+        notification,
+        alerts: notification.alerts.map((alert) => ({ alert, unit: 'short' as const })),
+      }),
+      release: () => undefined,
+    };
+    // The clock stands still until the test lets the retry become due.
+    let now = Date.UTC(2026, 10, 23, 15, 0);
+    const channel = createChannel(mailConfig(), { ...CONTEXT, now: () => now }, (c, context) =>
+      pool!.notifier(c, context),
+    );
+    const dispatcher = new Dispatcher(
+      spool,
+      new Map([['mail', channel]]),
+      evidence,
+      {
+        retry: { initialBackoffMs: 50, maxBackoffMs: 50, maxAgeMs: 3_600_000, concurrency: 4 },
+        dedupWindowMs: 60_000,
+        history: 10,
+      },
+      metrics,
+      log,
+      () => now,
+    );
+    dispatcher.load(contents);
+    const parsed = parseNotification(alertmanagerPayload());
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const { id } = await dispatcher.accept('default', parsed.notification, ['mail']);
 
-      // The crash is the attempt's failure: recorded in the entry's own file, still pending.
-      const pendingFile = path.join(spool.dir, 'pending', `${id}.json`);
-      const recorded = await waitFor(
-        () => {
-          const entry = JSON.parse(fs.readFileSync(pendingFile, 'utf8')) as SpoolEntry;
-          return entry.deliveries[0].attempts === 1 && entry.deliveries[0];
-        },
-        { what: 'the failed attempt in the spool' },
-      );
-      expect(recorded.state).toBe('pending');
-      expect(recorded.lastError).toBe('delivery worker exited with code 1');
-      expect(smtp.accepted()).toBe(0);
+    // The crash is the attempt's failure: recorded in the entry's own file, still pending.
+    const pendingFile = path.join(spool.dir, 'pending', `${id}.json`);
+    const recorded = await waitFor(
+      () => {
+        const entry = JSON.parse(fs.readFileSync(pendingFile, 'utf8')) as SpoolEntry;
+        return entry.deliveries[0].attempts === 1 && entry.deliveries[0];
+      },
+      { what: 'the failed attempt in the spool' },
+    );
+    expect(recorded.state).toBe('pending');
+    expect(recorded.lastError).toBe('delivery worker exited with code 1');
+    expect(smtp.accepted()).toBe(0);
 
-      now += 60_000;
-      const done = path.join(spool.dir, 'done', `${id}.json`);
-      await waitFor(() => fs.existsSync(done), { what: 'the delivery recorded as done' });
-      const delivery = (JSON.parse(fs.readFileSync(done, 'utf8')) as SpoolEntry).deliveries[0];
-      expect(delivery).toMatchObject({ state: 'delivered', attempts: 2 });
-      expect(delivery.detail).toMatch(/^250 /);
-      expect(fs.existsSync(pendingFile)).toBe(false);
-      await waitFor(() => smtp.mails.length === 1, { what: 'the mail' });
-      expect(smtp.accepted()).toBe(1);
-      expect(smtp.mails[0].parsed.subject).toContain('HostHighCpu');
-      await dispatcher.stop();
-      await channel.close();
-    } finally {
-      delete process.env.VIGIL_TEST_CRASH_DIR;
-      seen.remove();
-    }
+    now += 60_000;
+    const done = path.join(spool.dir, 'done', `${id}.json`);
+    await waitFor(() => fs.existsSync(done), { what: 'the delivery recorded as done' });
+    const delivery = (JSON.parse(fs.readFileSync(done, 'utf8')) as SpoolEntry).deliveries[0];
+    expect(delivery).toMatchObject({ state: 'delivered', attempts: 2 });
+    expect(delivery.detail).toMatch(/^250 /);
+    expect(fs.existsSync(pendingFile)).toBe(false);
+    await waitFor(() => smtp.mails.length === 1, { what: 'the mail' });
+    expect(smtp.accepted()).toBe(1);
+    expect(smtp.mails[0].parsed.subject).toContain('HostHighCpu');
+    await dispatcher.stop();
+    await channel.close();
   });
 });
