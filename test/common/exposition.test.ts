@@ -90,6 +90,32 @@ describe('exposition', () => {
     expect(text).toContain('y{a="1"} +Inf\ny{a="2"} -Inf\n');
   });
 
+  it('writes a family under its help and type of the moment, not those of an earlier scrape', () => {
+    const load = (help: string, type: MetricFamily['type']): MetricFamily => ({
+      name: 'node_load1',
+      help,
+      type,
+      samples: [{ labels: {}, value: 0.5 }],
+    });
+    expect(formatFamilies([load('1m load average.', 'gauge')], 'text')).toBe(
+      '# HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 0.5\n',
+    );
+    expect(formatFamilies([load('Load, 1m.', 'gauge')], 'text')).toBe(
+      '# HELP node_load1 Load, 1m.\n# TYPE node_load1 gauge\nnode_load1 0.5\n',
+    );
+    expect(formatFamilies([load('Load, 1m.', 'untyped')], 'openmetrics')).toBe(
+      '# HELP node_load1 Load, 1m.\n# TYPE node_load1 unknown\nnode_load1 0.5\n# EOF\n',
+    );
+    expect(formatFamilies([load('Load, 1m.', 'untyped')], 'text')).toContain('# TYPE node_load1 untyped\n');
+    const forks: MetricFamily = { ...load('Forks.', 'counter'), name: 'node_forks_total' };
+    expect(formatFamilies([forks], 'openmetrics')).toContain(
+      '# TYPE node_forks counter\nnode_forks_total 0.5\n',
+    );
+    expect(formatFamilies([{ ...forks, type: 'gauge' }], 'openmetrics')).toContain(
+      '# TYPE node_forks_total gauge\nnode_forks_total 0.5\n',
+    );
+  });
+
   it('leaves out families without samples', () => {
     expect(formatFamilies([{ ...cpu, samples: [] }], 'text')).toBe('');
   });
