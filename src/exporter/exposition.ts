@@ -8,6 +8,9 @@ export interface FamilySpec {
   readonly labels?: readonly string[];
 }
 
+/** The labels of every sample of a family without label names. */
+const NO_LABELS: Record<string, string> = Object.freeze({});
+
 export class FamilyBuilder {
   constructor(
     readonly family: MetricFamily,
@@ -16,8 +19,11 @@ export class FamilyBuilder {
 
   /** Adds a sample; label values are given in the order of the family's label names. */
   add(value: number, ...labelValues: string[]): this {
-    const labels: Record<string, string> = {};
-    for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]] = labelValues[i] ?? '';
+    let labels = NO_LABELS;
+    if (this.labelNames.length > 0) {
+      labels = {};
+      for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]] = labelValues[i] ?? '';
+    }
     this.family.samples.push({ labels, value });
     return this;
   }
@@ -61,13 +67,24 @@ export class MetricSink {
   }
 }
 
-/** Merges families of the same name (several collectors may add to one) and sorts them by name. */
+/**
+ * Merges families of the same name (several collectors may add to one) and sorts them by name.
+ * A family is copied only to merge another into it: the families given are left as they are.
+ */
 export function mergeFamilies(families: Iterable<MetricFamily>): MetricFamily[] {
   const byName = new Map<string, MetricFamily>();
+  const copies = new Set<MetricFamily>();
   for (const family of families) {
     const seen = byName.get(family.name);
-    if (seen) seen.samples.push(...family.samples);
-    else byName.set(family.name, { ...family, samples: [...family.samples] });
+    if (!seen) {
+      byName.set(family.name, family);
+    } else if (copies.has(seen)) {
+      seen.samples.push(...family.samples);
+    } else {
+      const merged = { ...seen, samples: [...seen.samples, ...family.samples] };
+      copies.add(merged);
+      byName.set(family.name, merged);
+    }
   }
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -48,17 +48,34 @@ export const BOOT_TIME: FamilySpec = {
   type: 'gauge',
 };
 
+/**
+ * Families named after a field or column, made once each: they are asked for on every scrape, and
+ * their number is bounded by the kernel's fields (a few dozen).
+ */
+const networkDeviceFamilies = new Map<string, FamilySpec>();
+const memoryFamilies = new Map<string, FamilySpec>();
+
 /** node_network_<column>_total{device}, e.g. receive_bytes. */
 export function networkDeviceFamily(column: string): FamilySpec {
-  return {
-    name: `node_network_${column}_total`,
-    help: `Network device statistic ${column}.`,
-    type: 'counter',
-    labels: ['device'],
-  };
+  let spec = networkDeviceFamilies.get(column);
+  if (!spec) {
+    spec = {
+      name: `node_network_${column}_total`,
+      help: `Network device statistic ${column}.`,
+      type: 'counter',
+      labels: ['device'],
+    };
+    networkDeviceFamilies.set(column, spec);
+  }
+  return spec;
 }
 
 /** node_memory_<field>: Linux names them after /proc/meminfo, macOS after its own fields. */
 export function memoryFamily(field: string): FamilySpec {
-  return { name: `node_memory_${field}`, help: `Memory information field ${field}.`, type: 'gauge' };
+  let spec = memoryFamilies.get(field);
+  if (!spec) {
+    spec = { name: `node_memory_${field}`, help: `Memory information field ${field}.`, type: 'gauge' };
+    memoryFamilies.set(field, spec);
+  }
+  return spec;
 }

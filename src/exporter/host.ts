@@ -40,6 +40,8 @@ export interface Host {
   readText(file: string): string;
   /** Names of the subdirectories (and symlinks, as in /sys/class/net) of a directory. */
   listDirs(dir: string): string[];
+  /** Whether a path exists; unlike a failed read, this makes no error object when it does not. */
+  exists(file: string): boolean;
   /** statfs(2); may hang on a dead network mount, so it is asynchronous. */
   statfs(mountPoint: string): Promise<FsStats>;
   /** Milliseconds since the epoch. */
@@ -96,6 +98,7 @@ export function realHost(paths: HostPaths = DEFAULT_PATHS): Host {
         .readdirSync(dir, { withFileTypes: true })
         .filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
         .map((entry) => entry.name),
+    exists: (file) => fs.existsSync(file),
     statfs: async (mountPoint) => {
       const stats = await fs.promises.statfs(mountPoint);
       return {

@@ -36,6 +36,30 @@ describe('CollectorRegistry', () => {
     ).toBeGreaterThanOrEqual(0);
   });
 
+  it('merges families of one name from several collectors without changing the ones a collector keeps', async () => {
+    // A family kept between scrapes (as the textfile collector's parsed files are).
+    const kept: MetricFamily = {
+      name: 'node_shared',
+      help: 'Shared.',
+      type: 'gauge',
+      samples: [{ labels: { from: 'kept' }, value: 1 }],
+    };
+    const keeping: Collector = { name: 'keeping', collect: (sink) => sink.addFamily(kept) };
+    const adding: Collector = {
+      name: 'adding',
+      collect: (sink) => void sink.gauge('node_shared', 'Shared.', ['from']).add(2, 'added'),
+    };
+    const registry = new CollectorRegistry([keeping, adding], { timeoutMs: 1000 });
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const shared = (await registry.scrape()).filter((f) => f.name === 'node_shared');
+      expect(shared).toHaveLength(1);
+      expect(shared[0].samples.map((s) => s.value)).toEqual([1, 2]);
+    }
+    expect(kept.samples).toHaveLength(1);
+    const alone = new CollectorRegistry([keeping], { timeoutMs: 1000 });
+    expect((await alone.scrape()).find((f) => f.name === 'node_shared')?.samples).toHaveLength(1);
+  });
+
   it('a failing collector reports success 0, loses its partial output, and the others still answer', async () => {
     const failing: Collector = {
       name: 'failing',

@@ -208,6 +208,36 @@ describe('diskstats collector', () => {
       fs.rmSync(udev, { recursive: true, force: true });
     }
   });
+
+  it('without a udev database reports node_disk_info with empty labels, and its labels once it appears', async () => {
+    const udev = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-udev-')), 'data');
+    const base = fixtureHost();
+    const host = {
+      ...base,
+      readText: (file: string) =>
+        file.endsWith('diskstats') ? '   8       0 sda 10 0 8 1500 0 0 0 0 0 0 0\n' : base.readText(file),
+    };
+    const collector = new DiskstatsCollector(host, {
+      devices: deviceFilter({}, DISK_DEVICE_EXCLUDE),
+      udevDataPath: udev,
+    });
+    const info = async () =>
+      series(await collect(collector), 'node_disk_info').map(({ device, model, serial }) => ({
+        device,
+        model,
+        serial,
+      }));
+    try {
+      expect(await info()).toEqual([{ device: 'sda', model: '', serial: '' }]);
+      fs.mkdirSync(udev);
+      fs.copyFileSync(path.join(FIXTURES, 'samples', 'udev-b8:0'), path.join(udev, 'b8:0'));
+      expect(await info()).toEqual([
+        { device: 'sda', model: 'Samsung_SSD_860_EVO_500GB', serial: 'S3Z1NB0K123456A' },
+      ]);
+    } finally {
+      fs.rmSync(path.dirname(udev), { recursive: true, force: true });
+    }
+  });
 });
 
 describe('netdev collector', () => {

@@ -32,109 +32,110 @@ const DISK_STATISTICS: ReadonlyArray<{
   value: (disk: DiskStats) => number | undefined;
 }> = [
   {
-    name: 'reads_completed_total',
+    name: 'node_disk_reads_completed_total',
     help: 'The total number of reads completed successfully.',
     type: 'counter',
     value: (d) => d.readsCompleted,
   },
   {
-    name: 'reads_merged_total',
+    name: 'node_disk_reads_merged_total',
     help: 'The total number of reads merged.',
     type: 'counter',
     value: (d) => d.readsMerged,
   },
   {
-    name: 'read_bytes_total',
+    name: 'node_disk_read_bytes_total',
     help: 'The total number of bytes read successfully.',
     type: 'counter',
     value: (d) => d.sectorsRead * SECTOR_BYTES,
   },
   {
-    name: 'read_time_seconds_total',
+    name: 'node_disk_read_time_seconds_total',
     help: 'The total number of seconds spent by all reads.',
     type: 'counter',
     value: (d) => d.readTimeMs / 1000,
   },
   {
-    name: 'writes_completed_total',
+    name: 'node_disk_writes_completed_total',
     help: 'The total number of writes completed successfully.',
     type: 'counter',
     value: (d) => d.writesCompleted,
   },
   {
-    name: 'writes_merged_total',
+    name: 'node_disk_writes_merged_total',
     help: 'The number of writes merged.',
     type: 'counter',
     value: (d) => d.writesMerged,
   },
   {
-    name: 'written_bytes_total',
+    name: 'node_disk_written_bytes_total',
     help: 'The total number of bytes written successfully.',
     type: 'counter',
     value: (d) => d.sectorsWritten * SECTOR_BYTES,
   },
   {
-    name: 'write_time_seconds_total',
+    name: 'node_disk_write_time_seconds_total',
     help: 'This is the total number of seconds spent by all writes.',
     type: 'counter',
     value: (d) => d.writeTimeMs / 1000,
   },
   {
-    name: 'io_now',
+    name: 'node_disk_io_now',
     help: 'The number of I/Os currently in progress.',
     type: 'gauge',
     value: (d) => d.ioInProgress,
   },
   {
-    name: 'io_time_seconds_total',
+    name: 'node_disk_io_time_seconds_total',
     help: 'Total seconds spent doing I/Os.',
     type: 'counter',
     value: (d) => d.ioTimeMs / 1000,
   },
   {
-    name: 'io_time_weighted_seconds_total',
+    name: 'node_disk_io_time_weighted_seconds_total',
     help: 'The weighted # of seconds spent doing I/Os.',
     type: 'counter',
     value: (d) => d.weightedIoTimeMs / 1000,
   },
   {
-    name: 'discards_completed_total',
+    name: 'node_disk_discards_completed_total',
     help: 'The total number of discards completed successfully.',
     type: 'counter',
     value: (d) => d.discards?.completed,
   },
   {
-    name: 'discards_merged_total',
+    name: 'node_disk_discards_merged_total',
     help: 'The total number of discards merged.',
     type: 'counter',
     value: (d) => d.discards?.merged,
   },
   {
-    name: 'discarded_sectors_total',
+    name: 'node_disk_discarded_sectors_total',
     help: 'The total number of sectors discarded successfully.',
     type: 'counter',
     value: (d) => d.discards?.sectors,
   },
   {
-    name: 'discard_time_seconds_total',
+    name: 'node_disk_discard_time_seconds_total',
     help: 'This is the total number of seconds spent by all discards.',
     type: 'counter',
     value: (d) => (d.discards ? d.discards.timeMs / 1000 : undefined),
   },
   {
-    name: 'flush_requests_total',
+    name: 'node_disk_flush_requests_total',
     help: 'The total number of flush requests completed successfully',
     type: 'counter',
     value: (d) => d.flushes?.completed,
   },
   {
-    name: 'flush_requests_time_seconds_total',
+    name: 'node_disk_flush_requests_time_seconds_total',
     help: 'This is the total number of seconds spent by all flush requests.',
     type: 'counter',
     value: (d) => (d.flushes ? d.flushes.timeMs / 1000 : undefined),
   },
 ];
 
+const DEVICE_LABEL = ['device'];
 const INFO_LABELS = ['device', 'major', 'minor', 'model', 'path', 'revision', 'serial', 'wwn'];
 
 /** node_disk_* from /proc/diskstats, node_disk_info from udev's database. */
@@ -159,9 +160,7 @@ export class DiskstatsCollector implements Collector {
 
   private addStatistics(sink: MetricSink, disks: readonly DiskStats[]): void {
     for (const statistic of DISK_STATISTICS) {
-      const family: FamilyBuilder = sink[statistic.type](`node_disk_${statistic.name}`, statistic.help, [
-        'device',
-      ]);
+      const family: FamilyBuilder = sink[statistic.type](statistic.name, statistic.help, DEVICE_LABEL);
       for (const disk of disks) {
         const value = statistic.value(disk);
         if (value !== undefined) family.add(value, disk.device);
@@ -171,8 +170,11 @@ export class DiskstatsCollector implements Collector {
 
   private addInfo(sink: MetricSink, disks: readonly DiskStats[]): void {
     const info = sink.gauge('node_disk_info', 'Info of /sys/block/<block_device>.', INFO_LABELS);
+    // No udev (containers, minimal VMs): node_disk_info is still reported, with empty labels,
+    // and no file is tried per disk (a failed open costs an error object and its stack trace).
+    const withUdev = this.host.exists(this.options.udevDataPath);
     for (const { device, major, minor } of disks) {
-      const udev = this.udevProperties(major, minor);
+      const udev = withUdev ? this.udevProperties(major, minor) : {};
       info.add(
         1,
         device,
@@ -193,7 +195,7 @@ export class DiskstatsCollector implements Collector {
         this.host.readText(path.join(this.options.udevDataPath, `b${major}:${minor}`)),
       );
     } catch {
-      // No udev (containers, minimal VMs): node_disk_info is still reported, with empty labels.
+      // A disk udev has not recorded (yet).
       return {};
     }
   }

@@ -4,21 +4,40 @@ export interface MeminfoField {
   readonly value: number;
 }
 
-/** Parses /proc/meminfo; `kB` values are converted to bytes. */
+/** Field names by key, for kB fields and for unitless ones: a few dozen keys, each named once. */
+const byteNames = new Map<string, string>();
+const plainNames = new Map<string, string>();
+
+function fieldName(key: string, kB: boolean): string {
+  const names = kB ? byteNames : plainNames;
+  let name = names.get(key);
+  if (name === undefined) {
+    const base = key.replace(/\((.*)\)/, '_$1');
+    name = kB ? `${base}_bytes` : base;
+    names.set(key, name);
+  }
+  return name;
+}
+
+/** Parses /proc/meminfo (`Key:   value` or `Key:   value kB`); `kB` values are converted to bytes. */
 export function parseMeminfo(text: string): MeminfoField[] {
   const fields: MeminfoField[] = [];
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const parts = line
-      .slice(colon + 1)
-      .trim()
-      .split(/\s+/);
-    const value = Number(parts[0]);
-    if (parts[0] === '' || Number.isNaN(value)) continue;
-    const key = line.slice(0, colon).replace(/\((.*)\)/, '_$1');
-    if (parts[1] === 'kB') fields.push({ name: `${key}_bytes`, value: value * 1024 });
-    else fields.push({ name: key, value });
+  for (let start = 0; start < text.length;) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const colon = text.indexOf(':', start);
+    if (colon >= 0 && colon < end) {
+      const [number, unit] = text
+        .slice(colon + 1, end)
+        .trim()
+        .split(/\s+/);
+      const value = Number(number);
+      if (number !== '' && !Number.isNaN(value)) {
+        const kB = unit === 'kB';
+        fields.push({ name: fieldName(text.slice(start, colon), kB), value: kB ? value * 1024 : value });
+      }
+    }
+    start = end + 1;
   }
   return fields;
 }

@@ -25,52 +25,57 @@ export interface ProcStat {
 
 const USER_HZ = 100;
 
-/** Parses /proc/stat (proc(5)). The aggregate `cpu` line is skipped, as node_exporter does. */
+/** The lines read besides the CPUs', by their key. */
+const FIELDS = new Map<string, Exclude<keyof ProcStat, 'cpus'>>([
+  ['btime', 'bootTime'],
+  ['ctxt', 'contextSwitches'],
+  ['processes', 'forks'],
+  ['intr', 'interrupts'],
+  ['procs_running', 'procsRunning'],
+  ['procs_blocked', 'procsBlocked'],
+]);
+
+/**
+ * Parses /proc/stat (proc(5)). The aggregate `cpu` line is skipped, as node_exporter does. Of
+ * the other lines only the first number is read: `intr` and `softirq` go on with a count per
+ * interrupt, thousands of them on a large server, which are not split up.
+ */
 export function parseProcStat(text: string): ProcStat {
   const cpus: CpuTimes[] = [];
   const stat: { -readonly [K in keyof ProcStat]: ProcStat[K] } = { cpus };
-  for (const line of text.split('\n')) {
-    const fields = line.split(/\s+/);
-    const key = fields[0];
+  for (let start = 0; start < text.length;) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const space = text.indexOf(' ', start);
+    const keyEnd = space < 0 || space > end ? end : space;
+    const key = text.slice(start, keyEnd);
     if (key.startsWith('cpu')) {
-      if (key === 'cpu') continue;
-      const t = (i: number): number => (Number(fields[i]) || 0) / USER_HZ;
-      cpus.push({
-        cpu: key.slice(3),
-        user: t(1),
-        nice: t(2),
-        system: t(3),
-        idle: t(4),
-        iowait: t(5),
-        irq: t(6),
-        softirq: t(7),
-        steal: t(8),
-        guest: t(9),
-        guestNice: t(10),
-      });
-      continue;
+      if (key !== 'cpu') cpus.push(cpuTimes(key.slice(3), text.slice(keyEnd, end).trim().split(/\s+/)));
+    } else if (FIELDS.has(key)) {
+      const valueEnd = text.indexOf(' ', keyEnd + 1);
+      stat[FIELDS.get(key)!] = Number(
+        text.slice(keyEnd + 1, valueEnd < 0 || valueEnd > end ? end : valueEnd),
+      );
     }
-    const value = Number(fields[1]);
-    switch (key) {
-      case 'btime':
-        stat.bootTime = value;
-        break;
-      case 'ctxt':
-        stat.contextSwitches = value;
-        break;
-      case 'processes':
-        stat.forks = value;
-        break;
-      case 'intr':
-        stat.interrupts = value;
-        break;
-      case 'procs_running':
-        stat.procsRunning = value;
-        break;
-      case 'procs_blocked':
-        stat.procsBlocked = value;
-        break;
-    }
+    start = end + 1;
   }
   return stat;
+}
+
+/** A `cpuN` line's ticks, in the order of proc(5), in seconds. */
+function cpuTimes(cpu: string, ticks: string[]): CpuTimes {
+  const t = (i: number): number => (Number(ticks[i]) || 0) / USER_HZ;
+  return {
+    cpu,
+    user: t(0),
+    nice: t(1),
+    system: t(2),
+    idle: t(3),
+    iowait: t(4),
+    irq: t(5),
+    softirq: t(6),
+    steal: t(7),
+    guest: t(8),
+    guestNice: t(9),
+  };
 }
