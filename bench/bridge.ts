@@ -308,6 +308,38 @@ function peakRssMiB(bridge: Bridge): number {
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
 }
 
+/**
+ * The disk as any process sees it while the storm runs: a 2 KB file written and fsync'd (with its
+ * directory) every 50 ms from the benchmark's process, one at a time; stop() gives the times, ms.
+ */
+function fsyncProbe(dir: string): { stop(): Promise<{ p50: number; p99: number; max: number }> } {
+  fs.mkdirSync(dir, { recursive: true });
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const started = performance.now();
+      const handle = await fs.promises.open(path.join(dir, `${i}.json`), 'wx');
+      await handle.writeFile('x'.repeat(2048));
+      await handle.sync();
+      await handle.close();
+      const directory = await fs.promises.open(dir, 'r');
+      await directory.sync();
+      await directory.close();
+      times.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      times.sort((a, b) => a - b);
+      return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: quantile(times, 1) };
+    },
+  };
+}
+
 /** Bridge settings for one e-mail channel to the SMTP server in this process. */
 function mailingBridge(prometheusUrl: string, smtpPort: number): Record<string, unknown> {
   return {
@@ -339,6 +371,8 @@ interface StormResult {
   withGraph: boolean;
   /** The machine's 1-minute load average at the start and at the end. */
   load1: [number, number];
+  /** fsyncProbe() over the storm: what the disk gave a process doing nothing else. */
+  disk: { p50: number; p99: number; max: number };
 }
 
 /**
@@ -360,6 +394,7 @@ async function storm(
     const started = performance.now();
     let lastMailAt = started;
     let seen = before;
+    const probe = fsyncProbe(path.join(dir, `${name}-probe`));
     const sampler = setInterval(() => {
       if (smtp.accepted() !== seen) {
         seen = smtp.accepted();
@@ -373,6 +408,7 @@ async function storm(
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     clearInterval(sampler);
+    const disk = await probe.stop();
     if (smtp.accepted() !== seen) lastMailAt = performance.now();
     const mailed = smtp.accepted() - before;
     if (mailed < load.ok) throw new Error(`${name}: only ${mailed} of ${load.ok} mailed after 600 s`);
@@ -386,6 +422,7 @@ async function storm(
       bridgeAck: bucketBounds(metrics, 'vigil_bridge_webhook_duration_seconds'),
       spoolCommit: bucketBounds(metrics, 'vigil_bridge_spool_commit_duration_seconds'),
       load1: [loadAtStart, os.loadavg()[0]],
+      disk,
       mailsPerSecond: mailed / ((lastMailAt - started) / 1000),
       lastMailAfterS: (lastMailAt - lastPostAt) / 1000,
       peakRssMiB: peakRssMiB(bridge),
@@ -410,7 +447,8 @@ function reportStorm(label: string, r: StormResult): void {
   console.log(
     `storm ${label.padEnd(16)} ${r.load.ok}/${r.load.sent} 2xx  ack median ${ms(r.load.p50)}  p99 ${ms(r.load.p99)}  max ${ms(r.load.max)}` +
       `  | ${r.mailsPerSecond.toFixed(1)} mails/s, last mail ${r.lastMailAfterS.toFixed(1)} s after the last post, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, graph attached: ${r.withGraph}` +
-      `  | load average ${r.load1.map((l) => l.toFixed(1)).join('-')}  | in the bridge: ack median <= ${r.bridgeAck.p50} ms  p99 <= ${r.bridgeAck.p99} ms, spool commit median <= ${r.spoolCommit.p50} ms  p99 <= ${r.spoolCommit.p99} ms, event-loop delay median ${ms(r.loopDelay.p50)}  p99 ${ms(r.loopDelay.p99)}  max ${ms(r.loopDelay.max)}`,
+      `  | load average ${r.load1.map((l) => l.toFixed(1)).join('-')}  | in the bridge: ack median <= ${r.bridgeAck.p50} ms  p99 <= ${r.bridgeAck.p99} ms, spool commit median <= ${r.spoolCommit.p50} ms  p99 <= ${r.spoolCommit.p99} ms, event-loop delay median ${ms(r.loopDelay.p50)}  p99 ${ms(r.loopDelay.p99)}  max ${ms(r.loopDelay.max)}` +
+      `  | beside it, write+fsync of 2 KB every 50 ms: median ${ms(r.disk.p50)}  p99 ${ms(r.disk.p99)}  max ${ms(r.disk.max)}`,
   );
 }
 

@@ -168,7 +168,10 @@ async function openSpool(
   log: Logger,
 ): Promise<{ spool: Spool; contents: SpoolContents }> {
   const opened = await Spool.open(config.spool_dir, {
-    onCommit: (seconds) => metrics.spoolCommitDuration.observe(seconds),
+    // Once per notification: a commit that stalled holds every acknowledgement of its group.
+    onCommit: (seconds, entries) => {
+      for (let i = 0; i < entries; i++) metrics.spoolCommitDuration.observe(seconds);
+    },
   }).catch((err: unknown) => {
     throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
   });

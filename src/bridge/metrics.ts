@@ -66,7 +66,7 @@ export class BridgeMetrics {
   });
   readonly spoolCommitDuration = new Histogram({
     name: 'vigil_bridge_spool_commit_duration_seconds',
-    help: 'Time of one group commit of new notifications to the spool (write, fsync, directory sync): an acknowledgement waits for its own and at most the one before.',
+    help: 'Time of the group commit (write, fsync, directory sync) that stored each new notification: its acknowledgement waits for that and at most the commit before.',
     buckets: ACK_BUCKETS,
     registers: [this.registry],
   });
