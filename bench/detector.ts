@@ -15,33 +15,35 @@
  * 3. At scale (issue 12): 100,000 series in one rule, over 10 rules, and as one replica of four
  *    sharded by hash and by query, against a stand-in Prometheus API (bench/lib/) over HTTP:
  *    cycle CPU including the parse of the answers, /metrics rendered, cached and gzipped, and RSS.
- *    Each scenario runs in a process of its own.
+ *    Each scenario runs in a process of its own, plain `node` on the compiled code (dist/, as
+ *    `vigil detector` runs; bench/lib/detector-at-scale.ts).
  *
  * Run alone: npx tsx bench/detector.ts   (targets: 10,000 series < 100 ms CPU/cycle, < 50 MiB;
  * 100,000 series < 1 s CPU/cycle, /metrics < 0.5 s, < 4 KiB per series)
- * Only the scale part: npx tsx bench/detector.ts scale   (VIGIL_BENCH_SCALE=10000 for a quick run)
+ * Only the scale part: npm run build && npx tsx bench/detector.ts scale   (VIGIL_BENCH_SCALE=10000
+ * for a quick run, VIGIL_BENCH_ONLY=z-score for the scenarios whose label holds that text)
  */
 import { fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Registry } from 'prom-client';
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import ts from 'typescript';
 import { rootLogger } from '../src/common/logger';
 import type { MatrixSeries } from '../src/common/matrix-parser';
 import { PrometheusClient, type RangeSeries } from '../src/common/prometheus-client';
 import { parseConfig } from '../src/config/load';
-import { serveDetector } from '../src/detector/detector';
 import { DetectorEngine, engineMetrics, type RangeSource } from '../src/detector/engine';
-import { BANDED_DETECTORS, SeriesModel } from '../src/detector/algorithms/model';
+import { SeriesModel } from '../src/detector/algorithms/model';
 import { rollingZScore } from '../src/detector/algorithms/zscore';
 import { modelSettings } from '../src/detector/rules';
 import { loadSnapshot, saveSnapshot } from '../src/detector/snapshot';
 import { startPrometheus } from '../test/helpers/prometheus';
 import { runEveryRule, visitSeries } from '../test/helpers/detector';
+import { ZSCORE_ONLY, type Scale, type ScaleFigures } from './lib/detector-at-scale';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -284,145 +286,6 @@ async function startStandIn(): Promise<{ url: string; stop(): void }> {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
-/** One scrape of /metrics: wall time and bytes on the wire, gzip asked or not. */
-function scrape(url: string, gzip: boolean): Promise<{ ms: number; bytes: number }> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${url}/metrics`, { headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ ms: performance.now() - start, bytes }));
-    });
-    req.on('error', reject);
-  });
-}
-
-/** A scenario at scale: `rules` rules of `perRule` series each, as replica `shard` of the fleet. */
-interface Scale {
-  label: string;
-  rules: number;
-  perRule: number;
-  shard?: string;
-  /** The z-score detector alone (5 output lines per series), as the issue measured its start. */
-  zscoreOnly?: boolean;
-  /** Node options of the detector's process. */
-  nodeOptions?: string[];
-}
-
-/** Every detector but the z-score one off. */
-const ZSCORE_ONLY = {
-  seasonal: { enabled: false },
-  range: { enabled: false },
-  novelty: { enabled: false },
-  shift: { enabled: false },
-};
-
-/**
- * A scenario against the stand-in Prometheus API over HTTP, at a 15 s step with the default
- * detectors (or the z-score one alone): CPU of a steady-state cycle (fetch, parse, update; each series gets its new point
- * and the overlap), /metrics, and the process' memory. Every series starts from the same
- * warm model (15 days of a daily curve at 15 m), restored into it.
- */
-async function atScale(url: string, scenario: Scale, cycles = 3) {
-  // The process before any series: Node, the code loaded, the stand-in's client.
-  const startRss = process.memoryUsage().rss;
-  const step = 15_000;
-  const config = detectorConfig({
-    prometheus: { url, timeout: '2m' },
-    lag: '0s',
-    shard: scenario.shard ?? '0/1',
-    defaults: { step: '15s', ...(scenario.zscoreOnly ? ZSCORE_ONLY : {}) },
-    rules: Array.from({ length: scenario.rules }, (_, i) => ({
-      name: `rule_${i}`,
-      query: `scale_${scenario.perRule}`,
-    })),
-  });
-  const registry = new Registry();
-  const end = Math.floor(Date.now() / DAY) * DAY;
-  let clock = end;
-  const engine = new DetectorEngine({
-    config,
-    source: new PrometheusClient(config.prometheus),
-    metrics: engineMetrics(registry),
-    logger,
-    now: () => clock,
-  });
-  const warm = new SeriesModel(engine.rules[0].settings);
-  let verdict;
-  for (let t = end - 15 * DAY; t <= end; t += 15 * MINUTE) {
-    verdict = warm.update(t, 50 + 30 * Math.sin((2 * Math.PI * (t % DAY)) / DAY) + (t % 17) / 4) ?? verdict;
-  }
-  const warmState = warm.save();
-  // The first cycle finds the series; their models then start from the warm state.
-  for (const rule of engine.rules) rule.fetchedUntil = end - 5 * MINUTE;
-  await runEveryRule(engine);
-  for (const rule of engine.rules) {
-    for (const slot of rule.series.values()) {
-      rule.models[slot]!.restore(warmState);
-      rule.verdicts.write(slot, verdict!);
-    }
-  }
-  const series = engine.rules.reduce((sum, rule) => sum + rule.series.size, 0);
-  const cycle = async () => {
-    clock += step;
-    const start = process.cpuUsage();
-    await runEveryRule(engine);
-    return cpuMs(start);
-  };
-  await cycle(); // JIT and buffers warm
-  let cpu = 0;
-  for (let c = 0; c < cycles; c++) cpu += await cycle();
-
-  const server = await serveDetector(engine, registry, '127.0.0.1:0');
-  const timed = async (gzip: boolean) => {
-    const start = process.cpuUsage();
-    const result = await scrape(server.url, gzip);
-    return { ...result, cpu: cpuMs(start) };
-  };
-  await timed(false); // the first rendering sizes the buffer of the next ones
-  await cycle();
-  const render = await timed(false);
-  const cached = await timed(false);
-  const gzipFirst = await timed(true);
-  const gzipCached = await timed(true);
-  await server.close();
-  const rss = process.memoryUsage().rss;
-  const heap = retained();
-  // The rendering alone (no HTTP, no self-metrics), as a scrape after a cycle does it: over the
-  // last rendering's bytes.
-  const last = engine.renderOutputs();
-  const renderStart = process.cpuUsage();
-  engine.renderOutputs(last);
-  const renderCpu = cpuMs(renderStart);
-  return {
-    series,
-    cycle: cpu / cycles,
-    render,
-    renderCpu,
-    lines: outputLines(engine),
-    cached,
-    gzipFirst,
-    gzipCached,
-    rss,
-    startRss,
-    heap,
-  };
-}
-
-/** Lines of /metrics the anomaly outputs take: per series vigil_anomaly and 4 per banded detector. */
-function outputLines(engine: DetectorEngine): number {
-  let lines = 0;
-  for (const { series, verdicts } of engine.rules) {
-    for (const slot of series.values()) {
-      if (!verdicts.has(slot)) continue;
-      lines++;
-      for (let index = 0; index < BANDED_DETECTORS.length; index++)
-        if (verdicts.estimateAt(slot, index) >= 0) lines += 4;
-    }
-  }
-  return lines;
-}
-
 const SCALE = Number(process.env.VIGIL_BENCH_SCALE ?? 100_000);
 const SCENARIOS: Scale[] = [
   { label: 'one rule', rules: 1, perRule: SCALE },
@@ -439,21 +302,57 @@ const SCENARIOS: Scale[] = [
   },
 ];
 
-/** One scenario's table row; run in a process of its own (RSS never shrinks). */
-async function scaleRow(index: number, url: string) {
-  rootLogger.level = 'silent'; // the detector's start-up lines would land in the table
-  const scenario = SCENARIOS[index];
-  const r = await atScale(url, scenario);
+/** One scenario's table row. */
+function scaleRow(scenario: Scale, r: ScaleFigures): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
-  console.log(
+  return (
     `| ${r.series.toLocaleString('en')}, ${scenario.label} | ${s(r.cycle)} | ` +
-      `${s(r.render.ms)} (${s(r.render.cpu)}, ${mb(r.render.bytes)}) | ` +
-      `${((r.renderCpu * 1000) / r.lines).toFixed(2)} µs (${(r.lines / r.series).toFixed(0)}) | ${s(r.cached.ms)} | ` +
-      `${s(r.gzipFirst.ms)}, then ${s(r.gzipCached.ms)} (${mb(r.gzipCached.bytes)}) | ` +
-      `${(r.rss / 2 ** 20).toFixed(0)} MiB (${(r.startRss / 2 ** 20).toFixed(0)} at start) | ` +
-      `${(r.rss / r.series / 1024).toFixed(1)} / ${((r.rss - r.startRss) / r.series / 1024).toFixed(1)} / ${(r.heap / r.series / 1024).toFixed(1)} KiB |`,
+    `${s(r.render.ms)} (${s(r.render.cpu)}, ${mb(r.render.bytes)}) | ` +
+    `${((r.renderCpu * 1000) / r.lines).toFixed(2)} µs (${(r.lines / r.series).toFixed(0)}) | ${s(r.cached.ms)} | ` +
+    `${s(r.gzipFirst.ms)}, then ${s(r.gzipCached.ms)} (${mb(r.gzipCached.bytes)}) | ` +
+    `${(r.rss / 2 ** 20).toFixed(0)} MiB (${(r.startRss / 2 ** 20).toFixed(0)} at start) | ` +
+    `${(r.rss / r.series / 1024).toFixed(1)} / ${((r.rss - r.startRss) / r.series / 1024).toFixed(1)} / ${(r.heap / r.series / 1024).toFixed(1)} KiB |`
   );
+}
+
+/**
+ * Runs bench/lib/detector-at-scale.ts in a process of its own (RSS never shrinks) with plain
+ * `node`, as `vigil detector` runs: the file is transpiled alone into a temporary directory, and
+ * loads what it measures from dist/.
+ */
+function scaleRunner(): { run(scenario: Scale, url: string): ScaleFigures | undefined; remove(): void } {
+  const source = path.join(__dirname, 'lib', 'detector-at-scale.ts');
+  const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
+    compilerOptions: {
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      esModuleInterop: true,
+    },
+    fileName: source,
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  const script = path.join(dir, 'detector-at-scale.js');
+  fs.writeFileSync(script, outputText);
+  const root = path.join(__dirname, '..');
+  if (!fs.existsSync(path.join(root, 'dist', 'cli.js')))
+    throw new Error('dist/cli.js is missing: run `npm run build` first');
+  return {
+    run(scenario, url) {
+      const child = spawnSync(
+        process.execPath,
+        [...(scenario.nodeOptions ?? []), script, root, url, JSON.stringify(scenario)],
+        { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 20 },
+      );
+      const line = child.stdout.trim().split('\n').pop();
+      if (child.status !== 0 || !line) {
+        console.log(`| ${scenario.label} | failed (exit ${child.status}) |`);
+        return undefined;
+      }
+      return JSON.parse(line) as ScaleFigures;
+    },
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -499,15 +398,15 @@ async function scaleSection() {
       '| series | cycle CPU | /metrics rendered (CPU, bytes) | renderOutputs CPU per line (lines per series) | served from cache | gzip: first, then cached (bytes) | RSS | per series: RSS / RSS above start / heap+buffers |',
     );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (let index = 0; index < SCENARIOS.length; index++) {
-      const options = SCENARIOS[index].nodeOptions ?? [];
-      spawnSync(
-        process.execPath,
-        [...options, '--import', 'tsx', __filename, 'scale-row', String(index), standIn.url],
-        {
-          stdio: 'inherit',
-        },
-      );
+    const runner = scaleRunner();
+    try {
+      const only = process.env.VIGIL_BENCH_ONLY;
+      for (const scenario of SCENARIOS.filter(({ label }) => !only || label.includes(only))) {
+        const figures = runner.run(scenario, standIn.url);
+        if (figures) console.log(scaleRow(scenario, figures));
+      }
+    } finally {
+      runner.remove();
     }
     console.log(
       'targets (100,000 series): cycle CPU < 1 s, /metrics < 0.5 s, < 4 KiB per series; ' +
@@ -519,8 +418,7 @@ async function scaleSection() {
 }
 
 async function main() {
-  const [command, index, url] = process.argv.slice(2);
-  if (command === 'scale-row') return scaleRow(Number(index), url);
+  const [command] = process.argv.slice(2);
   if (command === 'scale') return scaleSection();
   const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   console.log('detector, in-process (default settings, 1m step, steady state; 20 cycles averaged)');
