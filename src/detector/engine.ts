@@ -63,6 +63,7 @@ export class RuleState {
 
   /** Forgets every series. */
   clear(): void {
+    for (const model of this.models) model?.release();
     this.series.clear();
     this.verdicts.clear();
     this.models.length = 0;
@@ -83,6 +84,7 @@ export class RuleState {
     const slot = this.series.get(labelText);
     if (slot === undefined) return;
     this.series.delete(labelText);
+    this.models[slot]?.release();
     this.models[slot] = undefined;
     this.verdicts.release(slot);
   }

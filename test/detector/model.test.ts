@@ -92,4 +92,27 @@ describe('series model state in one block', () => {
     expect(third.save()).toEqual(new SeriesModel(settings).save());
     expect(third.save()).not.toEqual(first.save());
   });
+
+  test("a released model's block goes to the next model as new: its verdicts are a fresh model's", () => {
+    const settings = { ...defaults(), refractoryMs: 6 * HOUR };
+    const measuring = new SeriesModel(settings);
+    const fresh = new SeriesModel(settings);
+    const used = new SeriesModel(settings);
+    const rand = noise(7);
+    const t = times((9 * DAY) / (5 * MINUTE), 5 * MINUTE);
+    for (const time of t) used.update(time, dailyLoad(time, rand) + (time % DAY < HOUR ? 50 : 0));
+    used.release();
+    // The next model takes the released block: whatever the old one left there must not show.
+    const reused = new SeriesModel(settings);
+    expect(reused.save()).toEqual(fresh.save());
+    const again = noise(9);
+    for (const time of t) {
+      const value = dailyLoad(time, again);
+      expect(reused.update(time, value)).toEqual(fresh.update(time, value));
+    }
+    expect(reused.save()).toEqual(fresh.save());
+    // The first model of the settings keeps arrays of its own: releasing it gives nothing back.
+    measuring.release();
+    expect(new SeriesModel(settings).save()).toEqual(new SeriesModel(settings).save());
+  });
 });

@@ -4,7 +4,7 @@ import { SeasonalBaseline, type SeasonalOptions } from './seasonal';
 import { PatternNovelty, type NoveltyOptions } from './novelty';
 import { RangeWindow, type RangeOptions } from './range';
 import { ShiftDetector, type ShiftOptions } from './shift';
-import { bytesOf, concatBytes, float64s, StateArrays } from './state-bytes';
+import { bytesOf, concatBytes, float64s, StateArrays, StateBlocks } from './state-bytes';
 import { rollingZScore, type RollingZScore, type ZScoreOptions } from './zscore';
 
 /** Everything one series' model needs, in milliseconds; built from a rule's config. */
@@ -56,8 +56,8 @@ interface DetectorOptions {
 }
 
 const optionsCache = new WeakMap<ModelSettings, DetectorOptions>();
-/** Bytes of typed arrays a model of these settings takes (StateArrays). */
-const modelBytes = new WeakMap<ModelSettings, number>();
+/** Where the models of these settings keep their typed arrays, once the first one measured them. */
+const modelBlocks = new WeakMap<ModelSettings, StateBlocks>();
 
 /** The detectors' options, built once per settings object and shared by all its series. */
 function detectorOptions(settings: ModelSettings): DetectorOptions {
@@ -97,11 +97,15 @@ export class SeriesModel {
   private readonly shift: ShiftDetector | undefined;
   private readonly decision: Decision;
   private lastTimeMs = -Infinity;
+  /** The model's block of its settings' StateBlocks (-1: arrays of its own). */
+  private readonly block: number = -1;
 
   constructor(private readonly settings: ModelSettings) {
     const options = detectorOptions(settings);
     // The first model of these settings measures what its arrays take; the next ones get one block.
-    const arrays = new StateArrays(modelBytes.get(settings));
+    const blocks = modelBlocks.get(settings);
+    let arrays = new StateArrays();
+    if (blocks) ({ arrays, block: this.block } = blocks.take());
     if (settings.zscore.enabled) this.zscore = rollingZScore(options.zscore, arrays);
     if (settings.seasonal.enabled) this.seasonal = new SeasonalBaseline(options.seasonal, arrays);
     // Novelty reads its levels off the seen range, so it keeps a range window even alone.
@@ -112,7 +116,15 @@ export class SeriesModel {
     if (settings.shift.enabled && this.seasonal)
       this.shift = new ShiftDetector({ ...settings.shift, direction: settings.direction });
     this.decision = new Decision(settings, arrays);
-    if (!modelBytes.has(settings)) modelBytes.set(settings, arrays.bytes);
+    if (!blocks) modelBlocks.set(settings, new StateBlocks(arrays.bytes));
+  }
+
+  /**
+   * Gives the model's memory back for the next model of the same settings: the engine calls it
+   * when it forgets a series. The model must not be used after.
+   */
+  release(): void {
+    if (this.block >= 0) modelBlocks.get(this.settings)?.release(this.block);
   }
 
   /** The newest timestamp seen; points at or before it are ignored (overlapping fetches). */

@@ -37,17 +37,16 @@ interface TypedArrayType<T> {
 /**
  * Where a model's parts take their typed arrays from. Each typed array of its own costs a
  * backing store and its bookkeeping besides the numbers (about 2.6 KiB of RSS per series for
- * the default model's nine arrays, more than the 2.4 KiB they hold), so once the size of a model
- * is known (`bytes` after building one), its parts are views into one ArrayBuffer.
+ * the default model's nine arrays, more than the 2.4 KiB they hold), and so does an ArrayBuffer
+ * per model (its object, its native backing store, its allocation: about 0.3 KiB). Once the size
+ * of a model is known (`bytes` after building one), its parts are views into one block of a
+ * StateBlocks.
  */
 export class StateArrays {
-  private readonly buffer: ArrayBuffer | undefined;
   private offset = 0;
 
-  /** `bytes`: what building the same model took before; without it, arrays of their own. */
-  constructor(bytes?: number) {
-    if (bytes !== undefined) this.buffer = new ArrayBuffer(bytes);
-  }
+  /** `block`: where the arrays go, taken from StateBlocks; without it, arrays of their own. */
+  constructor(private readonly block?: { buffer: ArrayBuffer; offset: number; bytes: number }) {}
 
   /** Bytes taken so far (each array starts 8-byte aligned). */
   get bytes(): number {
@@ -76,14 +75,52 @@ export class StateArrays {
 
   private view<T>(type: TypedArrayType<T>, length: number): T {
     const at = this.take(length * type.BYTES_PER_ELEMENT);
-    return this.buffer ? new type(this.buffer, at, length) : new type(length);
+    return this.block ? new type(this.block.buffer, this.block.offset + at, length) : new type(length);
   }
 
   private take(bytes: number): number {
     const at = this.offset;
     this.offset += Math.ceil(bytes / 8) * 8;
-    if (this.buffer && this.offset > this.buffer.byteLength)
+    if (this.block && this.offset > this.block.bytes)
       throw new RangeError('a model took more state than the same settings did before');
     return at;
+  }
+}
+
+/** Bytes of one chunk the blocks are cut from. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Blocks of the same size (one model's state) cut from shared ArrayBuffers of about 1 MiB, so
+ * that a model costs its bytes and its views, not an ArrayBuffer of its own. A released block
+ * goes to the next model taken, zeroed as a new ArrayBuffer would be.
+ */
+export class StateBlocks {
+  private readonly chunks: ArrayBuffer[] = [];
+  private readonly perChunk: number;
+  private readonly released: number[] = [];
+  /** Blocks cut so far. */
+  private cut = 0;
+
+  constructor(readonly blockBytes: number) {
+    this.perChunk = Math.max(1, Math.floor(CHUNK_BYTES / Math.max(blockBytes, 8)));
+  }
+
+  /** A zeroed block and its number (for `release`). */
+  take(): { arrays: StateArrays; block: number } {
+    let block = this.released.pop();
+    if (block === undefined) {
+      block = this.cut++;
+      if (block % this.perChunk === 0) this.chunks.push(new ArrayBuffer(this.perChunk * this.blockBytes));
+    }
+    const buffer = this.chunks[Math.floor(block / this.perChunk)];
+    const offset = (block % this.perChunk) * this.blockBytes;
+    new Uint8Array(buffer, offset, this.blockBytes).fill(0);
+    return { arrays: new StateArrays({ buffer, offset, bytes: this.blockBytes }), block };
+  }
+
+  /** Gives a block back: whatever still views it must no longer be used. */
+  release(block: number): void {
+    this.released.push(block);
   }
 }
