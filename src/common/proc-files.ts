@@ -29,11 +29,13 @@ const MAX_KEPT_FILES = 1024;
 
 /**
  * Reads /proc files through descriptors kept open between scrapes. The kernel makes such a file's
- * content anew on every read from offset 0 (seq_file and sysctl files alike), so a kept descriptor
- * reads the current values, and a scrape saves an open and a close per file, half the CPU of
- * reading it. Other files are opened on every read: a /sys path names a device by a name that a
- * rename may give to another device (a kept descriptor would still read the first), and udev's
- * database is replaced by renaming. A kept descriptor whose read fails is closed and the file
+ * content anew on every read from offset 0 (seq_file and sysctl files alike, and /sys attributes),
+ * so a kept descriptor reads the current values, and a scrape saves an open and a close per file,
+ * half the CPU of reading it. Other files are opened on every read unless the caller asks to keep
+ * them: a /sys path names a device by a name that a rename may give to another device (a kept
+ * descriptor would still read the first), so only the caller knows when a name still names the
+ * same thing, and forgets the descriptors when it may not (`forget`); udev's database is replaced
+ * by renaming. A kept descriptor whose read fails (its device is gone) is closed and the file
  * opened anew.
  */
 export class ProcFileReader {
@@ -42,12 +44,12 @@ export class ProcFileReader {
 
   private readonly root: string;
 
-  /** Files under `procfs` are kept open; any other file is opened on each read. */
+  /** Files under `procfs` are kept open; any other file only when `read` is asked to keep it. */
   constructor(procfs = '/proc') {
     this.root = path.join(procfs, '/');
   }
 
-  read(file: string): string {
+  read(file: string, keep = file.startsWith(this.root)): string {
     const now = Date.now();
     if (now - this.lastSweep > IDLE_CLOSE_MS) this.closeIdle(now);
     const kept = this.kept.get(file);
@@ -67,10 +69,15 @@ export class ProcFileReader {
       fs.closeSync(fd);
       throw err;
     }
-    if (this.kept.size < MAX_KEPT_FILES && file.startsWith(this.root))
-      this.kept.set(file, { fd, lastRead: now });
+    if (keep && this.kept.size < MAX_KEPT_FILES) this.kept.set(file, { fd, lastRead: now });
     else fs.closeSync(fd);
     return text;
+  }
+
+  /** Closes the kept descriptors of the files under `dir`: the next reads open them anew. */
+  forget(dir: string): void {
+    const prefix = path.join(dir, '/');
+    for (const [file, { fd }] of this.kept) if (file.startsWith(prefix)) this.close(file, fd);
   }
 
   private closeIdle(now: number): void {

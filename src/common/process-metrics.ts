@@ -81,8 +81,7 @@ function linuxFamilies(): MetricFamily[] {
     return soft === undefined || soft === 'unlimited' ? 2 ** 64 - 1 : Number(soft);
   };
   return [
-    // readdir's own descriptor is among the entries it lists.
-    gauge('process_open_fds', 'Number of open file descriptors.', fs.readdirSync('/proc/self/fd').length - 1),
+    gauge('process_open_fds', 'Number of open file descriptors.', openFds()),
     gauge('process_max_fds', 'Maximum number of open file descriptors.', limit(/^Max open files\s+(\S+)/m)),
     gauge('process_virtual_memory_bytes', 'Virtual memory size in bytes.', vsize),
     gauge(
@@ -91,4 +90,15 @@ function linuxFamilies(): MetricFamily[] {
       limit(/^Max address space\s+(\S+)/m),
     ),
   ];
+}
+
+/**
+ * The number of open descriptors: since Linux 6.2 the size stat(2) gives /proc/self/fd, without
+ * listing it (a few microseconds against some 40 for the list, on every scrape); before, that
+ * size is 0 and the directory is listed.
+ */
+function openFds(): number {
+  const size = fs.statSync('/proc/self/fd').size;
+  // readdir's own descriptor is among the entries it lists.
+  return size > 0 ? size : fs.readdirSync('/proc/self/fd').length - 1;
 }

@@ -38,6 +38,13 @@ export interface Host {
   /** Reads a /proc or /sys file. Synchronous on purpose: these are in-memory files read in
    * microseconds, and a thread-pool round trip per file would cost more than the read. */
   readText(file: string): string;
+  /**
+   * Reads a /sys file through a descriptor kept open between scrapes (see ProcFileReader): for a
+   * path that names the same device for as long as the caller does not `forget` it.
+   */
+  readKept(file: string): string;
+  /** Closes the descriptors readKept keeps for files under `dir`. */
+  forget(dir: string): void;
   /** Names of the subdirectories (and symlinks, as in /sys/class/net) of a directory. */
   listDirs(dir: string): string[];
   /** Whether a path exists; unlike a failed read, this makes no error object when it does not. */
@@ -93,6 +100,8 @@ export function realHost(paths: HostPaths = DEFAULT_PATHS): Host {
   return {
     paths,
     readText: (file) => files.read(file),
+    readKept: (file) => files.read(file, true),
+    forget: (dir) => files.forget(dir),
     listDirs: (dir) =>
       fs
         .readdirSync(dir, { withFileTypes: true })

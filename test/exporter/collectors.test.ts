@@ -19,7 +19,7 @@ import { TimexCollector } from '../../src/exporter/collectors/timex';
 import { VMSTAT_FIELDS, VmstatCollector } from '../../src/exporter/collectors/vmstat';
 import { deviceFilter } from '../../src/exporter/device-filter';
 import { MetricSink } from '../../src/exporter/exposition';
-import type { FsStats, Host } from '../../src/exporter/host';
+import { realHost, type FsStats, type Host } from '../../src/exporter/host';
 import { FIXTURES, FIXTURE_PATHS, FIXTURE_TIMEX, fakeStatfs, fixtureHost } from './fixture-host';
 
 async function collect(collector: Collector): Promise<MetricFamily[]> {
@@ -251,6 +251,55 @@ describe('netdev collector', () => {
     expect((await devices({})).sort()).toEqual(['eth0', 'ifb0', 'ifb1', 'lo']);
     expect((await devices({ device_exclude: '^lo$' })).sort()).toEqual(['eth0', 'ifb0', 'ifb1']);
     expect(await devices({ device_include: '^eth' })).toEqual(['eth0']);
+  });
+
+  it('reads rx_nohandler of the device a name names now: after names are swapped, and of a new device', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-netdev-'));
+    const procfs = path.join(root, 'proc');
+    const sysfs = path.join(root, 'sys');
+    const netDev = (...devices: string[]) =>
+      fs.writeFileSync(
+        path.join(procfs, 'net', 'dev'),
+        'Inter-|   Receive |  Transmit\n face |bytes packets|bytes packets\n' +
+          devices.map((device, i) => `${device}: ${i} ${' 0'.repeat(15)}\n`).join(''),
+      );
+    const statistics = (device: string) => path.join(sysfs, 'class', 'net', device, 'statistics');
+    const addDevice = (device: string, nohandler: number) => {
+      fs.mkdirSync(statistics(device), { recursive: true });
+      fs.writeFileSync(path.join(statistics(device), 'rx_nohandler'), `${nohandler}\n`);
+    };
+    fs.mkdirSync(path.join(procfs, 'net'), { recursive: true });
+    addDevice('lo', 1);
+    addDevice('eth0', 5);
+    addDevice('eth1', 7);
+    netDev('lo', 'eth0', 'eth1');
+    const collector = new NetdevCollector(realHost({ procfs, sysfs, rootfs: '/' }), deviceFilter({}));
+    const nohandler = async () =>
+      Object.fromEntries(
+        series(await collect(collector), 'node_network_receive_nohandler_total').map((s) => [
+          s.device,
+          s.value,
+        ]),
+      );
+    try {
+      expect(await nohandler()).toEqual({ lo: 1, eth0: 5, eth1: 7 });
+      // eth0 and eth1 swap names: each device keeps its place in the kernel's list, and its
+      // /sys directory moves with it (the descriptors kept would still read the other device).
+      const netDir = path.join(sysfs, 'class', 'net');
+      fs.renameSync(path.join(netDir, 'eth0'), path.join(netDir, 'swap'));
+      fs.renameSync(path.join(netDir, 'eth1'), path.join(netDir, 'eth0'));
+      fs.renameSync(path.join(netDir, 'swap'), path.join(netDir, 'eth1'));
+      netDev('lo', 'eth1', 'eth0');
+      expect(await nohandler()).toEqual({ lo: 1, eth0: 7, eth1: 5 });
+      addDevice('eth2', 9);
+      netDev('lo', 'eth1', 'eth0', 'eth2');
+      expect(await nohandler()).toEqual({ lo: 1, eth0: 7, eth1: 5, eth2: 9 });
+      // The kept descriptors read each file's current count.
+      fs.writeFileSync(path.join(statistics('eth2'), 'rx_nohandler'), '10\n');
+      expect((await nohandler()).eth2).toBe(10);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -38,8 +38,9 @@ export class TimeCollector implements Collector {
     );
     for (const name of devices) {
       const device = name.slice('clocksource'.length);
+      // A clocksource device keeps its name for as long as it exists: its files are kept open.
       const read = (file: string): string[] =>
-        this.host.readText(`${root}/${name}/${file}`).trim().split(/\s+/).filter(Boolean);
+        this.host.readKept(`${root}/${name}/${file}`).trim().split(/\s+/).filter(Boolean);
       for (const source of read('available_clocksource')) available.add(1, source, device);
       for (const source of read('current_clocksource')) current.add(1, source, device);
     }
