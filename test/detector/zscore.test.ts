@@ -24,6 +24,22 @@ describe.each([false, true])('rolling z-score (robust: %s)', (robust) => {
     expect(Math.max(...others.map(Math.abs))).toBeLessThan(4);
   });
 
+  test('a window restored from its saved bytes scores on as the original does', () => {
+    const original = rollingZScore(options(robust));
+    const rand = noise(3);
+    const t = times(900, MINUTE);
+    const value = (i: number) => 100 + rand() * 10 + (i % 200 === 150 ? 50 : 0);
+    t.slice(0, 500).forEach((time, i) => original.update(time, value(i)));
+    const restored = rollingZScore(options(robust));
+    restored.restore(original.save());
+    // Past a gap of an hour (buckets to clear), then on.
+    for (let i = 560; i < 900; i++) {
+      const v = value(i);
+      expect(restored.update(t[i], v)).toEqual(original.update(t[i], v));
+    }
+    expect(restored.save()).toEqual(original.save());
+  });
+
   test('a level shift is flagged when it happens, then becomes the new normal', () => {
     const z = rollingZScore(options(robust));
     const rand = noise(2);

@@ -95,8 +95,9 @@ export class Decision {
     const recentBytes = this.recent ? SlidingMaximum.savedBytes(REFRACTORY_BUCKETS) : 0;
     if (bytes.byteLength !== 32 + recentBytes) throw new RangeError('saved state does not match');
     const flags = float64s(bytes, 0, 4);
-    this.anomalousRun = flags[0];
-    this.normalRun = flags[1];
+    // Kept as small integers: a float read from the bytes would make each a heap number of its own.
+    this.anomalousRun = flags[0] | 0;
+    this.normalRun = flags[1] | 0;
     this.state = flags[2] === 1;
     this.runHasOnset = flags[3] === 1;
     this.recent?.restore(bytes.subarray(32));

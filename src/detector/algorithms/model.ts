@@ -53,6 +53,7 @@ interface DetectorOptions {
   zscore: ZScoreOptions;
   seasonal: SeasonalOptions;
   range: RangeOptions;
+  shift: ShiftOptions;
 }
 
 const optionsCache = new WeakMap<ModelSettings, DetectorOptions>();
@@ -70,6 +71,7 @@ function detectorOptions(settings: ModelSettings): DetectorOptions {
       zscore: { ...settings.zscore, maxPoints, floor, relativeFloor },
       seasonal: { ...settings.seasonal, floor, relativeFloor },
       range: { ...settings.range, floor, relativeFloor },
+      shift: { ...settings.shift, direction: settings.direction },
     };
     optionsCache.set(settings, options);
   }
@@ -113,8 +115,7 @@ export class SeriesModel {
       this.range = new RangeWindow(options.range, arrays);
     if (settings.novelty.enabled) this.novelty = new PatternNovelty(settings.novelty, arrays);
     // The shift detector sums the seasonal scores: it runs with the seasonal detector.
-    if (settings.shift.enabled && this.seasonal)
-      this.shift = new ShiftDetector({ ...settings.shift, direction: settings.direction });
+    if (settings.shift.enabled && this.seasonal) this.shift = new ShiftDetector(options.shift);
     this.decision = new Decision(settings, arrays);
     if (!blocks) modelBlocks.set(settings, new StateBlocks(arrays.bytes));
   }

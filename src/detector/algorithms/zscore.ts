@@ -39,6 +39,13 @@ export function rollingZScore(options: ZScoreOptions, arrays = new StateArrays()
   return options.robust ? new RobustWindow(options, arrays) : new BucketedMeanWindow(options, arrays);
 }
 
+/** BucketedMeanWindow's state: where its numbers are in its Float64Array. */
+const CURRENT = 0;
+const CLOSED_COUNT = 1;
+const CLOSED_MEAN = 2;
+const CLOSED_M2 = 3;
+const SLOTS_AT = 4;
+
 /**
  * Mean and standard deviation over a window divided into time buckets (count, mean, M2 each,
  * merged with Chan's formula): O(1) per point, O(buckets) once per bucket, O(buckets) memory
@@ -47,36 +54,37 @@ export function rollingZScore(options: ZScoreOptions, arrays = new StateArrays()
  */
 class BucketedMeanWindow implements RollingZScore {
   private readonly spanMs: number;
-  /** [count, mean, M2] per slot, in one buffer. */
+  /**
+   * The whole state in one buffer (numbers in an object's fields would each be a heap object of
+   * their own): the current bucket (NaN before the first point), the merged count, mean and M2
+   * of the closed buckets still in the window, then [count, mean, M2] per slot.
+   */
   private readonly stats: Float64Array;
-  private current = NaN;
-  /** Merged statistics of the closed buckets still in the window. */
-  private closedCount = 0;
-  private closedMean = 0;
-  private closedM2 = 0;
 
   constructor(
     private readonly options: ZScoreOptions,
     arrays: StateArrays,
   ) {
     this.spanMs = options.windowMs / options.buckets;
-    this.stats = arrays.float64(3 * options.buckets);
+    this.stats = arrays.float64(SLOTS_AT + 3 * options.buckets);
+    this.stats[CURRENT] = NaN;
   }
 
   update(timeMs: number, value: number): Estimate | undefined {
-    const bucket = Math.floor(timeMs / this.spanMs);
-    if (bucket !== this.current) this.advance(bucket);
-    const at = 3 * (bucket % this.options.buckets);
     const stats = this.stats;
+    const bucket = Math.floor(timeMs / this.spanMs);
+    if (bucket !== stats[CURRENT]) this.advance(bucket);
+    const at = SLOTS_AT + 3 * (bucket % this.options.buckets);
     // Window statistics: closed buckets merged with the one in progress (Chan et al.).
+    const closedCount = stats[CLOSED_COUNT];
     const openCount = stats[at];
-    const n = this.closedCount + openCount;
-    let mean = this.closedMean;
-    let m2 = this.closedM2;
+    const n = closedCount + openCount;
+    let mean = stats[CLOSED_MEAN];
+    let m2 = stats[CLOSED_M2];
     if (openCount > 0) {
-      const delta = stats[at + 1] - this.closedMean;
+      const delta = stats[at + 1] - mean;
       mean += (delta * openCount) / n;
-      m2 += stats[at + 2] + (delta * delta * this.closedCount * openCount) / n;
+      m2 += stats[at + 2] + (delta * delta * closedCount * openCount) / n;
     }
     let result: Estimate | undefined;
     if (n >= this.options.minPoints) {
@@ -92,30 +100,28 @@ class BucketedMeanWindow implements RollingZScore {
   }
 
   save(): Uint8Array {
-    const state = new Float64Array(4 + this.stats.length);
-    state.set([this.current, this.closedCount, this.closedMean, this.closedM2]);
-    state.set(this.stats, 4);
-    return bytesOf(state);
+    return bytesOf(this.stats.slice());
   }
 
   restore(bytes: Uint8Array): void {
-    const state = float64s(bytes, 0, 4 + this.stats.length);
-    [this.current, this.closedCount, this.closedMean, this.closedM2] = state;
-    this.stats.set(state.subarray(4));
+    this.stats.set(float64s(bytes, 0, this.stats.length));
   }
 
   private advance(bucket: number): void {
     const buckets = this.options.buckets;
     const stats = this.stats;
+    const current = stats[CURRENT];
     // Clear the slots of the buckets skipped since the last point (all of them after a long gap).
-    const skipped = Number.isNaN(this.current) ? buckets : Math.min(bucket - this.current, buckets);
-    for (let i = 0; i < skipped; i++)
-      stats.fill(0, 3 * ((bucket - i) % buckets), 3 * ((bucket - i) % buckets) + 3);
-    this.current = bucket;
+    const skipped = Number.isNaN(current) ? buckets : Math.min(bucket - current, buckets);
+    for (let i = 0; i < skipped; i++) {
+      const at = SLOTS_AT + 3 * ((bucket - i) % buckets);
+      stats.fill(0, at, at + 3);
+    }
+    stats[CURRENT] = bucket;
     let n = 0;
     let mean = 0;
     let m2 = 0;
-    for (let at = 0; at < 3 * buckets; at += 3) {
+    for (let at = SLOTS_AT; at < SLOTS_AT + 3 * buckets; at += 3) {
       const count = stats[at];
       if (count === 0) continue;
       const total = n + count;
@@ -124,9 +130,9 @@ class BucketedMeanWindow implements RollingZScore {
       m2 += stats[at + 2] + (delta * delta * n * count) / total;
       n = total;
     }
-    this.closedCount = n;
-    this.closedMean = mean;
-    this.closedM2 = m2;
+    stats[CLOSED_COUNT] = n;
+    stats[CLOSED_MEAN] = mean;
+    stats[CLOSED_M2] = m2;
   }
 }
 
