@@ -61,6 +61,26 @@ describe('filesystem collector', () => {
     expect(root.value).toBe(fakeStatfs('').blocksAvailable * 4096);
   });
 
+  it('reports a mount added, remounted read-only or removed on the next scrape', async () => {
+    let mounts = '/dev/vda1 / ext4 rw,relatime 0 0\n';
+    const base = fixtureHost();
+    const host: Host = {
+      ...base,
+      readText: (file) => (file.endsWith(`${path.sep}1${path.sep}mounts`) ? mounts : base.readText(file)),
+    };
+    const collector = new FilesystemCollector(host, filesystemOptions);
+    const readonly = async () =>
+      series(await collect(collector), 'node_filesystem_readonly').map((s) => `${s.mountpoint} ${s.value}`);
+    expect(await readonly()).toEqual(['/ 0']);
+    expect(await readonly()).toEqual(['/ 0']);
+    mounts += '/dev/vdb1 /srv xfs rw 0 0\n';
+    expect(await readonly()).toEqual(['/ 0', '/srv 0']);
+    mounts = mounts.replace('xfs rw', 'xfs ro');
+    expect(await readonly()).toEqual(['/ 0', '/srv 1']);
+    mounts = '/dev/vdb1 /srv xfs ro 0 0\n';
+    expect(await readonly()).toEqual(['/srv 1']);
+  });
+
   it('a mount whose statfs hangs is reported with device_error 1, not statfs-ed again until it answers', async () => {
     const calls: string[] = [];
     let answer: ((stats: FsStats) => void) | undefined;

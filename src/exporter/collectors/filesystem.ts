@@ -51,6 +51,8 @@ interface Reported {
 export class FilesystemCollector implements Collector {
   readonly name = 'filesystem';
   private readonly stuck = new Set<string>();
+  /** The last mount table read, and the mounts of it to report. */
+  private mountTable: { readonly text: string; readonly mounts: readonly Mount[] } | undefined;
   private networkCallsInFlight = 0;
   /** Network mounts waiting for a free slot, woken in order as calls return. */
   private readonly slotWaiters: Array<() => void> = [];
@@ -84,8 +86,11 @@ export class FilesystemCollector implements Collector {
     }
   }
 
-  /** The mounts to report: not excluded, one per (device, fstype, mountpoint). */
-  private mounts(): Mount[] {
+  /**
+   * The mounts to report: not excluded, one per (device, fstype, mountpoint). The mount table
+   * seldom changes between scrapes: while its text is the same, so is this list.
+   */
+  private mounts(): readonly Mount[] {
     let text: string;
     try {
       text = this.host.readText(procPath(this.host, '1', 'mounts'));
@@ -93,6 +98,11 @@ export class FilesystemCollector implements Collector {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       text = this.host.readText(procPath(this.host, 'mounts'));
     }
+    if (text !== this.mountTable?.text) this.mountTable = { text, mounts: this.reported(text) };
+    return this.mountTable.mounts;
+  }
+
+  private reported(text: string): Mount[] {
     const seen = new Set<string>();
     const mounts: Mount[] = [];
     for (const mount of parseMounts(text)) {
