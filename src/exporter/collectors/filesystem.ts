@@ -6,7 +6,7 @@ import type { MetricSink } from '../exposition';
 import { FILESYSTEM_FAMILIES } from '../families';
 import { procPath, rootfsPath, type FsStats, type Host } from '../host';
 import { PortableFilesystemCollector } from '../portable/filesystem';
-import { parseMounts, type Mount } from '../procfs/mounts';
+import { parseMounts } from '../procfs/mounts';
 
 export interface FilesystemOptions {
   mountPointsExclude: RegExp;
@@ -34,9 +34,19 @@ const NETWORK_FS = /^(nfs\d*|cifs|smb\d*|smbfs|ceph|glusterfs|lustre|gpfs|afs|9p
  */
 export const MAX_NETWORK_STATFS = 2;
 
-interface Reported {
+/** A mount to report, with what each scrape needs of it worked out once. */
+interface ReportedMount {
+  readonly mountPoint: string;
+  /** device, fstype, mountpoint. */
   readonly labels: readonly string[];
   readonly readonly: number;
+  readonly isNetwork: boolean;
+  /** Where statfs looks: the mount point under the host's root. */
+  readonly statfsPath: string;
+}
+
+interface Reported {
+  readonly mount: ReportedMount;
   readonly stats?: FsStats;
 }
 
@@ -52,7 +62,7 @@ export class FilesystemCollector implements Collector {
   readonly name = 'filesystem';
   private readonly stuck = new Set<string>();
   /** The last mount table read, and the mounts of it to report. */
-  private mountTable: { readonly text: string; readonly mounts: readonly Mount[] } | undefined;
+  private mountTable: { readonly text: string; readonly mounts: readonly ReportedMount[] } | undefined;
   private networkCallsInFlight = 0;
   /** Network mounts waiting for a free slot, woken in order as calls return. */
   private readonly slotWaiters: Array<() => void> = [];
@@ -73,7 +83,8 @@ export class FilesystemCollector implements Collector {
       filesFree: sink.declared(FILESYSTEM_FAMILIES.filesFree),
       readonly: sink.declared(FILESYSTEM_FAMILIES.readonly),
     };
-    for (const { labels, readonly, stats } of reported) {
+    for (const { mount, stats } of reported) {
+      const { labels, readonly } = mount;
       families.error.add(stats ? 0 : 1, ...labels);
       if (!stats) continue;
       const { blockSize } = stats;
@@ -90,7 +101,7 @@ export class FilesystemCollector implements Collector {
    * The mounts to report: not excluded, one per (device, fstype, mountpoint). The mount table
    * seldom changes between scrapes: while its text is the same, so is this list.
    */
-  private mounts(): readonly Mount[] {
+  private mounts(): readonly ReportedMount[] {
     let text: string;
     try {
       text = this.host.readText(procPath(this.host, '1', 'mounts'));
@@ -102,9 +113,9 @@ export class FilesystemCollector implements Collector {
     return this.mountTable.mounts;
   }
 
-  private reported(text: string): Mount[] {
+  private reported(text: string): ReportedMount[] {
     const seen = new Set<string>();
-    const mounts: Mount[] = [];
+    const mounts: ReportedMount[] = [];
     for (const mount of parseMounts(text)) {
       const mountPoint = this.stripRootfs(mount.mountPoint);
       if (this.options.mountPointsExclude.test(mountPoint)) continue;
@@ -112,7 +123,13 @@ export class FilesystemCollector implements Collector {
       const key = `${mount.device}\0${mount.fsType}\0${mountPoint}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      mounts.push({ ...mount, mountPoint });
+      mounts.push({
+        mountPoint,
+        labels: [mount.device, mount.fsType, mountPoint],
+        readonly: mount.options.split(',').includes('ro') ? 1 : 0,
+        isNetwork: NETWORK_FS.test(mount.fsType),
+        statfsPath: rootfsPath(this.host, mountPoint),
+      });
     }
     return mounts;
   }
@@ -144,20 +161,17 @@ export class FilesystemCollector implements Collector {
     return mountPoint.slice(rootfs.length) || '/';
   }
 
-  private async stat(mount: Mount): Promise<Reported> {
-    const labels = [mount.device, mount.fsType, mount.mountPoint];
-    const readonly = mount.options.split(',').includes('ro') ? 1 : 0;
-    const { mountPoint } = mount;
+  private async stat(mount: ReportedMount): Promise<Reported> {
+    const { mountPoint, isNetwork } = mount;
     if (this.stuck.has(mountPoint)) {
       this.options.logger?.debug({ mountpoint: mountPoint }, 'mount point is still unresponsive');
-      return { labels, readonly };
+      return { mount };
     }
-    const isNetwork = NETWORK_FS.test(mount.fsType);
     if (isNetwork && !(await this.networkSlot())) {
       this.options.logger?.debug({ mountpoint: mountPoint }, 'statfs skipped: network mounts are hanging');
-      return { labels, readonly };
+      return { mount };
     }
-    const call = this.host.statfs(rootfsPath(this.host, mountPoint));
+    const call = this.host.statfs(mount.statfsPath);
     if (isNetwork) {
       void call
         .catch(() => undefined)
@@ -175,7 +189,7 @@ export class FilesystemCollector implements Collector {
     });
     try {
       const result = await Promise.race([call, timedOut]);
-      if (result !== 'timeout') return { labels, readonly, stats: result };
+      if (result !== 'timeout') return { mount, stats: result };
       this.stuck.add(mountPoint);
       this.options.logger?.warn(
         { mountpoint: mountPoint, timeout_ms: this.options.mountTimeoutMs },
@@ -187,10 +201,10 @@ export class FilesystemCollector implements Collector {
           this.stuck.delete(mountPoint);
           this.options.logger?.warn({ mountpoint: mountPoint }, 'mount point answered again');
         });
-      return { labels, readonly };
+      return { mount };
     } catch (err) {
       this.options.logger?.debug({ mountpoint: mountPoint, err: errorMessage(err) }, 'statfs failed');
-      return { labels, readonly };
+      return { mount };
     } finally {
       clearTimeout(timer);
     }
