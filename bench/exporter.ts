@@ -11,6 +11,9 @@
  * its peak (VmHWM).
  *
  * Run alone: npm run build && npx tsx bench/exporter.ts   (BENCH_SCRAPES=500 by default)
+ * VIGIL_BASELINE_CLI=<another build's dist/cli.js> adds that build as a third exporter in the same
+ * run, scraped in turn with the others: a change measured against the code before it, at the same
+ * load.
  * Targets: median latency and CPU per scrape <= node_exporter's, RSS < 50 MiB.
  */
 import fs from 'node:fs';
@@ -35,6 +38,7 @@ const COLLECTORS = [
 ];
 const CLI = path.resolve(__dirname, '..', 'dist', 'cli.js');
 const NODE_EXPORTER = process.env.VIGIL_NODE_EXPORTER_BIN ?? 'prometheus-node-exporter';
+const BASELINE_CLI = process.env.VIGIL_BASELINE_CLI;
 const TICKS_PER_SECOND = 100; // USER_HZ
 const MEMORY_AFTER_SCRAPES = 1000;
 const SETTLE_MS = 2000;
@@ -105,9 +109,12 @@ const newTarget = (name: string, url: string, proc: StartedProcess, readyPath: s
 
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` first');
-  const startVigilExporter = async (collectors = COLLECTORS.map((name) => `--collector.${name}`)) =>
+  const startVigilExporter = async (
+    collectors = COLLECTORS.map((name) => `--collector.${name}`),
+    cli = CLI,
+  ) =>
     startProcess(process.execPath, [
-      CLI,
+      cli,
       'exporter',
       '--listen',
       `127.0.0.1:${await freePort()}`,
@@ -119,6 +126,7 @@ async function main(): Promise<void> {
     `http://${proc.child.spawnargs[proc.child.spawnargs.indexOf('--listen') + 1]}`;
   const nodePort = await freePort();
   const vigil = await startVigilExporter();
+  const baseline = BASELINE_CLI ? await startVigilExporter(undefined, path.resolve(BASELINE_CLI)) : undefined;
   const nodeExporter = startProcess(NODE_EXPORTER, [
     `--web.listen-address=127.0.0.1:${nodePort}`,
     '--collector.disable-defaults',
@@ -126,6 +134,7 @@ async function main(): Promise<void> {
   ]);
   const targets: Target[] = [
     newTarget('vigil exporter', urlOf(vigil), vigil, '/-/ready'),
+    ...(baseline ? [newTarget('vigil exporter (baseline)', urlOf(baseline), baseline, '/-/ready')] : []),
     newTarget('node_exporter', `http://127.0.0.1:${nodePort}`, nodeExporter, '/'),
   ];
   try {
