@@ -60,13 +60,12 @@ export function createChannel(
   context: Omit<ChannelContext, 'where'> & { where?: string },
   offThread?: OffThreadNotifier,
 ): ConfiguredChannel {
-  const where = context.where ?? `channel ${config.name}`;
-  const definition = BY_TYPE.get(config.type);
-  if (definition === undefined) throw new UserError(`${where}: unknown channel type ${config.type}`);
-  let notifier = definition.create(config, { ...context, where });
-  if (definition.offThread && offThread !== undefined) {
-    void notifier.close?.();
-    notifier = offThread(config, { ...context, where });
+  const full = { ...context, where: context.where ?? `channel ${config.name}` };
+  let notifier = createNotifier(config, full);
+  if (BY_TYPE.get(config.type)?.offThread && offThread !== undefined) {
+    // Built only to check its settings: nothing was sent through it.
+    void notifier.close?.().catch(() => undefined);
+    notifier = offThread(config, full);
   }
   return new ConfiguredChannel(config, notifier, (context.now ?? Date.now)());
 }
