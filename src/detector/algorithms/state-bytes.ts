@@ -93,7 +93,8 @@ const CHUNK_BYTES = 1 << 20;
 /**
  * Blocks of the same size (one model's state) cut from shared ArrayBuffers of about 1 MiB, so
  * that a model costs its bytes and its views, not an ArrayBuffer of its own. A released block
- * goes to the next model taken, zeroed as a new ArrayBuffer would be.
+ * goes to the next model taken, zeroed as a new ArrayBuffer would be; chunks are never freed, so
+ * the memory of a rule's models stays at the most series it has had at once.
  */
 export class StateBlocks {
   private readonly chunks: ArrayBuffer[] = [];
