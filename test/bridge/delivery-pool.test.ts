@@ -17,8 +17,6 @@ import { waitFor } from '../helpers/wait';
 import { alertmanagerPayload, enrichedNotification } from './fixtures';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 
-jest.setTimeout(60_000);
-
 const END = Date.UTC(2026, 10, 23, 14, 30);
 const TIMESTAMPS = Array.from({ length: 60 }, (_, i) => END - (59 - i) * 60_000);
 const VALUES = TIMESTAMPS.map((_, i) => 0.4 + (i > 30 ? 0.55 : 0));

@@ -3,8 +3,6 @@ import { RenderPool } from '../../src/bridge/render-pool';
 import type { ChartSpec } from '../../src/bridge/render/chart';
 import { WorkerPool } from '../../src/bridge/worker-pool';
 
-jest.setTimeout(60_000);
-
 const END = Date.UTC(2026, 10, 23, 15, 30);
 const TIMESTAMPS = Array.from({ length: 120 }, (_, i) => END - (119 - i) * 30_000);
 const CHART: ChartSpec = {

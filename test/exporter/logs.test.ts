@@ -13,7 +13,6 @@ import { waitFor } from '../helpers/wait';
 const POLL_MS = 20;
 
 // Each test starts writer processes (tsx) and waits for whole files on a shared 2-core machine.
-jest.setTimeout(60_000);
 /**
  * Two rotations within one polling interval lose the file in between (the middle one is never
  * seen at the path), as with `tail -F`; real rotations are hours apart, and the tests leave this
