@@ -488,8 +488,17 @@ describe('dispatcher', () => {
       calls = 0;
       down = true;
       /** While set, each call waits for it: an attempt held in flight. */
-      gate: Promise<void> | undefined;
+      private gate: Promise<void> | undefined;
       constructor(readonly name: string) {}
+      /** Holds the attempts that start from now on in flight until the returned function is called. */
+      hold(): () => void {
+        let open!: () => void;
+        this.gate = new Promise((resolve) => (open = resolve));
+        return () => {
+          this.gate = undefined;
+          open();
+        };
+      }
       async send(message: OutgoingMessage) {
         this.calls++;
         await this.gate;
@@ -498,6 +507,16 @@ describe('dispatcher', () => {
         return { detail: 'ok' };
       }
       async close() {}
+    }
+
+    /** A FIRING whose attempt `peer` holds in flight, and its RESOLVED accepted meanwhile. */
+    async function resolvedDuringFiring(peer: Peer) {
+      const release = peer.hold();
+      const { dispatcher, metrics } = await start([peer]);
+      const firing = await dispatcher.accept('default', notification({ status: 'firing' }), [peer.name]);
+      await waitFor(() => peer.calls === 1);
+      const resolved = await dispatcher.accept('default', notification({ status: 'resolved' }), [peer.name]);
+      return { dispatcher, metrics, firing, resolved, release };
     }
 
     it('a FIRING still being retried is superseded by its RESOLVED, never delivered after it', async () => {
@@ -526,16 +545,10 @@ describe('dispatcher', () => {
     it('a newer notification waits while the older one is in flight, and goes after it', async () => {
       const zabbix = new Peer('zabbix');
       zabbix.down = false;
-      let open!: () => void;
-      zabbix.gate = new Promise((resolve) => (open = resolve));
-      const { dispatcher, metrics } = await start([zabbix]);
-      const firing = await dispatcher.accept('default', notification({ status: 'firing' }), ['zabbix']);
-      await waitFor(() => zabbix.calls === 1);
-      const resolved = await dispatcher.accept('default', notification({ status: 'resolved' }), ['zabbix']);
+      const { dispatcher, metrics, firing, resolved, release } = await resolvedDuringFiring(zabbix);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(zabbix.calls).toBe(1);
-      zabbix.gate = undefined;
-      open();
+      release();
       await drained(metrics);
       expect(zabbix.taken).toEqual([`firing ${firing.id}`, `resolved ${resolved.id}`]);
       await dispatcher.stop();
@@ -543,14 +556,8 @@ describe('dispatcher', () => {
 
     it('an in-flight attempt that fails gives way to the newer one instead of retrying', async () => {
       const zabbix = new Peer('zabbix');
-      let open!: () => void;
-      zabbix.gate = new Promise((resolve) => (open = resolve));
-      const { dispatcher, metrics } = await start([zabbix]);
-      const firing = await dispatcher.accept('default', notification({ status: 'firing' }), ['zabbix']);
-      await waitFor(() => zabbix.calls === 1);
-      const resolved = await dispatcher.accept('default', notification({ status: 'resolved' }), ['zabbix']);
-      zabbix.gate = undefined;
-      open(); // the FIRING's attempt fails: the peer is down
+      const { dispatcher, metrics, firing, resolved, release } = await resolvedDuringFiring(zabbix);
+      release(); // the FIRING's attempt fails: the peer is down
       await waitFor(
         () => dispatcher.recent().find((e) => e.id === firing.id)?.deliveries[0].state === 'superseded',
       );
