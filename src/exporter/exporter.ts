@@ -79,13 +79,18 @@ export async function startExporter(
   const log = componentLogger('exporter');
   // Once started, and once the first scrape has compiled and run the code of a scrape: what only
   // those used of the binary's pages leaves the resident set (see releaseStartupPages).
+  // A release in progress is waited for on close, and none starts after: the exporter stops
+  // with nothing of its own still running (a test's process may end right after).
+  let releasing: Promise<void> = Promise.resolve();
+  let closed = false;
   const releasePages = () => {
-    if (process.platform !== 'linux') return;
-    releaseStartupPages().then(
+    if (process.platform !== 'linux' || closed) return;
+    releasing = releaseStartupPages().then(
       (bytes) => log.debug({ bytes }, 'start-up pages released'),
       (err: unknown) => log.warn({ err: errorMessage(err) }, 'releasing start-up pages failed'),
     );
   };
+  let settleTimer: NodeJS.Timeout | undefined;
   let scraped = false;
   const server = await startServiceServer({
     service: 'exporter',
@@ -93,7 +98,7 @@ export async function startExporter(
     registry,
     metrics: async (format) => {
       const text = await hostMetrics.render(format, { withProcess: true });
-      if (!scraped) setTimeout(releasePages, FIRST_SCRAPE_SETTLE_MS).unref();
+      if (!scraped) settleTimer = setTimeout(releasePages, FIRST_SCRAPE_SETTLE_MS).unref();
       scraped = true;
       return text;
     },
@@ -107,8 +112,10 @@ export async function startExporter(
     name: 'exporter',
     url: server.url,
     close: async () => {
+      closed = true;
+      clearTimeout(settleTimer);
       await server.close();
-      await stopCollectors();
+      await Promise.all([stopCollectors(), releasing]);
     },
   };
 }

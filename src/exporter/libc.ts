@@ -41,8 +41,10 @@ function loadLibc(): Promise<Libc> {
   libc ??= import('koffi').then(({ default: koffi }) => {
     const lib = koffi.load('libc.so.6');
     const long = 'long';
-    koffi.struct('vigil_timeval', { tv_sec: long, tv_usec: long });
-    koffi.struct('vigil_timex', {
+    // Anonymous types: a name would be registered once per process, and a second load of this
+    // module (a test runner's fresh module registry in the same process) would fail on it.
+    const timeval = koffi.struct({ tv_sec: long, tv_usec: long });
+    const timex = koffi.struct({
       modes: 'uint',
       offset: long,
       freq: long,
@@ -52,7 +54,7 @@ function loadLibc(): Promise<Libc> {
       constant: long,
       precision: long,
       tolerance: long,
-      time: 'vigil_timeval',
+      time: timeval,
       tick: long,
       ppsfreq: long,
       jitter: long,
@@ -66,7 +68,7 @@ function loadLibc(): Promise<Libc> {
       reserved: koffi.array('int', 11),
     });
     return {
-      adjtimex: lib.func('int adjtimex(_Inout_ vigil_timex *buf)') as Libc['adjtimex'],
+      adjtimex: lib.func('adjtimex', 'int', [koffi.inout(koffi.pointer(timex))]) as Libc['adjtimex'],
       getpagesize: lib.func('int getpagesize()') as Libc['getpagesize'],
       madvise: lib.func('int madvise(uintptr_t addr, size_t length, int advice)') as Libc['madvise'],
       errno: () => koffi.errno(),
