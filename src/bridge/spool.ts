@@ -244,14 +244,14 @@ export class Spool {
   /** One commit of new pending entries: alone, its own file; together, one batch file. */
   private async addGroup(entries: SpoolEntry[]): Promise<void> {
     const started = performance.now();
-    if (entries.length === 1) {
-      await this.create('pending', this.file('pending', entries[0].id), JSON.stringify(entries[0]));
-      this.hooks.onCommit?.((performance.now() - started) / 1000, 1);
-      return;
-    }
-    const file = path.join(this.dir, 'pending', `${entries[0].id}${BATCH}`);
-    await this.create('pending', file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    const alone = entries.length === 1;
+    const file = alone
+      ? this.file('pending', entries[0].id)
+      : path.join(this.dir, 'pending', `${entries[0].id}${BATCH}`);
+    const data = alone ? JSON.stringify(entries[0]) : entries.map((e) => `${JSON.stringify(e)}\n`).join('');
+    await this.create('pending', file, data);
     this.hooks.onCommit?.((performance.now() - started) / 1000, entries.length);
+    if (alone) return;
     const batch: Batch = { file, unsettled: new Set(entries.map((e) => e.id)), settled: [], pruneAfter: [] };
     for (const id of batch.unsettled) this.unsettledIn.set(id, batch);
   }
