@@ -1,11 +1,10 @@
-import os from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import { errorMessage } from '../common/errors';
 
 /**
  * Up to `threads` worker threads, each running up to `tasksPerThread` tasks at once (the least busy
  * thread gets the next one), the rest queued in arrival order: work off the event loop that
- * acknowledges webhooks (drawing graphs, composing and sending mail). A worker that dies fails its
+ * acknowledges webhooks (drawing graphs, composing and sending mail), at a lower priority than it. A worker that dies fails its
  * tasks with one line and is replaced by the next task. A worker idle for `idleMs` ends (each holds
  * its own heap); the next task starts another. Own code rather than piscina: a fixed pool of workers
  * is all the bridge needs, and this is the whole of it.
@@ -92,12 +91,14 @@ export class WorkerPool<In, Out> {
   }
 
   private spawn(): Worker {
-    const worker = this.file.endsWith('.ts')
-      ? new Worker("require('tsx/cjs'); require(require('node:worker_threads').workerData);", {
-          eval: true,
-          workerData: this.file,
-        })
-      : new Worker(this.file);
+    const loader = this.file.endsWith('.ts') ? "require('tsx/cjs');" : '';
+    const worker = new Worker(
+      `${LOWER_PRIORITY} ${loader} require(require('node:worker_threads').workerData);`,
+      {
+        eval: true,
+        workerData: this.file,
+      },
+    );
     const thread: Thread<In, Out> = { running: new Map() };
     this.workers.set(worker, thread);
     worker.on('message', (reply: Reply<Out>) => {
@@ -149,10 +150,9 @@ export function serveWorkerTasks<In, Out>(handle: (input: In) => Promise<Out>): 
 }
 
 /**
- * For a worker whose work may wait while acknowledgements may not. On Linux a thread's nice value is
- * its own, so this lowers the priority of the calling thread only (nice 10) and the event loop wins
- * the CPU when both want it; elsewhere it would lower the whole process, so it is left alone.
+ * Run first in each worker thread, before its module loads (starting a worker costs as much CPU as
+ * many tasks): its work may wait, acknowledgements may not. On Linux a thread's nice value is its
+ * own, so this lowers the priority of that thread only (nice 10) and the event loop wins the CPU when
+ * both want it; elsewhere it would lower the whole process, so it is left alone.
  */
-export function yieldCpuToEventLoop(): void {
-  if (process.platform === 'linux') os.setPriority(10);
-}
+const LOWER_PRIORITY = "if (process.platform === 'linux') require('node:os').setPriority(10);";

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { RenderPool } from '../../src/bridge/render-pool';
 import type { ChartSpec } from '../../src/bridge/render/chart';
@@ -59,6 +60,13 @@ describe('worker pool', () => {
       'done: b',
       'done: c',
     ]);
+  });
+
+  it('lowers the priority of each thread before its module loads, and of that thread only', async () => {
+    const loop = os.getPriority();
+    // A thread's nice value is its own on Linux only; elsewhere the pool leaves priorities alone.
+    const expected = process.platform === 'linux' ? 10 : loop;
+    expect(await pool.run('priority')).toBe(`nice ${expected}, event loop's ${loop}`);
   });
 
   it('passes a failed task on as its error message, and keeps the worker', async () => {
