@@ -223,7 +223,7 @@ function newEnricher(
       onGraphSkipped: () => metrics.graphsSkipped.inc(),
       onCircuitChange: (state) => metrics.setGraphCircuit(state),
     },
-    (chart) => renderPool.draw(chart),
+    (task) => renderPool.render(task),
   );
 }
 

@@ -8,8 +8,7 @@ import type { GraphStore } from './graphs';
 import type { Alert, Notification } from './payload';
 import { exprFromGeneratorUrl, graphQueryFor, matchAlertSeries, seriesName, type GraphQuery } from './query';
 import { pickSeries, type ChartBand, type ChartSeries, type ChartSpec } from './render/chart';
-import { seriesToCsv } from './render/csv';
-import { drawChart, type RenderedChart } from './render/png';
+import { renderGraph, type RenderedGraph, type RenderTask } from './render-task';
 import { unitFor, type Unit } from './render/units';
 
 /**
@@ -116,8 +115,8 @@ export class GraphSkipped extends Error {
 /** What says Prometheus itself is in trouble (not the query): these open the circuit. */
 const OUTAGES = new Set(['unavailable', 'timeout', 'bad_response']);
 
-/** Draws a chart: in a worker thread (RenderPool) in the bridge, in-process by default. */
-export type ChartDrawer = (chart: ChartSpec) => Promise<RenderedChart>;
+/** Draws, writes and tabulates a graph: in a worker thread (RenderPool) in the bridge, in-process by default. */
+export type GraphRenderer = (task: RenderTask) => Promise<RenderedGraph>;
 
 export class Enricher {
   private readonly breaker: CircuitBreaker;
@@ -132,7 +131,7 @@ export class Enricher {
     private readonly graphs: GraphStore,
     private readonly settings: GraphSettings,
     private readonly hooks: EnrichHooks = {},
-    private readonly draw: ChartDrawer = async (chart) => drawChart(chart),
+    private readonly renderer: GraphRenderer = renderGraph,
   ) {
     this.breaker = new CircuitBreaker(settings.circuitBreaker, Date.now, (state) =>
       hooks.onCircuitChange?.(state),
@@ -316,7 +315,7 @@ export class Enricher {
           ({ band, bandSeries, explanation } = found);
         }
       }
-      const png = await this.render({
+      const chart: ChartSpec = {
         title: `${alert.labels.alertname ?? 'alert'}: ${graphQuery?.expr ?? `vigil_anomaly{rule=${promString(alert.labels.rule ?? '')}}`}`,
         series: plotted,
         band,
@@ -329,21 +328,20 @@ export class Enricher {
         timeZone: this.settings.timeZone,
         width: this.settings.width,
         maxSeries: this.settings.maxSeries,
-      });
-      // Written before any channel links or attaches it; a retry writes the same file again.
-      const file = await this.graphs.put(graphId, png);
-      // The CSV holds what the graph shows, not every series the query matched.
-      const csvSeries = [...pickSeries(plotted, this.settings.maxSeries), ...bandSeries];
+      };
+      const file = this.graphs.fileFor(graphId);
+      const { bytes, csv } = await this.render({ chart, file, bandSeries });
       return {
         ...base,
         explanation,
         graph: {
           id: graphId,
           file,
-          bytes: png.length,
-          csv: seriesToCsv(csvSeries),
+          bytes,
+          csv,
           csvName: `${safeFileName(alert.labels.alertname ?? 'alert')}-${index + 1}.csv`,
-          series: csvSeries,
+          // What the CSV holds.
+          series: [...pickSeries(plotted, this.settings.maxSeries), ...bandSeries],
         },
       };
     } catch (err) {
@@ -351,11 +349,11 @@ export class Enricher {
     }
   }
 
-  /** A PNG of the chart. */
-  private async render(chart: ChartSpec): Promise<Buffer> {
-    const { png, seconds } = await this.draw(chart);
-    this.hooks.onRender?.(seconds);
-    return png;
+  /** The graph's PNG written to the graph store, and its CSV. */
+  private async render(task: RenderTask): Promise<RenderedGraph> {
+    const rendered = await this.renderer(task);
+    this.hooks.onRender?.(rendered.seconds);
+    return rendered;
   }
 
   /** The one place an alert that should have had a graph is counted as going without. */

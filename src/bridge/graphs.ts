@@ -34,20 +34,18 @@ export class GraphStore {
   }
 
   /**
-   * Stores the PNG under its id; returns its path, where channels read it from. Not synced to
-   * disk: a graph is drawn again by a retry, and a wait on the disk per graph would hold up the
-   * fsyncs that acknowledge webhooks.
+   * Where the PNG of graph `id` is kept: the render worker that draws it writes it there
+   * (writeGraph), and channels read it from there when they send.
    */
-  async put(id: string, png: Buffer): Promise<string> {
-    const file = this.file(id);
-    await writeFileAtomic(file, png, { durable: false });
-    return file;
+  fileFor(id: string): string {
+    if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new Error(`invalid graph id ${JSON.stringify(id)}`);
+    return path.join(this.dir, `${id}.png`);
   }
 
   /** The PNG, or undefined when there is none or it is older than the TTL. */
   async get(id: string): Promise<Buffer | undefined> {
     try {
-      const file = this.file(id);
+      const file = this.fileFor(id);
       const stat = await fs.promises.stat(file);
       if (stat.mtimeMs + this.ttlMs <= this.now()) return undefined;
       return await fs.promises.readFile(file);
@@ -69,9 +67,12 @@ export class GraphStore {
     }
     return removed;
   }
+}
 
-  private file(id: string): string {
-    if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new Error(`invalid graph id ${JSON.stringify(id)}`);
-    return path.join(this.dir, `${id}.png`);
-  }
+/**
+ * Stores a PNG at its GraphStore.fileFor() path. Not synced to disk: a graph is drawn again by a
+ * retry, and a wait on the disk per graph would hold up the fsyncs that acknowledge webhooks.
+ */
+export async function writeGraph(file: string, png: Uint8Array): Promise<void> {
+  await writeFileAtomic(file, png, { durable: false });
 }

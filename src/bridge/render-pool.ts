@@ -1,14 +1,14 @@
 import path from 'node:path';
-import type { ChartSpec } from './render/chart';
-import type { RenderedChart } from './render/png';
+import type { RenderedGraph, RenderTask } from './render-task';
 import { WorkerPool } from './worker-pool';
 
 /**
- * Charts drawn and rasterised in `threads` worker threads (graph.render_concurrency), so the event
- * loop that acknowledges webhooks stays free while every notification is graphed.
+ * Graphs drawn, rasterised, written to the graph store and tabulated as CSV in `threads` worker
+ * threads (graph.render_concurrency), so the event loop that acknowledges webhooks stays free while
+ * every notification is graphed.
  */
 export class RenderPool {
-  private readonly pool: WorkerPool<ChartSpec, RenderedChart>;
+  private readonly pool: WorkerPool<RenderTask, RenderedGraph>;
 
   constructor(threads: number) {
     // Beside this file: render-worker.js when built, render-worker.ts when run from source.
@@ -16,10 +16,8 @@ export class RenderPool {
     this.pool = new WorkerPool(worker, threads, 'graph render worker');
   }
 
-  /** The PNG arrives as a Uint8Array (structured clone): a Buffer over the same memory. */
-  async draw(chart: ChartSpec): Promise<RenderedChart> {
-    const { png, seconds } = await this.pool.run(chart);
-    return { png: Buffer.from(png.buffer, png.byteOffset, png.byteLength), seconds };
+  render(task: RenderTask): Promise<RenderedGraph> {
+    return this.pool.run(task);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,5 @@
-/** A worker thread of the render pool: draws and rasterises one chart per task (see render-pool.ts). */
-import type { ChartSpec } from './render/chart';
-import { drawChart } from './render/png';
+/** A worker thread of the render pool: draws, writes and tabulates one graph per task (see render-pool.ts). */
+import { renderGraph } from './render-task';
 import { serveWorkerTasks } from './worker-pool';
 
-serveWorkerTasks(async (chart: ChartSpec) => drawChart(chart));
+serveWorkerTasks(renderGraph);

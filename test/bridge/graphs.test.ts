@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfiguredChannel, DeliveryError, type OutgoingMessage } from '../../src/bridge/channels/channel';
 import { Dispatcher } from '../../src/bridge/dispatcher';
 import { Enricher } from '../../src/bridge/enrich';
-import { GraphStore } from '../../src/bridge/graphs';
+import { GraphStore, writeGraph } from '../../src/bridge/graphs';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import { parseNotification } from '../../src/bridge/payload';
 import { Spool } from '../../src/bridge/spool';
@@ -25,7 +25,7 @@ describe('graph store (stable ids, on disk)', () => {
     expect(store.idFor('entry-1', 0)).toBe(id);
     expect(store.idFor('entry-1', 1)).not.toBe(id);
     expect(store.idFor('entry-2', 0)).not.toBe(id);
-    await store.put(id, Buffer.from('png'));
+    await writeGraph(store.fileFor(id), Buffer.from('png'));
     // A new process on the same directory: same key, same ids, the file still served.
     const restarted = new GraphStore(dir.path, 60_000);
     expect(restarted.idFor('entry-1', 0)).toBe(id);
@@ -43,7 +43,7 @@ describe('graph store (stable ids, on disk)', () => {
     let clock = Date.now();
     const store = new GraphStore(dir.path, 1_000, () => clock);
     const id = store.idFor('e', 0);
-    await store.put(id, Buffer.from('png'));
+    await writeGraph(store.fileFor(id), Buffer.from('png'));
     expect(await store.get(id)).toBeDefined();
     clock += 2_000;
     expect(await store.get(id)).toBeUndefined();

@@ -1,8 +1,12 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RenderPool } from '../../src/bridge/render-pool';
 import type { ChartSpec } from '../../src/bridge/render/chart';
+import { seriesToCsv } from '../../src/bridge/render/csv';
+import { renderGraph } from '../../src/bridge/render-task';
 import { WorkerPool } from '../../src/bridge/worker-pool';
+import { tempDir } from '../helpers/tmp';
 
 const END = Date.UTC(2026, 10, 23, 15, 30);
 const TIMESTAMPS = Array.from({ length: 120 }, (_, i) => END - (119 - i) * 30_000);
@@ -26,21 +30,59 @@ const CHART: ChartSpec = {
 
 describe('render pool', () => {
   const pool = new RenderPool(2);
-  afterAll(() => pool.close());
+  const dir = tempDir('vigil-render-pool-');
+  afterAll(async () => {
+    await pool.close();
+    dir.remove();
+  });
 
-  it('draws a chart in a worker thread and returns a valid PNG', async () => {
-    const [a, b] = await Promise.all([pool.draw(CHART), pool.draw({ ...CHART, width: 900 })]);
-    for (const [{ png, seconds }, width] of [
+  it('draws a graph in a worker thread, writes its PNG to the file given and returns its size and CSV', async () => {
+    const [a, b] = await Promise.all(
+      [640, 900].map((width) =>
+        pool.render({
+          chart: { ...CHART, width },
+          file: path.join(dir.path, `${width}.png`),
+          bandSeries: [],
+        }),
+      ),
+    );
+    for (const [{ bytes, csv, seconds }, width] of [
       [a, 640],
       [b, 900],
     ] as const) {
-      expect(Buffer.isBuffer(png)).toBe(true);
+      const png = fs.readFileSync(path.join(dir.path, `${width}.png`));
       expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
       expect(png.toString('latin1', 12, 16)).toBe('IHDR');
       expect(png.readUInt32BE(16)).toBe(width);
       expect(png.toString('latin1', png.length - 8, png.length - 4)).toBe('IEND');
+      expect(bytes).toBe(png.length);
+      expect(csv).toBe(seriesToCsv(CHART.series));
       expect(seconds).toBeGreaterThan(0);
     }
+    // No temporary file is left beside them.
+    expect(fs.readdirSync(dir.path).sort()).toEqual(['640.png', '900.png']);
+  });
+
+  it('gives the file and CSV the enricher makes in-process without a pool', async () => {
+    const series = Array.from({ length: 4 }, (_, k) => ({
+      ...CHART.series[0],
+      name: `instance:node_cpu_busy:ratio{instance="web-${k}"}`,
+      values: CHART.series[0].values.map((v) => v * k),
+    }));
+    const band = {
+      name: 'vigil_anomaly_expected{rule="cpu"}',
+      timestamps: TIMESTAMPS,
+      values: TIMESTAMPS.map(() => 0.5),
+    };
+    const task = (file: string) => ({ chart: { ...CHART, series, maxSeries: 2 }, file, bandSeries: [band] });
+    const offThread = await pool.render(task(path.join(dir.path, 'worker.png')));
+    const inProcess = await renderGraph(task(path.join(dir.path, 'here.png')));
+    expect(fs.readFileSync(path.join(dir.path, 'worker.png'))).toEqual(
+      fs.readFileSync(path.join(dir.path, 'here.png')),
+    );
+    expect({ ...offThread, seconds: 0 }).toEqual({ ...inProcess, seconds: 0 });
+    // The CSV holds what the graph shows: the two highest series, then the band.
+    expect(offThread.csv).toBe(seriesToCsv([series[3], series[2], band]));
   });
 });
 

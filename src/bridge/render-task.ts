@@ -1,0 +1,35 @@
+import { writeGraph } from './graphs';
+import { DEFAULT_MAX_SERIES, pickSeries, type ChartSeries, type ChartSpec } from './render/chart';
+import { seriesToCsv } from './render/csv';
+import { drawChart } from './render/png';
+
+/**
+ * What a render worker does for each graph (render-worker.ts), and the enricher in-process when
+ * there is no pool: the PNG drawn and written where the graph store keeps it, and the plotted data
+ * as CSV. The event loop that acknowledges webhooks gets back only what the evidence holds.
+ */
+
+export interface RenderTask {
+  chart: ChartSpec;
+  /** Where the PNG goes: GraphStore.fileFor() of the graph's id. */
+  file: string;
+  /** Series the CSV holds after the ones drawn: an anomaly's expected, lower and upper. */
+  bandSeries: ChartSeries[];
+}
+
+export interface RenderedGraph {
+  /** Size of the PNG written. */
+  bytes: number;
+  /** What the graph shows, as CSV: the series drawn (at most the chart's maxSeries), then the band. */
+  csv: string;
+  /** Drawing, rasterising and compressing the chart took this long (not writing it). */
+  seconds: number;
+}
+
+export async function renderGraph({ chart, file, bandSeries }: RenderTask): Promise<RenderedGraph> {
+  const { png, seconds } = drawChart(chart);
+  // Written before any channel links or attaches it; a retry writes the same file again.
+  await writeGraph(file, png);
+  const series = [...pickSeries(chart.series, chart.maxSeries ?? DEFAULT_MAX_SERIES), ...bandSeries];
+  return { bytes: png.length, csv: seriesToCsv(series), seconds };
+}
