@@ -7,7 +7,7 @@ import { bandsFor, explainAnomaly } from './explain';
 import type { GraphStore } from './graphs';
 import type { Alert, Notification } from './payload';
 import { exprFromGeneratorUrl, graphQueryFor, matchAlertSeries, seriesName, type GraphQuery } from './query';
-import { pickSeries, type ChartBand, type ChartSeries, type ChartSpec } from './render/chart';
+import type { ChartBand, ChartSeries, ChartSpec } from './render/chart';
 import { renderGraph, type RenderedGraph, type RenderTask } from './render-task';
 import { unitFor, type Unit } from './render/units';
 
@@ -48,8 +48,8 @@ export interface Graph {
   csv: string;
   /** A file name for the CSV attachment. */
   csvName: string;
-  /** The series plotted, as CSV rows are made from. */
-  series: ChartSeries[];
+  /** The last point of the data's first series: the alert's value when it has no `value` annotation. */
+  lastValue?: number;
 }
 
 export interface AlertEvidence {
@@ -330,7 +330,8 @@ export class Enricher {
         maxSeries: this.settings.maxSeries,
       };
       const file = this.graphs.fileFor(graphId);
-      const { bytes, csv } = await this.render({ chart, file, bandSeries });
+      // Only what channels use comes back, and goes on to the delivery workers: no series arrays.
+      const { bytes, csv, lastValue } = await this.render({ chart, file, bandSeries });
       return {
         ...base,
         explanation,
@@ -340,8 +341,7 @@ export class Enricher {
           bytes,
           csv,
           csvName: `${safeFileName(alert.labels.alertname ?? 'alert')}-${index + 1}.csv`,
-          // What the CSV holds.
-          series: [...pickSeries(plotted, this.settings.maxSeries), ...bandSeries],
+          lastValue,
         },
       };
     } catch (err) {

@@ -22,6 +22,11 @@ export interface RenderedGraph {
   bytes: number;
   /** What the graph shows, as CSV: the series drawn (at most the chart's maxSeries), then the band. */
   csv: string;
+  /**
+   * The last point of the CSV's first series, when a number: the alert's value for messages when
+   * it has no `value` annotation.
+   */
+  lastValue?: number;
   /** Drawing, rasterising and compressing the chart took this long (not writing it). */
   seconds: number;
 }
@@ -31,5 +36,11 @@ export async function renderGraph({ chart, file, bandSeries }: RenderTask): Prom
   // Written before any channel links or attaches it; a retry writes the same file again.
   await writeGraph(file, png);
   const series = [...pickSeries(chart.series, chart.maxSeries ?? DEFAULT_MAX_SERIES), ...bandSeries];
-  return { bytes: png.length, csv: seriesToCsv(series), seconds };
+  const last = series[0]?.values.at(-1);
+  return {
+    bytes: png.length,
+    csv: seriesToCsv(series),
+    lastValue: last !== undefined && Number.isFinite(last) ? last : undefined,
+    seconds,
+  };
 }

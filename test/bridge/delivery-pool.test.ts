@@ -79,7 +79,7 @@ describe('delivery pool', () => {
             bytes: png.length,
             csv: 'time,value\n2026-11-23T14:30:00Z,0.95\n',
             csvName: 'HostHighCpu-1.csv',
-            series: [{ name: 'ratio', timestamps: TIMESTAMPS, values: VALUES }],
+            lastValue: VALUES[VALUES.length - 1],
           },
         },
       ],

@@ -29,6 +29,18 @@ function series(instance: string, level: number): RangeSeries {
   return { labels: { instance, job: 'node' }, timestamps, values: timestamps.map(() => level) };
 }
 
+/** The series of a CSV attachment, in the order of its rows. */
+function csvSeries(csv: string | undefined): string[] {
+  const names = new Set<string>();
+  for (const row of (csv ?? '').split('\r\n').slice(1, -1)) {
+    const field = row.slice(row.indexOf(',') + 1, row.lastIndexOf(','));
+    names.add(field.startsWith('"') ? field.slice(1, -1).replace(/""/g, '"') : field);
+  }
+  return [...names];
+}
+
+const VIEW = { route: 'default', timeZone: 'UTC', now: NOW };
+
 describe('enricher', () => {
   const graphDir = tempDir('vigil-graphs-');
   afterAll(() => graphDir.remove());
@@ -93,7 +105,12 @@ describe('enricher', () => {
     const drawn = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'].filter((i) => graph?.csv.includes(i));
     expect(drawn).toEqual(['web-4', 'web-5']);
     expect(graph?.csv.split('\r\n')).toHaveLength(1 + 2 * 10 + 1); // header, 2 series x 10 points, final CRLF
-    expect(graph?.series).toHaveLength(2);
+    // The alert's value in messages is the last point of the first series drawn, the highest.
+    expect(graph?.lastValue).toBe(5);
+    expect(
+      buildView({ notification: alert, alerts: [{ alert: alert.alerts[0], unit: 'short', graph }] }, VIEW)
+        .alerts[0].value,
+    ).toBe('5');
   });
 
   it('never sends a payload query over max_query_bytes, says so in the alert and counts it', async () => {
@@ -234,7 +251,8 @@ describe('enricher', () => {
       expect(first.explanation).toBe('50% where 10% ± 5% is normal lately; 8 deviations, z-score detector');
       expect(second.explanation).toMatch(/^25% where/);
       // The observed line is the alert's own host; the band series follow it.
-      expect(first.graph?.series.map((s) => s.name)[0]).toBe('{instance="web-1", job="node"}');
+      expect(csvSeries(first.graph?.csv)[0]).toBe('{instance="web-1", job="node"}');
+      expect(first.graph?.lastValue).toBe(0.5);
       expect(first.graph?.csv).not.toContain('web-2');
     });
 
@@ -256,9 +274,7 @@ describe('enricher', () => {
       expect(first.query).toBeUndefined();
       expect(first.graph).toBeDefined();
       expect(first.explanation).toBe('0.1 ± 0.05 is normal lately; 8 deviations, z-score detector');
-      expect(first.graph?.series.map((s) => s.name)).not.toContainEqual(
-        expect.stringContaining('vigil_anomaly{'),
-      );
+      expect(csvSeries(first.graph?.csv)).not.toContainEqual(expect.stringContaining('vigil_anomaly{'));
     });
 
     it('the lookup obeys max_query_bytes: a huge rule label sends nothing and is counted', async () => {
@@ -351,9 +367,7 @@ describe('enricher', () => {
         generatorURL: 'http://prometheus.example:9090/graph?g0.expr=vigil_anomaly+%3D%3D+1&g0.tab=1',
       });
       const [evidence] = (await enricher.enrich(alert, NOW)).alerts;
-      const bandNames = (evidence.graph?.series ?? [])
-        .map((s) => s.name)
-        .filter((n) => n.startsWith('vigil_anomaly_'));
+      const bandNames = csvSeries(evidence.graph?.csv).filter((n) => n.startsWith('vigil_anomaly_'));
       return { explanation: evidence.explanation, bands: bandNames, graph: evidence.graph };
     };
     /** The decided detector's strength: 40 at the peak, 3 after, 2 before (or `before`'s 2 before it). */

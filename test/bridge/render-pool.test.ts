@@ -83,6 +83,8 @@ describe('render pool', () => {
     expect({ ...offThread, seconds: 0 }).toEqual({ ...inProcess, seconds: 0 });
     // The CSV holds what the graph shows: the two highest series, then the band.
     expect(offThread.csv).toBe(seriesToCsv([series[3], series[2], band]));
+    // The alert's value for messages: the last point of the first of them.
+    expect(offThread.lastValue).toBe(series[3].values[series[3].values.length - 1]);
   });
 });
 

@@ -210,7 +210,6 @@ export function hostOfInstance(instance: string): string {
 function alertValue(evidence: AlertEvidence): string | undefined {
   const annotated = evidence.alert.annotations.value?.trim();
   if (annotated && Number.isFinite(Number(annotated))) return String(Number(annotated));
-  const series = evidence.graph?.series[0];
-  const last = series?.values[series.values.length - 1];
-  return last !== undefined && Number.isFinite(last) ? String(last) : undefined;
+  const last = evidence.graph?.lastValue;
+  return last === undefined ? undefined : String(last);
 }

@@ -33,7 +33,6 @@ export function outgoing(o: PayloadOptions & { graphs?: boolean } = {}): Outgoin
             bytes: PNG.length,
             csv: 'time,value\n',
             csvName: `graph-${i + 1}.csv`,
-            series: [],
           },
   }));
   return { id: '0001-abc', route: 'default', receivedAt: NOW, notification: { notification: n, alerts } };
