@@ -47,7 +47,8 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const { spool, contents } = await openSpool(config, metrics, log);
   const tls = serverTls(config);
   const graphs = new GraphStore(path.join(config.spool_dir, 'graphs'), config.graph.ttl);
-  const prometheus = new PrometheusClient(config.prometheus);
+  // Graph answers are small; inflating gzip would cost the event loop that acknowledges webhooks.
+  const prometheus = new PrometheusClient(config.prometheus, { gzip: false });
   const renderPool = new RenderPool(config.graph.render_concurrency);
   const deliveryPool = new DeliveryPool(DELIVERY_THREADS, config.retry.concurrency);
   const enricher = newEnricher(config, prometheus, graphs, renderPool, metrics);

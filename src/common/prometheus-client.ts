@@ -1,6 +1,7 @@
+import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
-import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { pipeline, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { backoffDelay } from './backoff';
 import { MatrixSyntaxError, parseMatrix, parseSampleValue, type MatrixSeries } from './matrix-parser';
 import { splitUserinfo } from './url';
@@ -106,9 +107,24 @@ function bufferToKeep(buffer: Buffer, length: number): Buffer {
   return buffer.length > 2 * fits ? Buffer.allocUnsafe(fits) : buffer;
 }
 
-/** Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. */
+export interface PrometheusClientOptions {
+  /** The first wait before a retry, in ms (later ones grow exponentially, up to 30 s). */
+  backoffBaseMs?: number;
+  /**
+   * Ask for gzipped answers (the default): a detector's can be many MB. Inflating them costs the
+   * reading thread about as much CPU as the rest of a small answer, which the bridge saves.
+   */
+  gzip?: boolean;
+}
+
+/**
+ * Client of Prometheus' HTTP API (/api/v1/query, /api/v1/query_range), with retries. Its requests
+ * are node:http's own, not a general HTTP client's: the bridge asks for every graph on the event
+ * loop that acknowledges webhooks, and one POST read into a buffer is all either service needs.
+ */
 export class PrometheusClient {
-  private readonly http: AxiosInstance;
+  private readonly agent: http.Agent;
+  private readonly headers: Record<string, string>;
   /** Buffers of earlier answers, to read the next ones into, smallest first (see readBody). */
   private readonly spareBuffers: Buffer[] = [];
   readonly url: string;
@@ -118,25 +134,29 @@ export class PrometheusClient {
     return this.spareBuffers.reduce((sum, spare) => sum + spare.length, 0);
   }
 
+  private readonly backoffBaseMs: number;
+
   constructor(
     private readonly connection: PrometheusConnection,
-    private readonly backoffBaseMs = 500,
+    options: PrometheusClientOptions = {},
   ) {
+    this.backoffBaseMs = options.backoffBaseMs ?? 500;
     // Credentials in the URL become basic auth, so `url` (printed in logs and errors) holds none.
     const { url, auth } = splitUserinfo(connection.url);
     this.url = url.replace(/\/+$/, '');
-    const headers: Record<string, string> = { ...connection.headers };
-    if (connection.bearer_token) headers.Authorization = `Bearer ${connection.bearer_token}`;
-    this.http = axios.create({
-      baseURL: this.url,
-      timeout: connection.timeout,
-      headers,
-      auth: connection.basic_auth ?? auth,
-      httpsAgent: new https.Agent({ keepAlive: true, ...tlsConnectOptions(connection.tls) }),
-      // Prometheus answers 400/422 with a JSON error body worth reading.
-      validateStatus: () => true,
-      maxContentLength: connection.max_response_bytes,
-    });
+    this.headers = {
+      ...connection.headers,
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'Accept-Encoding': options.gzip === false ? 'identity' : 'gzip',
+    };
+    if (connection.bearer_token) this.headers.Authorization = `Bearer ${connection.bearer_token}`;
+    const basic = connection.basic_auth ?? auth;
+    if (basic !== undefined) {
+      this.headers.Authorization = `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
+    }
+    this.agent = this.url.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, ...tlsConnectOptions(connection.tls) })
+      : new http.Agent({ keepAlive: true });
   }
 
   async query(expr: string, timeMs?: number): Promise<InstantSample[]> {
@@ -253,39 +273,55 @@ export class PrometheusClient {
     }
   }
 
-  private async post(
+  /**
+   * POST with a form body: long PromQL does not fit in a URL. The answer's bytes are read by the
+   * caller: a range answer is parsed without building a string of it. Any HTTP status comes back
+   * with its body: Prometheus answers 400/422 with a JSON error worth reading.
+   */
+  private post(
     path: string,
     params: Record<string, string>,
   ): Promise<{ status: number; body: Buffer; release(): void }> {
     // Prometheus' own evaluation timeout, a little shorter than ours, so it stops the work rather
     // than finishing a query nobody waits for any more.
     const evaluationTimeout = String(Math.max(0.001, (this.connection.timeout * 0.9) / 1000));
-    try {
-      // POST with a form body: long PromQL does not fit in a URL. The bytes are read by the
-      // caller: a range answer is parsed without building a string of it.
-      const response = await this.http.post<Readable>(
-        path,
-        new URLSearchParams({ ...params, timeout: evaluationTimeout }),
-        { responseType: 'stream' },
+    const form = new URLSearchParams({ ...params, timeout: evaluationTimeout }).toString();
+    const where = `${this.url}${path}`;
+    return new Promise((resolve, reject) => {
+      const request = (this.agent instanceof https.Agent ? https : http).request(
+        where,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...this.headers, 'Content-Length': Buffer.byteLength(form) },
+        },
+        (response) => {
+          // An error of the answer's stream (a reset, the timeout below) ends the inflating one too.
+          const encoding = response.headers['content-encoding'];
+          const body =
+            encoding === 'gzip' ? pipeline(response, zlib.createGunzip(), () => undefined) : response;
+          this.readBody(body).then(
+            ({ body: bytes, release }) => resolve({ status: response.statusCode ?? 0, body: bytes, release }),
+            (err: unknown) => reject(this.requestError(where, err)),
+          );
+        },
       );
-      return { status: response.status, ...(await this.readBody(response.data)) };
-    } catch (err) {
-      if (isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT')) {
-        throw new PrometheusError(
-          'timeout',
-          `${this.url}${path}: timed out after ${this.connection.timeout} ms`,
-        );
-      }
-      if (isAxiosError(err) && /maxContentLength/.test(err.message)) {
-        // Asking again gets the same answer: the query selects too much.
-        throw new PrometheusError(
-          'bad_query',
-          `answer larger than max_response_bytes (${this.connection.max_response_bytes}): narrow the query`,
-        );
-      }
-      const reason = isAxiosError(err) ? (err.code ?? err.message) : String(err);
-      throw new PrometheusError('unavailable', `${this.url}${path}: ${reason}`);
-    }
+      // No byte for `timeout` ms, before or during the answer: given up, not retried (see retryable).
+      request.setTimeout(this.connection.timeout, () =>
+        request.destroy(
+          new PrometheusError('timeout', `${where}: timed out after ${this.connection.timeout} ms`),
+        ),
+      );
+      request.on('error', (err) => reject(this.requestError(where, err)));
+      request.end(form);
+    });
+  }
+
+  /** What a failed request amounts to: the PrometheusError it carries, else Prometheus unreachable. */
+  private requestError(where: string, err: unknown): PrometheusError {
+    if (err instanceof PrometheusError) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    return new PrometheusError('unavailable', `${where}: ${code ?? String(err)}`);
   }
 
   /**
@@ -300,6 +336,13 @@ export class PrometheusClient {
     let buffer = spares.pop() ?? Buffer.allocUnsafe(MIN_ANSWER_BUFFER);
     let length = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (length + chunk.length > this.connection.max_response_bytes) {
+        // Asking again gets the same answer: the query selects too much.
+        throw new PrometheusError(
+          'bad_query',
+          `answer larger than max_response_bytes (${this.connection.max_response_bytes}): narrow the query`,
+        );
+      }
       if (length + chunk.length > buffer.length) {
         const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + chunk.length));
         buffer.copy(grown, 0, 0, length);

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { PrometheusClient, PrometheusError } from '../../src/common/prometheus-client';
 import { prometheusConnectionSchema } from '../../src/config/types';
 import { freePort } from '../helpers/net';
@@ -38,7 +39,7 @@ const matrix = {
 };
 
 function client(url: string, extra: Record<string, unknown> = {}) {
-  return new PrometheusClient(prometheusConnectionSchema.parse({ url, ...extra }), 1);
+  return new PrometheusClient(prometheusConnectionSchema.parse({ url, ...extra }), { backoffBaseMs: 1 });
 }
 
 describe('PrometheusClient', () => {
@@ -290,6 +291,67 @@ describe('PrometheusClient', () => {
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('asks for a gzipped answer and reads it inflated, max_response_bytes counting the inflated bytes', async () => {
+    const points = Array.from({ length: 200 }, (_, i) => [1700000000 + 60 * i, '1.5']);
+    const body = JSON.stringify({
+      status: 'success',
+      data: { resultType: 'matrix', result: [{ metric: { instance: 'a' }, values: points }] },
+    });
+    const headers: http.IncomingHttpHeaders[] = [];
+    const server = http.createServer((req, res) => {
+      headers.push(req.headers);
+      req.resume();
+      req.on('end', () =>
+        req.headers['accept-encoding'] === 'gzip'
+          ? res
+              .writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+              .end(zlib.gzipSync(body))
+          : res.writeHead(200, { 'content-type': 'application/json' }).end(body),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const [series] = await client(url).queryRange('x', 0, 60_000, 60_000);
+      expect(headers[0]['accept-encoding']).toBe('gzip');
+      expect(series.values).toEqual(points.map(() => 1.5));
+      // Fits compressed, not inflated.
+      expect(zlib.gzipSync(body).length).toBeLessThan(1024);
+      expect(body.length).toBeGreaterThan(2048);
+      const attempt = client(url, { max_response_bytes: 2048 }).queryRange('x', 0, 60_000, 60_000);
+      await expect(attempt).rejects.toMatchObject({ kind: 'bad_query' });
+      // The bridge's client asks for the answer as it is.
+      const plain = new PrometheusClient(prometheusConnectionSchema.parse({ url }), { gzip: false });
+      expect((await plain.queryRange('x', 0, 60_000, 60_000))[0].values).toHaveLength(points.length);
+      expect(headers[headers.length - 1]['accept-encoding']).toBe('identity');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('times out an answer that stops halfway, without retrying', async () => {
+    let requests = 0;
+    const stalling = http.createServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(JSON.stringify(matrix).slice(0, 40));
+      });
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}`;
+      const attempt = client(url, { timeout: '300ms', retries: 3 }).queryRange('up', 0, 60_000, 60_000);
+      await expect(attempt).rejects.toMatchObject({ kind: 'timeout' });
+      await expect(attempt).rejects.toThrow(`${url}/api/v1/query_range: timed out after 300 ms`);
+      expect(requests).toBe(1);
+    } finally {
+      stalling.closeAllConnections();
+      await new Promise<void>((resolve) => stalling.close(() => resolve()));
     }
   });
 

@@ -58,7 +58,7 @@ function detectorFor(url: string) {
   const engine = new DetectorEngine({
     config,
     // A short backoff base keeps the retries quick.
-    source: new PrometheusClient(config.prometheus, 5),
+    source: new PrometheusClient(config.prometheus, { backoffBaseMs: 5 }),
     metrics: engineMetrics(registry),
     logger,
   });
