@@ -103,6 +103,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       await dispatcher.stop();
       await Promise.all([...channels.values()].map((c) => c.close()));
       await Promise.all([renderPool.close(), deliveryPool.close()]);
+      await spool.close();
     },
   };
 }
@@ -170,9 +171,7 @@ async function openSpool(
 ): Promise<{ spool: Spool; contents: SpoolContents }> {
   const opened = await Spool.open(config.spool_dir, {
     // Once per notification: a commit that stalled holds every acknowledgement of its group.
-    onCommit: (seconds, entries) => {
-      for (let i = 0; i < entries; i++) metrics.spoolCommitDuration.observe(seconds);
-    },
+    onStored: (seconds) => metrics.spoolCommitDuration.observe(seconds),
   }).catch((err: unknown) => {
     throw new UserError(`bridge.spool_dir: cannot use ${config.spool_dir}: ${errorMessage(err)}`);
   });

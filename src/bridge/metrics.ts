@@ -66,7 +66,7 @@ export class BridgeMetrics {
   });
   readonly spoolCommitDuration = new Histogram({
     name: 'vigil_bridge_spool_commit_duration_seconds',
-    help: 'Time of the group commit (write, fsync, directory sync) that stored each new notification: its acknowledgement waits for that and at most the commit before.',
+    help: 'Time each new notification waited to be durable in the spool: the group commit in flight, then its own (one write to the log). Its acknowledgement waits for this.',
     buckets: ACK_BUCKETS,
     registers: [this.registry],
   });

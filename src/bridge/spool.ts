@@ -6,21 +6,20 @@ import { errorMessage } from '../common/errors';
 import { GroupCommit } from '../common/group-commit';
 import { describeIssue } from '../common/issues';
 import { labelSet, type Notification } from './payload';
+import { SegmentLog, syncDirectory } from './spool-log';
 
 /**
- * The durable spool: one JSON file per accepted notification with the state of each delivery.
- * New entries are group-committed: the ones arriving while the previous commit runs are written
- * together in place, one file and one fsync for all of them (removed again if that fails, so nothing
- * unacknowledged is delivered), and each is acknowledged once its group is on disk; an entry alone
- * is its own file. Later writes of an entry go to its own file: a temporary file that is fsync'd
- * and renamed into place. Directories are fsync'd after each create, so an acknowledged
- * notification survives kill -9 and power loss.
+ * The durable spool. Accepted notifications and the state of each delivery are records of a
+ * write-ahead log (spool-log.ts): a new entry is acknowledged once the group commit holding it is
+ * durable, one write for every record arriving while the previous commit ran; each change of state
+ * is a record of the same log, and a finished entry stays in it until pruned (de-duplication, the
+ * status page). A dead letter is a file of its own in dead/, durably, before it leaves the log.
  * Layout:
- *   pending/<id>.json     deliveries still to do
- *   pending/<id>.batch    new entries committed together (one JSON line each; <id> is the first's),
- *                         removed once each of them has a file of its own
- *   done/<id>.json        all delivered or superseded (kept for de-duplication and the status page, then pruned)
- *   dead/<id>.json        at least one delivery given up (kept until a person removes it)
+ *   log/<n>.log     the log's segment (one; a new one replaces it when full)
+ *   dead/<id>.json  at least one delivery given up (kept until a person removes it)
+ *   corrupt/        what could not be read, set aside with why
+ * Spools of earlier versions (pending/<id>.json, pending/<id>.batch, done/<id>.json) are read once
+ * into the log at start, then removed.
  */
 
 /** `superseded`: a newer notification of the same alert group replaced it while it was pending. */
@@ -62,7 +61,7 @@ const ENTRY_ID = /^\d{13}-[0-9a-f]{1,12}-[0-9a-f]{6}$/;
 
 const alertStatus = z.enum(['firing', 'resolved']);
 
-/** A spool file is read back as untrusted input: anything else than what add() wrote goes to corrupt/. */
+/** The spool is read back as untrusted input: anything else than what was written goes to corrupt/. */
 const entrySchema = z.object({
   id: z.string(),
   dedupKey: z.string(),
@@ -102,9 +101,6 @@ const entrySchema = z.object({
   ),
 }) satisfies z.ZodType<SpoolEntry>;
 
-const DIRS = ['pending', 'done', 'dead', 'corrupt'] as const;
-type Dir = (typeof DIRS)[number];
-
 export function newEntryId(receivedAt: number, dedupKey: string): string {
   // Sortable by arrival; the random part keeps ids unique when the same content arrives again later.
   return `${String(receivedAt).padStart(13, '0')}-${dedupKey.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
@@ -119,247 +115,208 @@ export function outcomeOf(entry: SpoolEntry): Outcome {
 }
 
 export interface SpoolHooks {
-  /** After each group commit of new entries: how long it took, and how many it stored. */
-  onCommit?(seconds: number, entries: number): void;
+  /** Once per new entry: how long it waited to be durable (the commit in flight, then its own). */
+  onStored?(seconds: number): void;
+}
+
+export interface SpoolOptions extends SpoolHooks {
+  /** The log's smallest segment (tests make it small to see segments replaced). */
+  minSegmentBytes?: number;
 }
 
 export class Spool {
-  private readonly syncers = new Map<Dir, DirSyncer>();
-  /** New entries to pending/, committed in groups. */
-  private readonly intake = new GroupCommit<SpoolEntry>((entries) => this.addGroup(entries));
-  /** The batch on disk of each id in one without a file of its own yet (unsettled). */
-  private readonly unsettledIn = new Map<string, Batch>();
-  /** Settled ids whose batch is still on disk: their final state must outlive it (see prune()). */
-  private readonly heldBy = new Map<string, Batch>();
+  private readonly deadSyncer: DirSyncer;
 
   private constructor(
     readonly dir: string,
+    private readonly log: SegmentLog,
     private readonly hooks: SpoolHooks,
   ) {
-    for (const d of DIRS) this.syncers.set(d, new DirSyncer(path.join(dir, d)));
+    this.deadSyncer = new DirSyncer(path.join(dir, 'dead'));
   }
 
   /** Creates the layout if needed and reads what a previous run left. */
-  static async open(dir: string, hooks: SpoolHooks = {}): Promise<{ spool: Spool; contents: SpoolContents }> {
-    for (const d of DIRS) await fs.mkdir(path.join(dir, d), { recursive: true });
-    const spool = new Spool(dir, hooks);
+  static async open(
+    dir: string,
+    options: SpoolOptions = {},
+  ): Promise<{ spool: Spool; contents: SpoolContents }> {
+    for (const d of ['dead', 'corrupt']) await fs.mkdir(path.join(dir, d), { recursive: true });
     const contents: SpoolContents = { pending: [], finished: [], corrupt: [] };
-    const finishedFiles = new Set<string>();
-    /** Ids read from a file of their own: their copy in a batch is older. */
-    const ownFile = new Set<string>();
-    const batchFiles: string[] = [];
-    // pending/ last: an entry it finishes moves into done/, which must not be read twice.
-    for (const d of ['done', 'dead', 'pending'] as const) {
-      for (const file of (await fs.readdir(path.join(dir, d))).sort()) {
-        const full = path.join(dir, d, file);
-        if (file.endsWith('.tmp') || (d === 'pending' && finishedFiles.has(file))) {
-          // A write that never reached its rename: the notification was never acknowledged. Or a
-          // crash between writing the final state and removing pending/<id>: the final state counts.
-          await fs.rm(full, { force: true });
-          continue;
-        }
-        if (d === 'pending' && file.endsWith(BATCH)) batchFiles.push(file);
-        if (!file.endsWith('.json')) continue;
-        const read = await readEntry(full, file);
-        if (typeof read === 'string') {
-          await fs.rename(full, path.join(dir, 'corrupt', file));
-          contents.corrupt.push({ file: path.join(d, file), reason: read });
-          continue;
-        }
-        const entry = read;
-        ownFile.add(entry.id);
-        if (d === 'pending' && isFinished(entry)) {
-          // Crashed between the last state write and the move: finish the move now.
-          await spool.finish(entry);
-          contents.finished.push(entry);
-        } else if (d === 'pending') {
-          contents.pending.push(entry);
-        } else {
-          contents.finished.push(entry);
-          finishedFiles.add(file);
-        }
+    const dead = await readDeadLetters(dir, contents);
+    // Oldest first, each later source's copy of an entry newer: an earlier version's files, the log.
+    const live = await readEarlierLayout(dir, contents);
+    const recovered = await SegmentLog.recover(path.join(dir, 'log'), parseRecord);
+    if (recovered.file !== undefined && recovered.problems.length > 0) {
+      const name = path.basename(recovered.file);
+      await fs.copyFile(recovered.file, path.join(dir, 'corrupt', name));
+      contents.corrupt.push({ file: path.join('log', name), reason: recovered.problems.join('; ') });
+    }
+    for (const [id, { value }] of recovered.live) live.set(id, value);
+    const kept = new Map<string, string>();
+    for (const entry of live.values()) {
+      if (dead.has(entry.id)) continue;
+      if (isFinished(entry) && outcomeOf(entry) === 'dead') {
+        // An earlier version's crash between the final state and its move to dead/.
+        await writeDurably(path.join(dir, 'dead', `${entry.id}.json`), JSON.stringify(entry));
+        await syncDirectory(path.join(dir, 'dead'));
+        contents.finished.push(entry);
+        continue;
       }
+      (isFinished(entry) ? contents.finished : contents.pending).push(entry);
+      kept.set(entry.id, recovered.live.get(entry.id)?.line.slice(0, -1) ?? JSON.stringify(entry));
     }
-    for (const file of batchFiles) {
-      contents.pending.push(...(await spool.unbatch(file, ownFile, contents)));
-    }
+    const log = await SegmentLog.start(path.join(dir, 'log'), kept, options);
+    // Everything of an earlier layout is in the log now.
+    for (const d of EARLIER_DIRS) await fs.rm(path.join(dir, d), { recursive: true, force: true });
     contents.pending.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     contents.finished.sort((a, b) => a.receivedAt - b.receivedAt);
-    return { spool, contents };
+    return { spool: new Spool(dir, log, options), contents };
   }
 
-  /**
-   * Stores a newly accepted notification (in done/ if it has nothing to deliver); resolves once it is
-   * on disk, with the others of its group. Written in place rather than renamed: a torn file can only
-   * be one that was never acknowledged (open() sets it aside).
-   */
+  /** Stores a newly accepted notification; resolves once it is durable, with the others of its group. */
   async add(entry: SpoolEntry): Promise<void> {
-    if (isFinished(entry)) {
-      const dir = outcomeOf(entry);
-      await this.create(dir, this.file(dir, entry.id), JSON.stringify(entry));
-    } else {
-      await this.intake.add(entry);
+    if (isFinished(entry) && outcomeOf(entry) === 'dead') {
+      await this.deadLetter(entry);
+      return;
     }
+    const started = performance.now();
+    await this.log.put(entry.id, JSON.stringify(entry));
+    this.hooks.onStored?.((performance.now() - started) / 1000);
   }
 
   /** Records delivery progress of a pending entry. */
   async save(entry: SpoolEntry): Promise<void> {
-    await this.write('pending', entry);
-    await this.settle(entry.id);
+    await this.log.put(entry.id, JSON.stringify(entry));
   }
 
-  /**
-   * Writes the final state and moves the entry out of pending/. The removal is not synced here:
-   * should a crash undo it, open() finds the final state beside it; prune() syncs it before the
-   * final state may go.
-   */
+  /** Records the final state: kept in the log until pruned, or moved to dead/. */
   async finish(entry: SpoolEntry): Promise<Outcome> {
     const outcome = outcomeOf(entry);
-    await this.write(outcome, entry);
-    if (this.unsettledIn.has(entry.id)) await this.settle(entry.id);
-    else await fs.rm(this.file('pending', entry.id), { force: true });
+    if (outcome === 'dead') await this.deadLetter(entry);
+    else await this.log.put(entry.id, JSON.stringify(entry));
     return outcome;
   }
 
-  /**
-   * Deletes finished entries from done/ (dead/ stays for a person to see). One whose batch is still
-   * on disk (others of it wait for their first attempt) goes with the batch: a crash must not bring
-   * back an entry whose final state is gone.
-   */
+  /** Forgets finished entries (dead/ stays for a person to see). */
   async prune(ids: string[]): Promise<void> {
-    const now = ids.filter((id) => {
-      this.heldBy.get(id)?.pruneAfter.push(id);
-      return !this.heldBy.has(id);
-    });
-    if (now.length === 0) return;
-    // Their removals from pending/ first, for the same reason.
-    await this.syncers.get('pending')!.sync();
-    for (const id of now) await fs.rm(this.file('done', id), { force: true });
+    await Promise.all(ids.map((id) => this.log.forget(id)));
   }
 
-  private file(dir: Dir, id: string): string {
-    return path.join(this.dir, dir, `${id}.json`);
+  close(): Promise<void> {
+    return this.log.close();
   }
 
-  /** One commit of new pending entries: alone, its own file; together, one batch file. */
-  private async addGroup(entries: SpoolEntry[]): Promise<void> {
-    const started = performance.now();
-    const alone = entries.length === 1;
-    const file = alone
-      ? this.file('pending', entries[0].id)
-      : path.join(this.dir, 'pending', `${entries[0].id}${BATCH}`);
-    const data = alone ? JSON.stringify(entries[0]) : entries.map((e) => `${JSON.stringify(e)}\n`).join('');
-    await this.create('pending', file, data);
-    this.hooks.onCommit?.((performance.now() - started) / 1000, entries.length);
-    if (alone) return;
-    const batch: Batch = { file, unsettled: new Set(entries.map((e) => e.id)), settled: [], pruneAfter: [] };
-    for (const id of batch.unsettled) this.unsettledIn.set(id, batch);
+  /** dead/<id>.json, durably, then out of the log: a crash in between finds it in both, and dead/ wins. */
+  private async deadLetter(entry: SpoolEntry): Promise<void> {
+    await writeDurably(path.join(this.dir, 'dead', `${entry.id}.json`), JSON.stringify(entry));
+    await this.deadSyncer.sync();
+    await this.log.forget(entry.id);
   }
+}
 
-  /**
-   * Creates `file` with `data`, durably; removed again if any step fails. The directory's sync runs
-   * beside the file's own: the name is in the directory once open() returns.
-   */
-  private async create(dir: Dir, file: string, data: string): Promise<void> {
-    const handle = await fs.open(file, 'wx');
-    try {
-      const dirSynced = this.syncers.get(dir)!.sync();
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-        // Awaited even when the write failed, so that its rejection is never left unhandled.
-        await dirSynced.catch(() => undefined);
-      }
-      await dirSynced;
-    } catch (err) {
-      // The sender is told to retry and will resend under a new id: this copy must not be delivered.
-      await fs.rm(file, { force: true });
-      throw err;
-    }
-  }
+/** Directories of the spool layout before the log. */
+const EARLIER_DIRS = ['pending', 'done'] as const;
 
-  /** The entry has a file of its own now: its batch goes once none of the batch's entries needs it. */
-  private async settle(id: string): Promise<void> {
-    const batch = this.unsettledIn.get(id);
-    if (batch === undefined) return;
-    if (batch.unsettled.size > 1) {
-      batch.unsettled.delete(id);
-      this.unsettledIn.delete(id);
-      batch.settled.push(id);
-      this.heldBy.set(id, batch);
-      return;
-    }
-    // Removed before the bookkeeping: if that fails, the caller's write is retried and settles again.
-    await fs.rm(batch.file, { force: true });
-    this.unsettledIn.delete(id);
-    for (const held of batch.settled) this.heldBy.delete(held);
-    await this.prune(batch.pruneAfter);
-  }
+/** A log record: an entry whose id could safely name a file (dead/<id>.json), or why it is not one. */
+function parseRecord(json: unknown): { key: string; value: SpoolEntry } | string {
+  return keyed(checkEntry(json));
+}
 
-  /**
-   * A batch left by a previous run: each entry without a file of its own gets one, then the batch
-   * goes (to corrupt/ if a line of it was unreadable: a torn batch was never acknowledged).
-   */
-  private async unbatch(file: string, ownFile: Set<string>, contents: SpoolContents): Promise<SpoolEntry[]> {
-    const full = path.join(this.dir, 'pending', file);
-    const restored: SpoolEntry[] = [];
-    const problems: string[] = [];
-    const lines = (await fs.readFile(full, 'utf8')).split('\n').filter((line) => line !== '');
-    for (const [n, line] of lines.entries()) {
-      const read = parseEntry(line);
-      if (typeof read === 'string') {
-        problems.push(`line ${n + 1}: ${read}`);
-      } else if (!ENTRY_ID.test(read.id)) {
-        // Paths are made from it: content can never point a write elsewhere.
-        problems.push(
-          `line ${n + 1}: the entry's id ${JSON.stringify(read.id).slice(0, 100)} is not an entry id`,
-        );
-      } else if (!ownFile.has(read.id)) {
-        await this.write('pending', read);
-        ownFile.add(read.id);
-        restored.push(read);
-      }
-    }
-    if (problems.length > 0) {
-      await fs.rename(full, path.join(this.dir, 'corrupt', file));
-      contents.corrupt.push({ file: path.join('pending', file), reason: problems.join('; ') });
-    } else {
+/** Paths are made from an entry's id: content can never point a write elsewhere. */
+function keyed(entry: SpoolEntry | string): { key: string; value: SpoolEntry } | string {
+  if (typeof entry === 'string') return entry;
+  if (!ENTRY_ID.test(entry.id))
+    return `the entry's id ${JSON.stringify(entry.id).slice(0, 100)} is not an entry id`;
+  return { key: entry.id, value: entry };
+}
+
+/** The entries of dead/ into `contents.finished` (unreadable ones to corrupt/); their ids. */
+async function readDeadLetters(dir: string, contents: SpoolContents): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const file of (await fs.readdir(path.join(dir, 'dead'))).sort()) {
+    const full = path.join(dir, 'dead', file);
+    if (file.endsWith('.tmp')) {
+      // A write that never reached its rename: the entry is still in the log.
       await fs.rm(full, { force: true });
+      continue;
     }
-    return restored;
+    const read = await readEntry(full, file);
+    if (typeof read === 'string') {
+      await setAside(dir, 'dead', file, read, contents);
+    } else {
+      contents.finished.push(read);
+      ids.add(read.id);
+    }
   }
+  return ids;
+}
 
-  private async write(dir: Dir, entry: SpoolEntry): Promise<void> {
-    const target = this.file(dir, entry.id);
-    const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+/**
+ * The entries of an earlier version's spool (pending/<id>.json, its .batch files, done/<id>.json),
+ * later copies of an entry over earlier ones: a batch, then the entry's own file, then done/.
+ */
+async function readEarlierLayout(dir: string, contents: SpoolContents): Promise<Map<string, SpoolEntry>> {
+  const entries = new Map<string, SpoolEntry>();
+  for (const d of ['pending', 'done'] as const) {
+    let files: string[];
     try {
-      const handle = await fs.open(tmp, 'w');
-      try {
-        await handle.writeFile(JSON.stringify(entry));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs.rename(tmp, target);
-    } catch (err) {
-      // A full disk must not leave a 0-byte temporary file behind each failed try.
-      await fs.rm(tmp, { force: true });
-      throw err;
+      files = (await fs.readdir(path.join(dir, d))).sort(
+        (a, b) => Number(b.endsWith(BATCH)) - Number(a.endsWith(BATCH)),
+      );
+    } catch {
+      continue;
     }
-    await this.syncers.get(dir)!.sync();
+    for (const file of files) {
+      const full = path.join(dir, d, file);
+      if (file.endsWith(BATCH)) {
+        const problems: string[] = [];
+        const lines = (await fs.readFile(full, 'utf8')).split('\n').filter((line) => line !== '');
+        for (const [n, line] of lines.entries()) {
+          const record = keyed(parseEntry(line));
+          if (typeof record === 'string') problems.push(`line ${n + 1}: ${record}`);
+          else if (!entries.has(record.key)) entries.set(record.key, record.value);
+        }
+        if (problems.length > 0) await setAside(dir, d, file, problems.join('; '), contents);
+      } else if (file.endsWith('.json')) {
+        const read = await readEntry(full, file);
+        if (typeof read === 'string') await setAside(dir, d, file, read, contents);
+        else entries.set(read.id, read);
+      }
+    }
   }
+  return entries;
+}
+
+async function setAside(
+  dir: string,
+  from: string,
+  file: string,
+  reason: string,
+  contents: SpoolContents,
+): Promise<void> {
+  await fs.rename(path.join(dir, from, file), path.join(dir, 'corrupt', file));
+  contents.corrupt.push({ file: path.join(from, file), reason });
 }
 
 const BATCH = '.batch';
 
-interface Batch {
-  file: string;
-  unsettled: Set<string>;
-  settled: string[];
-  /** Settled ids whose done/ file prune() was asked to delete while the batch was on disk. */
-  pruneAfter: string[];
+/** `file` with `data`, replaced atomically and durably (the directory's sync is the caller's). */
+async function writeDurably(file: string, data: string): Promise<void> {
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const handle = await fs.open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (err) {
+    // A full disk must not leave a 0-byte temporary file behind each failed try.
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**
@@ -389,6 +346,10 @@ function parseEntry(text: string): SpoolEntry | string {
   } catch (err) {
     return `unreadable: ${errorMessage(err)}`;
   }
+  return checkEntry(json);
+}
+
+function checkEntry(json: unknown): SpoolEntry | string {
   const parsed = entrySchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -410,12 +371,7 @@ class DirSyncer {
     return this.commits.add();
   }
 
-  private async syncOnce(): Promise<void> {
-    const handle = await fs.open(this.dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  private syncOnce(): Promise<void> {
+    return syncDirectory(this.dir);
   }
 }

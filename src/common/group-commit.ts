@@ -5,7 +5,7 @@
  * its own group's commit: resolved once that commit succeeded, rejected with its error.
  */
 export class GroupCommit<T> {
-  private running = false;
+  private draining: Promise<void> | undefined;
   private waiting: Group<T> | undefined;
 
   constructor(private readonly commit: (items: T[]) => Promise<void>) {}
@@ -14,12 +14,16 @@ export class GroupCommit<T> {
     this.waiting ??= newGroup<T>();
     this.waiting.items.push(item);
     const { done } = this.waiting;
-    if (!this.running) void this.drain();
+    this.draining ??= this.drain();
     return done;
   }
 
+  /** Resolves once every item added so far has been committed or has failed. */
+  async settled(): Promise<void> {
+    await this.draining;
+  }
+
   private async drain(): Promise<void> {
-    this.running = true;
     while (this.waiting !== undefined) {
       const group = this.waiting;
       this.waiting = undefined;
@@ -30,7 +34,7 @@ export class GroupCommit<T> {
         group.reject(err);
       }
     }
-    this.running = false;
+    this.draining = undefined;
   }
 }
 

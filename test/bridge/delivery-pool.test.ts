@@ -9,12 +9,12 @@ import type { EnrichedNotification, EvidenceSource } from '../../src/bridge/enri
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import { parseNotification } from '../../src/bridge/payload';
 import { drawChart } from '../../src/bridge/render/png';
-import { Spool, type SpoolEntry } from '../../src/bridge/spool';
+import { Spool } from '../../src/bridge/spool';
 import { rootLogger } from '../../src/common/logger';
 import { freePort } from '../helpers/net';
 import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
-import { alertmanagerPayload, enrichedNotification } from './fixtures';
+import { alertmanagerPayload, enrichedNotification, spooled } from './fixtures';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 
 const END = Date.UTC(2026, 10, 23, 14, 30);
@@ -169,12 +169,11 @@ describe('delivery pool', () => {
     if (!parsed.ok) throw new Error(parsed.reason);
     const { id } = await dispatcher.accept('default', parsed.notification, ['mail']);
 
-    // The crash is the attempt's failure: recorded in the entry's own file, still pending.
-    const pendingFile = path.join(spool.dir, 'pending', `${id}.json`);
+    // The crash is the attempt's failure: recorded in the spool, still pending.
     const recorded = await waitFor(
-      () => {
-        const entry = JSON.parse(fs.readFileSync(pendingFile, 'utf8')) as SpoolEntry;
-        return entry.deliveries[0].attempts === 1 && entry.deliveries[0];
+      async () => {
+        const delivery = (await spooled(spool.dir)).get(id)?.deliveries[0];
+        return delivery?.attempts === 1 && delivery;
       },
       { what: 'the failed attempt in the spool' },
     );
@@ -183,16 +182,20 @@ describe('delivery pool', () => {
     expect(smtp.accepted()).toBe(0);
 
     now += 60_000;
-    const done = path.join(spool.dir, 'done', `${id}.json`);
-    await waitFor(() => fs.existsSync(done), { what: 'the delivery recorded as done' });
-    const delivery = (JSON.parse(fs.readFileSync(done, 'utf8')) as SpoolEntry).deliveries[0];
+    const delivery = await waitFor(
+      async () => {
+        const latest = (await spooled(spool.dir)).get(id)?.deliveries[0];
+        return latest?.state === 'delivered' && latest;
+      },
+      { what: 'the delivery recorded as done' },
+    );
     expect(delivery).toMatchObject({ state: 'delivered', attempts: 2 });
     expect(delivery.detail).toMatch(/^250 /);
-    expect(fs.existsSync(pendingFile)).toBe(false);
     await waitFor(() => smtp.mails.length === 1, { what: 'the mail' });
     expect(smtp.accepted()).toBe(1);
     expect(smtp.mails[0].parsed.subject).toContain('HostHighCpu');
     await dispatcher.stop();
+    await spool.close();
     await channel.close();
   });
 });

@@ -17,7 +17,7 @@ import { Spool } from '../../src/bridge/spool';
 import { rootLogger } from '../../src/common/logger';
 import { tempDir } from '../helpers/tmp';
 import { waitFor } from '../helpers/wait';
-import { alertmanagerPayload, GRAPH_SETTINGS, type PayloadOptions } from './fixtures';
+import { alertmanagerPayload, GRAPH_SETTINGS, spooledIds, type PayloadOptions } from './fixtures';
 
 /** A channel whose answers the test scripts: failures first, then success. */
 class ScriptedChannel implements Notifier {
@@ -58,8 +58,12 @@ describe('dispatcher', () => {
   let dir: ReturnType<typeof tempDir>;
   const log = rootLogger.child({ component: 'test' });
   log.level = 'silent';
+  const spools: Spool[] = [];
   beforeEach(() => (dir = tempDir()));
-  afterEach(() => dir.remove());
+  afterEach(async () => {
+    await Promise.all(spools.splice(0).map((s) => s.close()));
+    dir.remove();
+  });
 
   type TestChannel = Notifier & { name: string; settings?: Partial<ChannelBaseConfig> };
 
@@ -79,6 +83,7 @@ describe('dispatcher', () => {
 
   async function start(channels: TestChannel[], options = OPTIONS, now?: () => number, enrichWith = enrich) {
     const { spool, contents } = await Spool.open(dir.path);
+    spools.push(spool);
     const metrics = new BridgeMetrics();
     // The real enricher (evidence sharing, the no-graph fallback, graph error counting) gathering with `enrichWith`.
     const enricher = new Enricher(
@@ -300,7 +305,7 @@ describe('dispatcher', () => {
       attempts: 1,
       lastError: 'the bridge is shutting down',
     });
-    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toHaveLength(1);
+    expect((await spooledIds(dir.path)).pending).toHaveLength(1);
   });
 
   it('resumes spooled deliveries after a restart, and never repeats delivered ones', async () => {
@@ -337,10 +342,10 @@ describe('dispatcher', () => {
     }
     await drained(metrics);
     await dispatcher.prune();
-    expect(fs.readdirSync(path.join(dir.path, 'done'))).toHaveLength(3); // still within the window
+    expect((await spooledIds(dir.path)).finished).toHaveLength(3); // still within the window
     clock += 10_000;
     await dispatcher.prune();
-    expect(fs.readdirSync(path.join(dir.path, 'done'))).toHaveLength(1);
+    expect((await spooledIds(dir.path)).finished).toHaveLength(1);
     expect(dispatcher.recent()).toHaveLength(1);
     expect((await dispatcher.accept('default', notification({ instances: ['a'] }), ['mail'])).status).toBe(
       'accepted',
@@ -350,29 +355,25 @@ describe('dispatcher', () => {
 
   it('retries a state write that failed after a delivery, keeping the entry visible, and counts it', async () => {
     const mail = new ScriptedChannel('mail');
-    const { dispatcher, metrics } = await start([mail]);
-    // done/ cannot take files (as on a full disk): the final state write fails.
-    const done = path.join(dir.path, 'done');
-    fs.rmSync(done, { recursive: true });
-    fs.writeFileSync(done, 'not a directory');
+    const { dispatcher, metrics, spool } = await start([mail]);
+    // The final state cannot be written once (as on a failing disk).
+    jest.spyOn(spool, 'finish').mockRejectedValueOnce(new Error('EIO: i/o error, write'));
     const { id } = await dispatcher.accept('default', notification(), ['mail']);
     await waitFor(() => mail.sent.length === 1);
     const errors = async () =>
       (await metrics.spoolWriteErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
     await waitFor(async () => (await errors()) >= 1);
     expect(dispatcher.recent().map((e) => [e.id, e.deliveries[0].state])).toEqual([[id, 'delivered']]);
-    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([`${id}.json`]);
+    expect(await spooledIds(dir.path)).toEqual({ pending: [id], finished: [] });
 
-    fs.rmSync(done);
-    fs.mkdirSync(done);
-    await waitFor(() => fs.readdirSync(path.join(dir.path, 'pending')).length === 0, { timeoutMs: 10_000 });
-    expect(fs.readdirSync(done)).toEqual([`${id}.json`]);
+    await waitFor(async () => (await spooledIds(dir.path)).pending.length === 0, { timeoutMs: 10_000 });
+    expect(await spooledIds(dir.path)).toEqual({ pending: [], finished: [id] });
     expect(dispatcher.recent().map((e) => e.id)).toEqual([id]);
     expect(mail.sent).toHaveLength(1);
     await dispatcher.stop();
   });
 
-  it('leaves no temporary file behind when a state write fails', async () => {
+  it('leaves no temporary file behind when a dead letter cannot be written', async () => {
     const { spool } = await start([]);
     const entry = {
       id: '0000000001000-abcdef012345-000000',
@@ -380,11 +381,11 @@ describe('dispatcher', () => {
       receivedAt: 1000,
       route: 'default',
       notification: notification(),
-      deliveries: [{ channel: 'mail', state: 'delivered' as const, attempts: 1, nextAttemptAt: 1000 }],
+      deliveries: [{ channel: 'mail', state: 'dead' as const, attempts: 1, nextAttemptAt: 1000 }],
     };
     jest.spyOn(fs.promises, 'rename').mockRejectedValueOnce(new Error('ENOSPC: no space left on device'));
     await expect(spool.finish(entry)).rejects.toThrow('ENOSPC');
-    expect(fs.readdirSync(path.join(dir.path, 'done'))).toEqual([]);
+    expect(fs.readdirSync(path.join(dir.path, 'dead'))).toEqual([]);
   });
 
   it('delivers to a channel only the alerts its matchers select, and nothing when none match', async () => {
@@ -536,8 +537,8 @@ describe('dispatcher', () => {
       expect(await metrics.registry.getSingleMetricAsString('vigil_bridge_deliveries_total')).toContain(
         'vigil_bridge_deliveries_total{channel="zabbix",outcome="superseded"} 1',
       );
-      // Finished, not dead: it is in done/ and counts as no dead letter.
-      expect(fs.readdirSync(path.join(dir.path, 'done'))).toContain(`${firing.id}.json`);
+      // Finished, not dead: kept in the spool until pruned, and counts as no dead letter.
+      expect((await spooledIds(dir.path)).finished).toContain(firing.id);
       expect(dispatcher.deadLetters()).toBe(0);
       await dispatcher.stop();
     });
@@ -613,7 +614,7 @@ describe('dispatcher', () => {
       const restarted = await start([restartedPeer]);
       await drained(restarted.metrics);
       expect(restartedPeer.taken).toEqual([`resolved ${resolved.id}`]);
-      await waitFor(() => fs.readdirSync(path.join(dir.path, 'done')).includes(`${firing.id}.json`));
+      await waitFor(async () => (await spooledIds(dir.path)).finished.includes(firing.id));
       await restarted.dispatcher.stop();
     });
   });

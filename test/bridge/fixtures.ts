@@ -1,5 +1,8 @@
+import path from 'node:path';
 import type { EnrichedNotification, GraphSettings } from '../../src/bridge/enrich';
 import { parseNotification } from '../../src/bridge/payload';
+import { isFinished, type SpoolEntry } from '../../src/bridge/spool';
+import { SegmentLog } from '../../src/bridge/spool-log';
 
 /** Alertmanager webhook payloads as Alertmanager 0.27 sends them. */
 
@@ -73,3 +76,24 @@ export const GRAPH_SETTINGS: GraphSettings = {
   maxListedAlerts: 100,
   maxMessageBytes: 5 * 1024 * 1024,
 };
+
+/**
+ * The entries the spool in `dir` holds now, by id, read from its log as a restart would read it but
+ * without opening the spool (a running bridge's spool stays as it is).
+ */
+export async function spooled(dir: string): Promise<Map<string, SpoolEntry>> {
+  const { live } = await SegmentLog.recover(path.join(dir, 'log'), (json) => {
+    const entry = json as SpoolEntry;
+    return { key: entry.id, value: entry };
+  });
+  return new Map([...live].map(([id, { value }]) => [id, value]));
+}
+
+/** The ids of the entries in the spool in `dir` with a delivery still to do, and of the finished ones. */
+export async function spooledIds(dir: string): Promise<{ pending: string[]; finished: string[] }> {
+  const entries = [...(await spooled(dir)).values()];
+  return {
+    pending: entries.filter((e) => !isFinished(e)).map((e) => e.id),
+    finished: entries.filter(isFinished).map((e) => e.id),
+  };
+}

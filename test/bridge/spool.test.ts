@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
-import { newEntryId, Spool, type SpoolEntry } from '../../src/bridge/spool';
+import { newEntryId, Spool, type SpoolEntry, type SpoolOptions } from '../../src/bridge/spool';
 import { tempDir } from '../helpers/tmp';
 import { alertmanagerPayload } from './fixtures';
 
@@ -20,235 +21,266 @@ const parsed = parseNotification(alertmanagerPayload());
 if (!parsed.ok) throw new Error(parsed.reason);
 const notification = parsed.notification;
 
+/** The log's records as written: its segment's lines up to the zeros not yet written over. */
+function logLines(dir: string): string[] {
+  const segments = fs.readdirSync(path.join(dir, 'log'));
+  expect(segments).toHaveLength(1);
+  const data = fs.readFileSync(path.join(dir, 'log', segments[0]));
+  const end = data.indexOf(0);
+  return data
+    .toString('utf8', 0, end < 0 ? data.length : end)
+    .split('\n')
+    .filter((line) => line !== '');
+}
+
+/** Appends `text` where the log's next record would go, as a write cut short by a crash leaves it. */
+function appendToLog(dir: string, text: string): void {
+  const [segment] = fs.readdirSync(path.join(dir, 'log'));
+  const file = path.join(dir, 'log', segment);
+  const end = fs.readFileSync(file).indexOf(0);
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, text, end);
+  fs.closeSync(fd);
+}
+
 describe('spool', () => {
   let dir: ReturnType<typeof tempDir>;
+  const opened: Spool[] = [];
   beforeEach(() => (dir = tempDir()));
-  afterEach(() => dir.remove());
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+    dir.remove();
+  });
+  /** Opens the spool in `at` (the test's directory by default), closed after the test. */
+  async function open(at = dir.path, options: SpoolOptions = {}) {
+    const result = await Spool.open(at, options);
+    opened.push(result.spool);
+    return result;
+  }
 
-  it('keeps accepted entries across a reopen, and finished ones move out of pending/', async () => {
-    const { spool } = await Spool.open(dir.path);
+  it('keeps accepted entries and their progress across a reopen, and finished ones as finished', async () => {
+    const { spool } = await open();
     const a = entry(notification, 1000);
     const b = entry(notification, 2000);
     await spool.add(a);
     await spool.add(b);
     b.deliveries[0].state = 'delivered';
     await spool.finish(b);
-    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([`${a.id}.json`]);
-    expect(fs.readdirSync(path.join(dir.path, 'done'))).toEqual([`${b.id}.json`]);
-
     a.deliveries[0].attempts = 3;
     await spool.save(a);
-    const { contents } = await Spool.open(dir.path);
+
+    const { contents } = await open();
     expect(contents.pending.map((e) => e.id)).toEqual([a.id]);
     expect(contents.pending[0].deliveries[0].attempts).toBe(3);
     expect(contents.pending[0].notification).toEqual(notification);
-    expect(contents.finished.map((e) => e.id)).toEqual([b.id]);
+    expect(contents.finished.map((e) => [e.id, e.deliveries[0].state])).toEqual([[b.id, 'delivered']]);
+    expect(contents.corrupt).toEqual([]);
+    // Reopening wrote a new segment with the two entries' latest records alone.
+    expect(logLines(dir.path).map((l) => (JSON.parse(l) as SpoolEntry).id)).toEqual([a.id, b.id]);
   });
 
-  it('reports each group commit of new entries with how many it stored', async () => {
-    const commits: number[] = [];
-    const { spool } = await Spool.open(dir.path, {
-      onCommit: (seconds, entries) => {
-        expect(seconds).toBeGreaterThanOrEqual(0);
-        commits.push(entries);
-      },
-    });
-    // The first is committed alone; the four arriving during its commit share the next one.
-    await Promise.all([1, 2, 3, 4, 5].map((i) => spool.add(entry(notification, i * 1000))));
-    expect(commits).toEqual([1, 4]);
+  it('writes entries arriving together in one commit, reports how long each waited, and keeps their order', async () => {
+    const waits: number[] = [];
+    const { spool } = await open(dir.path, { onStored: (seconds) => waits.push(seconds) });
+    const entries = Array.from({ length: 10 }, (_, i) => entry(notification, 1000 + i));
+    await Promise.all(entries.map((e) => spool.add(e)));
+    expect(waits).toHaveLength(10);
+    expect(waits.every((s) => s >= 0)).toBe(true);
+    expect(logLines(dir.path).map((l) => (JSON.parse(l) as SpoolEntry).id)).toEqual(entries.map((e) => e.id));
+    const { contents } = await open();
+    expect(contents.pending.map((e) => e.id)).toEqual(entries.map((e) => e.id));
   });
 
-  it('dead-letters entries with a dead delivery', async () => {
-    const { spool } = await Spool.open(dir.path);
+  it('dead-letters an entry with a dead delivery into dead/, out of the log', async () => {
+    const { spool } = await open();
     const a = entry(notification);
     await spool.add(a);
     a.deliveries[0].state = 'dead';
     expect(await spool.finish(a)).toBe('dead');
     expect(fs.readdirSync(path.join(dir.path, 'dead'))).toEqual([`${a.id}.json`]);
-  });
-
-  it('cleans up after a crash: drops unrenamed temp files, moves corrupt files aside, completes finished moves', async () => {
-    const { spool } = await Spool.open(dir.path);
-    const finished = entry(notification, 3000);
-    finished.deliveries[0].state = 'delivered';
-    await spool.add(finished); // crashed after the final state write, before the move
-    fs.writeFileSync(path.join(dir.path, 'pending', 'x.json.1234.tmp'), '{"half":');
-    fs.writeFileSync(path.join(dir.path, 'pending', 'bad.json'), 'not json');
-    const { contents } = await Spool.open(dir.path);
-    expect(contents.pending).toEqual([]);
-    expect(contents.corrupt.map((c) => c.file)).toEqual([path.join('pending', 'bad.json')]);
-    expect(contents.finished.map((e) => e.id)).toEqual([finished.id]);
-    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
-    expect(fs.readdirSync(path.join(dir.path, 'corrupt'))).toEqual(['bad.json']);
-  });
-
-  it('fails loudly when the directory cannot be written', async () => {
-    const { spool } = await Spool.open(dir.path);
-    fs.rmSync(path.join(dir.path, 'pending'), { recursive: true });
-    fs.writeFileSync(path.join(dir.path, 'pending'), 'a file where the directory was');
-    await expect(spool.add(entry(notification))).rejects.toThrow();
-  });
-
-  it('leaves nothing in pending/ when storing a new entry fails, so the retried copy is the only one', async () => {
-    const { spool } = await Spool.open(dir.path);
-    const syncers = (spool as unknown as { syncers: Map<string, { sync(): Promise<void> }> }).syncers;
-    jest.spyOn(syncers.get('pending')!, 'sync').mockRejectedValueOnce(new Error('EIO: i/o error, fsync'));
-    await expect(spool.add(entry(notification, 1000))).rejects.toThrow('EIO');
-    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
-    expect((await Spool.open(dir.path)).contents.pending).toEqual([]);
-  });
-
-  it('reads an entry once when a crash left it in both done/ and pending/, keeping the final state', async () => {
-    const { spool } = await Spool.open(dir.path);
-    const delivered = entry(notification, 1000);
-    const dead = entry(notification, 2000);
-    await spool.add(delivered);
-    await spool.add(dead);
-    delivered.deliveries[0].state = 'delivered';
-    dead.deliveries[0].state = 'dead';
-    // The final state was written, then the process died before pending/<id> was removed.
-    fs.writeFileSync(path.join(dir.path, 'done', `${delivered.id}.json`), JSON.stringify(delivered));
-    fs.writeFileSync(path.join(dir.path, 'dead', `${dead.id}.json`), JSON.stringify(dead));
-
-    const { contents } = await Spool.open(dir.path);
-    expect(contents.pending).toEqual([]);
-    expect(contents.finished.map((e) => [e.id, e.deliveries[0].state])).toEqual([
-      [delivered.id, 'delivered'],
-      [dead.id, 'dead'],
+    expect(logLines(dir.path).map((l) => JSON.parse(l) as unknown)).toEqual([
+      expect.objectContaining({ id: a.id }),
+      { forget: a.id },
     ]);
-    expect(fs.readdirSync(path.join(dir.path, 'pending'))).toEqual([]);
+    const { contents } = await open();
+    expect(contents.pending).toEqual([]);
+    expect(contents.finished.map((e) => [e.id, e.deliveries[0].state])).toEqual([[a.id, 'dead']]);
+    expect(logLines(dir.path)).toEqual([]);
   });
 
-  describe('group commit of new entries', () => {
-    const pendingFiles = () => fs.readdirSync(path.join(dir.path, 'pending')).sort();
-    /** Ten entries added at once: the first is committed alone, the nine arriving during its commit together. */
-    async function addTen(spool: Spool): Promise<SpoolEntry[]> {
-      const entries = Array.from({ length: 10 }, (_, i) => entry(notification, 1000 + i));
-      await Promise.all(entries.map((e) => spool.add(e)));
-      return entries;
+  it('takes dead/ over the log when a crash left an entry in both', async () => {
+    const { spool } = await open();
+    const a = entry(notification);
+    await spool.add(a);
+    a.deliveries[0].state = 'dead';
+    // The dead letter was written, then the process died before the log forgot the entry.
+    fs.writeFileSync(path.join(dir.path, 'dead', `${a.id}.json`), JSON.stringify(a));
+    fs.writeFileSync(path.join(dir.path, 'dead', `${a.id}.json.0badc0de.tmp`), '{"half":');
+    const { contents } = await open();
+    expect(contents.pending).toEqual([]);
+    expect(contents.finished.map((e) => e.id)).toEqual([a.id]);
+    expect(fs.readdirSync(path.join(dir.path, 'dead'))).toEqual([`${a.id}.json`]);
+  });
+
+  it('forgets pruned entries, and only those', async () => {
+    const { spool } = await open();
+    const [a, b, c] = [1000, 2000, 3000].map((t) => entry(notification, t));
+    for (const e of [a, b, c]) {
+      await spool.add(e);
+      e.deliveries[0].state = 'delivered';
+      await spool.finish(e);
     }
+    await spool.prune([a.id, c.id]);
+    expect((await open()).contents.finished.map((e) => e.id)).toEqual([b.id]);
+  });
 
-    it('writes entries arriving together into one batch file, and a reopen gives each its own file, in arrival order', async () => {
-      const { spool } = await Spool.open(dir.path);
-      const entries = await addTen(spool);
-      expect(pendingFiles()).toEqual([`${entries[0].id}.json`, `${entries[1].id}.batch`]);
-      const lines = fs
-        .readFileSync(path.join(dir.path, 'pending', `${entries[1].id}.batch`), 'utf8')
-        .split('\n');
-      expect(lines.slice(0, -1).map((l) => (JSON.parse(l) as SpoolEntry).id)).toEqual(
-        entries.slice(1).map((e) => e.id),
-      );
+  it('ignores a commit a crash cut short: it was never acknowledged', async () => {
+    const { spool } = await open();
+    const a = entry(notification, 1000);
+    await spool.add(a);
+    appendToLog(dir.path, JSON.stringify(entry(notification, 2000)).slice(0, 300));
+    const { contents } = await open();
+    expect(contents.pending.map((e) => e.id)).toEqual([a.id]);
+    expect(contents.corrupt).toEqual([]);
+  });
 
-      // A crash: nothing was delivered. Every acknowledged entry is back, once, with its own file.
-      const { contents } = await Spool.open(dir.path);
-      expect(contents.pending.map((e) => e.id)).toEqual(entries.map((e) => e.id));
-      expect(contents.pending[3].notification).toEqual(notification);
-      expect(pendingFiles()).toEqual(entries.map((e) => `${e.id}.json`).sort());
-      expect((await Spool.open(dir.path)).contents.pending).toHaveLength(10);
-    });
-
-    it('removes the batch once each of its entries has its own file, and a reopen in between takes the newer state', async () => {
-      const { spool } = await Spool.open(dir.path);
-      const [, ...batched] = await addTen(spool);
-      const batchFile = `${batched[0].id}.batch`;
-      batched[0].deliveries[0].state = 'delivered';
-      await spool.finish(batched[0]);
-      batched[1].deliveries[0].attempts = 2;
-      await spool.save(batched[1]);
-      expect(pendingFiles()).toContain(batchFile);
-
-      const reopened = (await Spool.open(dir.path)).contents;
-      expect(reopened.finished.map((e) => e.id)).toEqual([batched[0].id]);
-      expect(reopened.pending.map((e) => e.id)).not.toContain(batched[0].id);
-      expect(reopened.pending.find((e) => e.id === batched[1].id)?.deliveries[0].attempts).toBe(2);
-      expect(reopened.pending).toHaveLength(9);
-
-      // In the same run as the adds: the batch goes with the last entry's own file.
-      const { spool: again } = await Spool.open(dir.path);
-      const fresh = await addTen(again);
-      const freshBatch = `${fresh[1].id}.batch`;
-      for (const e of fresh.slice(1, -1)) {
-        e.deliveries[0].state = 'delivered';
-        await again.finish(e);
-      }
-      expect(pendingFiles()).toContain(freshBatch);
-      fresh[9].deliveries[0].attempts = 1;
-      await again.save(fresh[9]);
-      expect(pendingFiles()).not.toContain(freshBatch);
-    });
-
-    it('keeps the final state of a batched entry until its batch is gone, so pruning cannot bring it back', async () => {
-      const { spool } = await Spool.open(dir.path);
-      const [, first, ...others] = await addTen(spool);
-      first.deliveries[0].state = 'delivered';
-      await spool.finish(first);
-      await spool.prune([first.id]);
-      // Its batch still holds it: deleting done/<id> now would make a crash deliver it again.
-      expect(fs.existsSync(path.join(dir.path, 'done', `${first.id}.json`))).toBe(true);
-      expect((await Spool.open(dir.path)).contents.pending.map((e) => e.id)).not.toContain(first.id);
-
-      for (const e of others) {
+  it('replaces a full segment by one with the live records alone, as often as it fills', async () => {
+    const minSegmentBytes = 16 * 1024;
+    const { spool } = await open(dir.path, { minSegmentBytes });
+    const kept: SpoolEntry[] = [];
+    for (let i = 0; i < 60; i++) {
+      const e = entry(notification, 1000 + i);
+      await spool.add(e);
+      if (i % 3 === 0) {
+        e.deliveries[0].attempts = 1;
+        await spool.save(e);
+        kept.push(e);
+      } else {
         e.deliveries[0].state = 'delivered';
         await spool.finish(e);
+        await spool.prune([e.id]);
       }
-      expect(fs.existsSync(path.join(dir.path, 'done', `${first.id}.json`))).toBe(false);
-      expect(fs.existsSync(path.join(dir.path, 'done', `${others[0].id}.json`))).toBe(true);
+    }
+    // 60 entries of about 1 KB each went through a 16 KiB segment.
+    const [segment] = fs.readdirSync(path.join(dir.path, 'log'));
+    expect(Number(segment.slice(0, 16))).toBeGreaterThan(3);
+    // Sized for the live records, twice over, not for all that was written.
+    const live = kept.reduce((bytes, e) => bytes + Buffer.byteLength(JSON.stringify(e)) + 1, 0);
+    const size = fs.statSync(path.join(dir.path, 'log', segment)).size;
+    expect(size).toBeLessThanOrEqual(2 * live + 4096);
+    expect(size).toBeGreaterThanOrEqual(Math.max(minSegmentBytes, live));
+    const { contents } = await open(dir.path, { minSegmentBytes });
+    expect(contents.pending.map((e) => [e.id, e.deliveries[0].attempts])).toEqual(kept.map((e) => [e.id, 1]));
+    expect(contents.finished).toEqual([]);
+  });
+
+  it('leaves out of the log what a failed write may have left: the retried copy is the only one', async () => {
+    const { spool } = await open();
+    const first = entry(notification, 1000);
+    const failed = entry(notification, 2000);
+    const third = entry(notification, 3000);
+    await spool.add(first);
+    const handle = (spool as unknown as { log: { segment: { handle: FileHandle } } }).log.segment.handle;
+    const write = handle.write.bind(handle) as (...args: unknown[]) => Promise<unknown>;
+    // The data reaches the file, then the write reports an I/O error.
+    jest.spyOn(handle, 'write').mockImplementationOnce(async (...args: unknown[]) => {
+      await write(...args);
+      throw new Error('EIO: i/o error, write');
+    });
+    await expect(spool.add(failed)).rejects.toThrow('EIO');
+    await spool.add(third);
+    expect((await open()).contents.pending.map((e) => e.id)).toEqual([first.id, third.id]);
+  });
+
+  it('fails loudly when the log cannot be made', async () => {
+    fs.writeFileSync(path.join(dir.path, 'log'), 'a file where the directory goes');
+    await expect(Spool.open(dir.path)).rejects.toThrow(/EEXIST|ENOTDIR/);
+  });
+
+  it('waits for the commits under way when closed', async () => {
+    const { spool } = await Spool.open(dir.path);
+    const a = entry(notification, 1000);
+    const added = spool.add(a);
+    await spool.close();
+    await added;
+    expect((await open()).contents.pending.map((e) => e.id)).toEqual([a.id]);
+  });
+
+  describe('a spool of an earlier version', () => {
+    /** Its layout: pending/<id>.json, pending/<id>.batch (one entry per line), done/<id>.json. */
+    function earlierSpool(files: Record<string, string>): void {
+      for (const [name, text] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir.path, name)), { recursive: true });
+        fs.writeFileSync(path.join(dir.path, name), text);
+      }
+    }
+
+    it('is read into the log at start, the newest copy of each entry winning, and its files removed', async () => {
+      const [own, batched, saved, delivered, dead] = [1000, 2000, 3000, 4000, 5000].map((t) =>
+        entry(notification, t),
+      );
+      const progressed = { ...saved, deliveries: [{ ...saved.deliveries[0], attempts: 4 }] };
+      const finished = { ...delivered, deliveries: [{ ...delivered.deliveries[0], state: 'delivered' }] };
+      const deadLetter = { ...dead, deliveries: [{ ...dead.deliveries[0], state: 'dead' }] };
+      earlierSpool({
+        [`pending/${own.id}.json`]: JSON.stringify(own),
+        [`pending/${batched.id}.batch`]: [batched, saved, delivered]
+          .map((e) => `${JSON.stringify(e)}\n`)
+          .join(''),
+        [`pending/${saved.id}.json`]: JSON.stringify(progressed),
+        [`pending/${delivered.id}.json.1a2b3c4d.tmp`]: '{"half":',
+        [`done/${delivered.id}.json`]: JSON.stringify(finished),
+        // A crash between its final state and the move to dead/.
+        [`pending/${dead.id}.json`]: JSON.stringify(deadLetter),
+      });
+      const { contents } = await open();
+      expect(contents.pending.map((e) => [e.id, e.deliveries[0].attempts])).toEqual([
+        [own.id, 0],
+        [batched.id, 0],
+        [saved.id, 4],
+      ]);
+      expect(contents.finished.map((e) => [e.id, e.deliveries[0].state])).toEqual([
+        [delivered.id, 'delivered'],
+        [dead.id, 'dead'],
+      ]);
+      expect(contents.corrupt).toEqual([]);
+      expect(fs.readdirSync(dir.path).sort()).toEqual(['corrupt', 'dead', 'log']);
+      expect(fs.readdirSync(path.join(dir.path, 'dead'))).toEqual([`${dead.id}.json`]);
+      // From the log alone now.
+      const again = (await open()).contents;
+      expect(again.pending.map((e) => e.id)).toEqual([own.id, batched.id, saved.id]);
+      expect(again.finished.map((e) => e.id)).toEqual([delivered.id, dead.id]);
     });
 
-    it('restores the whole lines of a torn batch and sets the batch aside', async () => {
-      await Spool.open(dir.path);
+    it('sets aside its unreadable files and the torn lines of a batch, restoring the whole lines', async () => {
       const whole = entry(notification, 1000);
       const torn = JSON.stringify(entry(notification, 1001)).slice(0, 200);
-      const name = `${whole.id}.batch`;
-      fs.writeFileSync(path.join(dir.path, 'pending', name), `${JSON.stringify(whole)}\n${torn}`);
-      const { contents } = await Spool.open(dir.path);
+      const batch = `${whole.id}.batch`;
+      const hostile = { ...entry(notification, 1002), id: '../../victim' };
+      earlierSpool({
+        [`pending/${batch}`]: `${JSON.stringify(whole)}\n${torn}\n${JSON.stringify(hostile)}\n`,
+        'pending/bad.json': 'not json',
+        'done/x.json': JSON.stringify({ ...whole, id: 'x' }),
+      });
+      const { contents } = await open();
       expect(contents.pending.map((e) => e.id)).toEqual([whole.id]);
       expect(contents.corrupt).toEqual([
-        { file: path.join('pending', name), reason: expect.stringMatching(/^line 2: unreadable: /) },
-      ]);
-      expect(pendingFiles()).toEqual([`${whole.id}.json`]);
-      expect(fs.readdirSync(path.join(dir.path, 'corrupt'))).toEqual([name]);
-    });
-
-    it('never builds a path from a batch line: an id of ../../victim is set aside', async () => {
-      const spoolDir = path.join(dir.path, 'spool');
-      await Spool.open(spoolDir);
-      const hostile = { ...entry(notification, 1000), id: '../../victim' };
-      const name = `${newEntryId(1000, 'abcdef0123456789')}.batch`;
-      fs.writeFileSync(path.join(spoolDir, 'pending', name), `${JSON.stringify(hostile)}\n`);
-      const { contents } = await Spool.open(spoolDir);
-      expect(fs.readdirSync(dir.path)).toEqual(['spool']);
-      expect(contents.pending).toEqual([]);
-      expect(contents.corrupt).toEqual([
         {
-          file: path.join('pending', name),
-          reason: 'line 1: the entry\'s id "../../victim" is not an entry id',
+          file: path.join('pending', batch),
+          reason: expect.stringMatching(
+            /^line 2: unreadable: .*; line 3: the entry's id "..\/..\/victim" is not an entry id$/,
+          ),
         },
+        { file: path.join('pending', 'bad.json'), reason: 'the file name is not an entry id' },
+        { file: path.join('done', 'x.json'), reason: 'the file name is not an entry id' },
       ]);
-    });
-
-    it('fails every entry of a group whose commit fails, leaving none of them to deliver', async () => {
-      const { spool } = await Spool.open(dir.path);
-      const syncers = (spool as unknown as { syncers: Map<string, { sync(): Promise<void> }> }).syncers;
-      const first = entry(notification, 1000);
-      const group = Array.from({ length: 5 }, (_, i) => entry(notification, 2000 + i));
-      const firstAdded = spool.add(first);
-      // The group's commit is the second: its directory sync fails.
-      jest
-        .spyOn(syncers.get('pending')!, 'sync')
-        .mockImplementationOnce(() => Promise.resolve())
-        .mockRejectedValueOnce(new Error('EIO: i/o error, fsync'));
-      const results = await Promise.allSettled(group.map((e) => spool.add(e)));
-      await firstAdded;
-      expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
-      expect(pendingFiles()).toEqual([`${first.id}.json`]);
-      expect((await Spool.open(dir.path)).contents.pending.map((e) => e.id)).toEqual([first.id]);
+      expect(fs.readdirSync(path.join(dir.path, 'corrupt')).sort()).toEqual(
+        [batch, 'bad.json', 'x.json'].sort(),
+      );
     });
   });
 
-  describe('reads spool files as untrusted input', () => {
-    const name = `${newEntryId(1000, 'abcdef0123456789')}.json`;
-
+  describe('reads the log as untrusted input', () => {
     it.each([
       ['a null delivery', { deliveries: [null] }, 'not a spool entry: id: '],
       [
@@ -264,44 +296,34 @@ describe('spool', () => {
         })(),
         'not a spool entry: notification.alerts[0].labels: ',
       ],
-    ])('moves a file with %s to corrupt/ with the reason, and opens', async (_what, content, reason) => {
-      const e = content as Record<string, unknown>;
-      const text = JSON.stringify('id' in e ? { ...e, id: name.slice(0, -5) } : e);
-      await Spool.open(dir.path);
-      fs.writeFileSync(path.join(dir.path, 'pending', name), text);
-      const { contents } = await Spool.open(dir.path);
-      expect(contents.pending).toEqual([]);
-      expect(contents.corrupt).toEqual([
-        { file: path.join('pending', name), reason: expect.stringContaining(reason) },
-      ]);
-      expect(fs.readdirSync(path.join(dir.path, 'corrupt'))).toEqual([name]);
-    });
-
-    it('never builds a path from the content: an id of ../../victim touches nothing outside', async () => {
-      const spoolDir = path.join(dir.path, 'spool');
-      await Spool.open(spoolDir);
-      const victim = path.join(dir.path, 'victim.json');
-      fs.writeFileSync(victim, 'precious');
-      const hostile = { ...entry(notification, 1000), id: '../../victim' };
-      hostile.deliveries[0].state = 'delivered';
-      fs.writeFileSync(path.join(spoolDir, 'pending', name), JSON.stringify(hostile));
-      const { contents } = await Spool.open(spoolDir);
-      expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
-      expect(contents.finished).toEqual([]);
-      expect(contents.corrupt).toEqual([
-        { file: path.join('pending', name), reason: 'the entry\'s id "../../victim" is not its file name' },
-      ]);
-    });
-
-    it('sets aside a file whose name is not an entry id', async () => {
-      const e = entry(notification, 1000);
-      await Spool.open(dir.path);
-      fs.writeFileSync(path.join(dir.path, 'done', 'x.json'), JSON.stringify({ ...e, id: 'x' }));
-      const { contents } = await Spool.open(dir.path);
-      expect(contents.finished).toEqual([]);
-      expect(contents.corrupt).toEqual([
-        { file: path.join('done', 'x.json'), reason: 'the file name is not an entry id' },
-      ]);
-    });
+      [
+        'an id that is not an entry id',
+        { ...entry(notification, 1000), id: '../../victim' },
+        'the entry\'s id "../../victim" is not an entry id',
+      ],
+      ['a forget without a key', { forget: 7 }, 'unreadable: "forget" is not a key'],
+    ])(
+      'sets a segment with %s aside in corrupt/ with the reason, and reads the rest of it',
+      async (_what, content, reason) => {
+        const spoolDir = path.join(dir.path, 'spool');
+        const { spool } = await open(spoolDir);
+        const before = entry(notification, 500);
+        const after = entry(notification, 2000);
+        await spool.add(before);
+        appendToLog(spoolDir, `${JSON.stringify(content)}\n`);
+        const [segment] = fs.readdirSync(path.join(spoolDir, 'log'));
+        const { contents } = await open(spoolDir);
+        expect(contents.pending.map((e) => e.id)).toEqual([before.id]);
+        expect(contents.corrupt).toEqual([
+          { file: path.join('log', segment), reason: expect.stringContaining(`line 2: ${reason}`) },
+        ]);
+        expect(fs.readdirSync(path.join(spoolDir, 'corrupt'))).toEqual([segment]);
+        // Nothing outside the spool was touched; the spool goes on.
+        expect(fs.readdirSync(dir.path)).toEqual(['spool']);
+        const { spool: reopened } = await open(spoolDir);
+        await reopened.add(after);
+        expect((await open(spoolDir)).contents.pending.map((e) => e.id)).toEqual([before.id, after.id]);
+      },
+    );
   });
 });

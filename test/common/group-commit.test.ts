@@ -65,4 +65,19 @@ describe('GroupCommit', () => {
     calls[1].finish();
     await expect(later).resolves.toBeUndefined();
   });
+
+  it('settles once every item added so far is committed, failed ones included', async () => {
+    const { calls, commit } = manualCommits();
+    const group = new GroupCommit(commit);
+    const items = [group.add(1), group.add(2)];
+    items[1].catch(() => undefined);
+    const all = group.settled();
+    calls[0].finish();
+    await items[0];
+    expect(await settled(all)).toBe('pending');
+    calls[1].finish(new Error('EIO'));
+    expect(await settled(all)).toBe('resolved');
+    // Idle: nothing to wait for.
+    expect(await settled(group.settled())).toBe('resolved');
+  });
 });

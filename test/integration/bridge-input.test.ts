@@ -218,19 +218,36 @@ describe('bridge intake against bad input', () => {
   });
 
   it('answers 503 when the spool cannot store the notification, so that Alertmanager retries', async () => {
-    const pending = path.join(dir.path, 'spool', 'pending');
-    fs.renameSync(pending, `${pending}.away`);
-    fs.writeFileSync(pending, 'a file where the directory was');
+    // The log's segment is written over in place; a full one is replaced by a new file in log/,
+    // which cannot be made while log/ is not a directory.
+    const log = path.join(dir.path, 'spool', 'log');
+    fs.renameSync(log, `${log}.away`);
+    fs.writeFileSync(log, 'a file where the directory was');
+    const large = (n: number) =>
+      JSON.stringify(
+        alertmanagerPayload({
+          alertname: 'DiskTrouble',
+          instances: [`disk-${n}`],
+          groupKey: `{}:{instance="disk-${n}"}`,
+          annotations: { description: 'x'.repeat(28_000) },
+        }),
+      );
+    let refused: { status: number; text: string } | undefined;
+    let n = 0;
     try {
-      const response = await post(JSON.stringify(alertmanagerPayload({ alertname: 'DiskTrouble' })));
-      expect(response.status).toBe(503);
-      expect(response.text).toMatch(/^cannot store the notification: /);
+      // 16 MiB of notifications of about 60 KB (the description twice) fill the segment in about 300.
+      for (; n < 600 && refused === undefined; n++) {
+        const response = await post(large(n));
+        if (response.status !== 200) refused = response;
+      }
     } finally {
-      fs.rmSync(pending);
-      fs.renameSync(`${pending}.away`, pending);
+      fs.rmSync(log);
+      fs.renameSync(`${log}.away`, log);
     }
+    expect(refused?.status).toBe(503);
+    expect(refused?.text).toMatch(/^cannot store the notification: .*ENOTDIR/);
     // The same notification, retried once the spool works again, is accepted (not a duplicate).
-    const retried = await post(JSON.stringify(alertmanagerPayload({ alertname: 'DiskTrouble' })));
+    const retried = await post(large(n - 1));
     expect(retried.status).toBe(200);
     expect(JSON.parse(retried.text)).toMatchObject({ status: 'accepted' });
   });
