@@ -144,7 +144,7 @@ export class Dispatcher {
     ]);
   }
 
-  /** Drops de-duplication keys and the done/ files past their window. */
+  /** Drops de-duplication keys and the delivered entries in the spool past their window. */
   async prune(): Promise<void> {
     const now = this.now();
     for (const [key, seen] of this.seen) {

@@ -2,13 +2,13 @@ import { outcomeOf, type SpoolEntry } from './spool';
 
 /**
  * What the bridge remembers of finished notifications: the last `size` for the status page, the
- * delivered ones still in done/ (pruned once their dedup window has passed) and the count of
+ * delivered ones still in the spool (pruned once their dedup window has passed) and the count of
  * dead letters, all of them, not only those still shown.
  */
 export class StatusHistory {
   /** The last `size` finished entries, oldest first; older ones are not kept in memory. */
   private readonly finished: SpoolEntry[] = [];
-  /** Entries still in done/ (delivered or superseded), oldest first. */
+  /** Delivered or superseded entries still in the spool, oldest first. */
   private readonly done: Array<{ id: string; receivedAt: number }> = [];
   private deadLetterCount = 0;
 
@@ -41,7 +41,7 @@ export class StatusHistory {
   }
 
   /**
-   * Takes the ids of done/ files that may go: past `windowMs`, except the newest `size`, which stay on
+   * Takes the ids of delivered entries that may go: past `windowMs`, except the newest `size`, which stay on
    * disk so the status page has them after a restart.
    */
   takeExpiredDone(now: number, windowMs: number): string[] {
