@@ -141,9 +141,12 @@ export class SegmentLog {
 
   private async append(changes: Change[]): Promise<void> {
     // A key never recorded (or already forgotten) needs no line to forget it.
-    const lines = changes.map(
-      (c) => c.line ?? (this.index.has(c.key) ? `${JSON.stringify({ forget: c.key })}\n` : ''),
-    );
+    const recorded = new Set<string>();
+    const lines = changes.map(({ key, line }) => {
+      if (line !== undefined) recorded.add(key);
+      else if (recorded.delete(key) || this.index.has(key)) return `${JSON.stringify({ forget: key })}\n`;
+      return line ?? '';
+    });
     const data = Buffer.from(lines.join(''));
     if (data.length > 0) {
       if (this.broken || this.segment.offset + data.length > this.segment.size)

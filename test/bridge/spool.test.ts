@@ -134,6 +134,15 @@ describe('spool', () => {
     expect((await open()).contents.finished.map((e) => e.id)).toEqual([b.id]);
   });
 
+  it('forgets an entry recorded in the same group commit', async () => {
+    const { spool } = await open();
+    const first = entry(notification, 1000);
+    const gone = entry(notification, 2000);
+    // The second and third arrive while the first commits: they are written together.
+    await Promise.all([spool.add(first), spool.add(gone), spool.prune([gone.id])]);
+    expect((await open()).contents.pending.map((e) => e.id)).toEqual([first.id]);
+  });
+
   it('ignores a commit a crash cut short: it was never acknowledged', async () => {
     const { spool } = await open();
     const a = entry(notification, 1000);
