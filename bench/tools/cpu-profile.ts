@@ -4,7 +4,7 @@
  * file of each pid is its main thread): how busy the thread was in a window, and the time of each
  * function in it, inclusive (with what it called) and self.
  *
- * Run: npx tsx bench/cpu-profile.ts FILE [FROM_S TO_S] [FUNCTION...]
+ * Run: npx tsx bench/tools/cpu-profile.ts FILE [FROM_S TO_S] [FUNCTION...]
  * The window is in seconds from the profile's start (default: all of it); the functions listed get
  * their inclusive time printed (default: the 20 largest).
  */
@@ -73,7 +73,7 @@ function top(map: Map<string, number>, count: number): Array<readonly [string, n
 
 const [file, from, to] = process.argv.slice(2);
 if (file === undefined) {
-  console.error('usage: npx tsx bench/cpu-profile.ts FILE [FROM_S TO_S] [FUNCTION...]');
+  console.error('usage: npx tsx bench/tools/cpu-profile.ts FILE [FROM_S TO_S] [FUNCTION...]');
   process.exit(2);
 }
 summarise(
