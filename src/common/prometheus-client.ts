@@ -306,13 +306,17 @@ export class PrometheusClient {
           );
         },
       );
-      // No byte for `timeout` ms, before or during the answer: given up, not retried (see retryable).
-      request.setTimeout(this.connection.timeout, () =>
-        request.destroy(
-          new PrometheusError('timeout', `${where}: timed out after ${this.connection.timeout} ms`),
-        ),
+      // The whole request, answer included, within `timeout` ms (one that trickles in too): given
+      // up, not retried (see retryable).
+      const deadline = setTimeout(
+        () =>
+          request.destroy(
+            new PrometheusError('timeout', `${where}: timed out after ${this.connection.timeout} ms`),
+          ),
+        this.connection.timeout,
       );
       request.on('error', (err) => reject(this.requestError(where, err)));
+      request.on('close', () => clearTimeout(deadline));
       request.end(form);
     });
   }

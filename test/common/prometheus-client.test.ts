@@ -355,6 +355,32 @@ describe('PrometheusClient', () => {
     }
   });
 
+  it('times out an answer that trickles in for longer than the timeout (a byte every 50 ms, 7 s in all)', async () => {
+    const trickling = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const text = JSON.stringify(matrix);
+        let sent = 0;
+        const drip = setInterval(() => {
+          if (res.destroyed || sent === text.length) {
+            clearInterval(drip);
+            res.end();
+          } else res.write(text[sent++]);
+        }, 50);
+      });
+    });
+    await new Promise<void>((resolve) => trickling.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(trickling.address() as AddressInfo).port}`;
+      const attempt = client(url, { timeout: '300ms', retries: 0 }).queryRange('up', 0, 60_000, 60_000);
+      await expect(attempt).rejects.toThrow(`${url}/api/v1/query_range: timed out after 300 ms`);
+    } finally {
+      trickling.closeAllConnections();
+      await new Promise<void>((resolve) => trickling.close(() => resolve()));
+    }
+  });
+
   it('sends credentials of the URL as basic auth and never prints them', async () => {
     const fake = await fakePrometheus([{ status: 500, body: { status: 'error', error: 'down' } }]);
     try {
