@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../common/errors';
+import { syncDirectory } from '../common/files';
 import { GroupCommit } from '../common/group-commit';
 
 /**
@@ -46,6 +47,7 @@ export interface SegmentLogOptions {
 
 /** What a previous run left: each live key's line and parsed value, and the lines that are not records. */
 export interface RecoveredLog<T> {
+  /** Each line without its newline, as start() takes it back. */
   live: Map<string, { line: string; value: T }>;
   /** The segment read, when there was one. */
   file?: string;
@@ -94,7 +96,7 @@ export class SegmentLog {
       const read = parseLine(line, parse);
       if (typeof read === 'string') recovered.problems.push(`line ${n + 1}: ${read}`);
       else if (read.forget !== undefined) recovered.live.delete(read.forget);
-      else recovered.live.set(read.key, { line: `${line}\n`, value: read.value });
+      else recovered.live.set(read.key, { line, value: read.value });
     }
     return recovered;
   }
@@ -290,13 +292,4 @@ async function discard(segment: Segment): Promise<void> {
 async function writeDurably(segment: Segment, data: Buffer, position: number): Promise<void> {
   await segment.handle.write(data, 0, data.length, position);
   if (O_DSYNC === undefined) await segment.handle.datasync();
-}
-
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

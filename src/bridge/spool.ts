@@ -3,10 +3,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../common/errors';
+import { syncDirectory, writeFileAtomic } from '../common/files';
 import { GroupCommit } from '../common/group-commit';
 import { describeIssue } from '../common/issues';
 import { labelSet, type Notification } from './payload';
-import { SegmentLog, syncDirectory } from './spool-log';
+import { SegmentLog } from './spool-log';
 
 /**
  * The durable spool. Accepted notifications and the state of each delivery are records of a
@@ -157,13 +158,13 @@ export class Spool {
       if (dead.has(entry.id)) continue;
       if (isFinished(entry) && outcomeOf(entry) === 'dead') {
         // An earlier version's crash between the final state and its move to dead/.
-        await writeDurably(path.join(dir, 'dead', `${entry.id}.json`), JSON.stringify(entry));
+        await writeFileAtomic(path.join(dir, 'dead', `${entry.id}.json`), JSON.stringify(entry));
         await syncDirectory(path.join(dir, 'dead'));
         contents.finished.push(entry);
         continue;
       }
       (isFinished(entry) ? contents.finished : contents.pending).push(entry);
-      kept.set(entry.id, recovered.live.get(entry.id)?.line.slice(0, -1) ?? JSON.stringify(entry));
+      kept.set(entry.id, recovered.live.get(entry.id)?.line ?? JSON.stringify(entry));
     }
     const log = await SegmentLog.start(path.join(dir, 'log'), kept, options);
     // Everything of an earlier layout is in the log now.
@@ -208,7 +209,7 @@ export class Spool {
 
   /** dead/<id>.json, durably, then out of the log: a crash in between finds it in both, and dead/ wins. */
   private async deadLetter(entry: SpoolEntry): Promise<void> {
-    await writeDurably(path.join(this.dir, 'dead', `${entry.id}.json`), JSON.stringify(entry));
+    await writeFileAtomic(path.join(this.dir, 'dead', `${entry.id}.json`), JSON.stringify(entry));
     await this.deadSyncer.sync();
     await this.log.forget(entry.id);
   }
@@ -299,25 +300,6 @@ async function setAside(
 }
 
 const BATCH = '.batch';
-
-/** `file` with `data`, replaced atomically and durably (the directory's sync is the caller's). */
-async function writeDurably(file: string, data: string): Promise<void> {
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (err) {
-    // A full disk must not leave a 0-byte temporary file behind each failed try.
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /**
  * The entry in a spool file, or why it is not one. Its id, from which every later path is made,

@@ -4,10 +4,10 @@ import { errorMessage } from '../common/errors';
 /**
  * Up to `threads` worker threads, each running up to `tasksPerThread` tasks at once (the least busy
  * thread gets the next one), the rest queued in arrival order: work off the event loop that
- * acknowledges webhooks (drawing graphs, composing and sending mail), at a lower priority than it. A worker that dies fails its
- * tasks with one line and is replaced by the next task. A worker idle for `idleMs` ends (each holds
- * its own heap); the next task starts another. Own code rather than piscina: a fixed pool of workers
- * is all the bridge needs, and this is the whole of it.
+ * acknowledges webhooks (drawing graphs, composing and sending mail), at a lower priority than it.
+ * A worker that dies fails its tasks with one line and is replaced by the next task. A worker idle
+ * for `idleMs` ends (each holds its own heap); the next task starts another. Own code rather than
+ * piscina: a fixed pool of workers is all the bridge needs, and this is the whole of it.
  */
 
 export interface WorkerPoolOptions {

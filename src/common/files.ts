@@ -18,8 +18,10 @@ export function readUserFile(file: string, key?: string): string {
 /**
  * Replaces `file` atomically: a temporary file beside it, renamed over it, so that a reader or a
  * restart after a crash finds the old content or the new, never a torn mix. `durable` syncs the
- * data before the rename, so that it also survives the machine crashing; files that can be made
- * again skip that wait on the disk.
+ * data before the rename, so that it also survives the machine crashing (the directory's sync, which
+ * makes the new name itself durable, is the caller's: syncDirectory); files that can be made again
+ * skip that wait on the disk. A failed write leaves no temporary file behind (a full disk would
+ * otherwise collect one per try).
  */
 export async function writeFileAtomic(
   file: string,
@@ -27,12 +29,27 @@ export async function writeFileAtomic(
   { durable = true }: { durable?: boolean } = {},
 ): Promise<void> {
   const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await fs.promises.open(temporary, 'w');
   try {
-    await handle.writeFile(data);
-    if (durable) await handle.sync();
+    const handle = await fs.promises.open(temporary, 'w');
+    try {
+      await handle.writeFile(data);
+      if (durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temporary, file);
+  } catch (err) {
+    await fs.promises.rm(temporary, { force: true });
+    throw err;
+  }
+}
+
+/** fsync of a directory: the names created, renamed or removed in it survive the machine crashing. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
   } finally {
     await handle.close();
   }
-  await fs.promises.rename(temporary, file);
 }
