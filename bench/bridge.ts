@@ -387,6 +387,13 @@ interface StormResult {
   load1: [number, number];
   /** fsyncProbe() over the storm: what the disk gave a process doing nothing else. */
   disk: { p50: number; p99: number; max: number };
+  /**
+   * The bridge's event-loop thread while the notifications were posted: ms on a CPU, and ms it was
+   * ready to run but waited for one (Linux schedstat); undefined elsewhere.
+   */
+  loopThread?: { runMs: number; waitMs: number };
+  /** Young-generation collections over the bridge's life, and those that took 10 ms or more. */
+  scavenges: { total: number; over10ms: number };
 }
 
 /**
@@ -415,8 +422,10 @@ async function storm(
         lastMailAt = performance.now();
       }
     }, 5);
+    const scheduledBefore = loopThreadSchedule(bridge);
     const load = await constantLoad(`${bridge.url}/webhook`, startsAt, generatorURL, STORM / RATE);
     const lastPostAt = performance.now();
+    const scheduledAfter = loopThreadSchedule(bridge);
     const deadline = Date.now() + 600_000;
     while (smtp.accepted() - before < load.ok && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -437,6 +446,17 @@ async function storm(
       spoolCommit: bucketBounds(metrics, 'vigil_bridge_spool_commit_duration_seconds'),
       load1: [loadAtStart, os.loadavg()[0]],
       disk,
+      loopThread:
+        scheduledBefore && scheduledAfter
+          ? {
+              runMs: scheduledAfter.runMs - scheduledBefore.runMs,
+              waitMs: scheduledAfter.waitMs - scheduledBefore.waitMs,
+            }
+          : undefined,
+      scavenges: {
+        total: gcCount(metrics, '+Inf'),
+        over10ms: gcCount(metrics, '+Inf') - gcCount(metrics, '0.01'),
+      },
       mailsPerSecond: mailed / ((lastMailAt - started) / 1000),
       lastMailAfterS: (lastMailAt - lastPostAt) / 1000,
       peakRssMiB: peakRssMiB(bridge),
@@ -445,6 +465,33 @@ async function storm(
   } finally {
     await bridge.process.stop();
   }
+}
+
+/**
+ * The bridge's main thread (the event loop that acknowledges webhooks) as the scheduler saw it so
+ * far: ms run on a CPU and ms spent runnable waiting for one. Linux only (schedstat).
+ */
+function loopThreadSchedule(bridge: Bridge): { runMs: number; waitMs: number } | undefined {
+  const pid = bridge.process.child.pid;
+  try {
+    const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return { runMs: run / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Young-generation collections on /metrics that took at most `le` seconds (prom-client's gc histogram). */
+function gcCount(metrics: string, le: string): number {
+  const line = metrics
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('nodejs_gc_duration_seconds_bucket{') &&
+        l.includes('kind="minor"') &&
+        l.includes(`le="${le}"`),
+    );
+  return Number(line?.split(' ').at(-1) ?? NaN);
 }
 
 /** The upper bounds (ms) of the buckets holding the median and the p99 of a histogram on /metrics. */
@@ -462,7 +509,11 @@ function reportStorm(label: string, r: StormResult): void {
     `storm ${label.padEnd(16)} ${r.load.ok}/${r.load.sent} 2xx  ack median ${ms(r.load.p50)}  p99 ${ms(r.load.p99)} (after the first second ${ms(r.load.p99AfterFirstSecond ?? NaN)})  max ${ms(r.load.max)}` +
       `  | ${r.mailsPerSecond.toFixed(1)} mails/s, last mail ${r.lastMailAfterS.toFixed(1)} s after the last post, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, graph attached: ${r.withGraph}` +
       `  | load average ${r.load1.map((l) => l.toFixed(1)).join('-')}  | in the bridge: ack median <= ${r.bridgeAck.p50} ms  p99 <= ${r.bridgeAck.p99} ms, spool commit median <= ${r.spoolCommit.p50} ms  p99 <= ${r.spoolCommit.p99} ms, event-loop delay median ${ms(r.loopDelay.p50)}  p99 ${ms(r.loopDelay.p99)}  max ${ms(r.loopDelay.max)}` +
-      `  | beside it, write+fsync of 2 KB every 50 ms: median ${ms(r.disk.p50)}  p99 ${ms(r.disk.p99)}  max ${ms(r.disk.max)}`,
+      `  | beside it, write+fsync of 2 KB every 50 ms: median ${ms(r.disk.p50)}  p99 ${ms(r.disk.p99)}  max ${ms(r.disk.max)}` +
+      (r.loopThread
+        ? `  | its event-loop thread while posting: ${r.loopThread.runMs.toFixed(0)} ms on a CPU, ${r.loopThread.waitMs.toFixed(0)} ms ready but waiting for one`
+        : '') +
+      `, young-generation GCs of 10 ms or more: ${r.scavenges.over10ms} of ${r.scavenges.total}`,
   );
 }
 

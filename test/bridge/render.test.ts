@@ -210,6 +210,19 @@ describe('png', () => {
       Buffer.concat([Buffer.from([0]), rgba.subarray(0, 8), Buffer.from([0]), rgba.subarray(8)]),
     );
   });
+
+  it('gives each image only its own rows when the scanline buffer is reused across sizes', () => {
+    const idat = (png: Buffer): Buffer => zlib.inflateSync(png.subarray(41, 41 + png.readUInt32BE(33)));
+    const large = Buffer.alloc(3 * 3 * 4, 0xaa);
+    expect(idat(encodePng(3, 3, large))).toEqual(
+      Buffer.concat(
+        [0, 1, 2].map((y) => Buffer.concat([Buffer.from([0]), large.subarray(y * 12, y * 12 + 12)])),
+      ),
+    );
+    const small = Buffer.from([1, 2, 3, 4]); // 1 x 1, encoded after the larger one
+    expect(idat(encodePng(1, 1, small))).toEqual(Buffer.from([0, 1, 2, 3, 4]));
+    expect(idat(encodePng(3, 3, large))).toHaveLength(3 * 13);
+  });
 });
 
 describe('csv', () => {
