@@ -17,7 +17,7 @@ import { DeliveryPool } from './delivery-pool';
 import { Dispatcher } from './dispatcher';
 import { Enricher } from './enrich';
 import { GraphStore } from './graphs';
-import { registerIntake } from './intake';
+import { webhookHandler, type IntakeOptions } from './intake';
 import { RenderPool } from './render-pool';
 import { BridgeMetrics } from './metrics';
 import { Spool, type SpoolContents } from './spool';
@@ -62,6 +62,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
     registry: metrics.registry,
     tls,
     isReady: () => started.dispatcher !== undefined,
+    direct: webhookHandler(intakeOptions({ config, routes, allChannels, started, graphs, metrics, log })),
     routes: (app) => registerRoutes(app, { config, routes, allChannels, started, graphs, metrics, log }),
   });
   // Channels link to graphs on this bridge: they need its URL, known once the server listens.
@@ -237,10 +238,10 @@ interface RouteDeps {
   log: Logger;
 }
 
-/** The webhook intake, the status page and the graphs channels link to. */
-function registerRoutes(app: Express, deps: RouteDeps): void {
-  const { config, started, graphs } = deps;
-  registerIntake(app, {
+/** The webhook intake's settings and what it hands notifications to. */
+function intakeOptions(deps: RouteDeps): IntakeOptions {
+  const { config, started } = deps;
+  return {
     maxBodyBytes: config.max_body_bytes,
     auth: config.auth,
     routes: deps.routes,
@@ -252,7 +253,12 @@ function registerRoutes(app: Express, deps: RouteDeps): void {
     observe: config.watchdog.enabled ? (n) => started.watchdog?.observe(n) : undefined,
     metrics: deps.metrics,
     log: deps.log,
-  });
+  };
+}
+
+/** The status page and the graphs channels link to. */
+function registerRoutes(app: Express, deps: RouteDeps): void {
+  const { config, started, graphs } = deps;
   app.get('/', (_req, res) => {
     res.type('html').send(
       renderStatusPage(started.dispatcher?.recent() ?? [], {

@@ -36,6 +36,11 @@ export interface ServiceServerOptions {
   registry: Registry;
   /** Extra endpoints. */
   routes?: (app: Express) => void;
+  /**
+   * Requests answered by node:http directly, before Express sees them (true when answered): hot
+   * paths, whose objects Express keeps alive past young-generation GCs (the bridge's webhook).
+   */
+  direct?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   /** /-/ready answers 503 until this says true. */
   isReady?: () => boolean;
   /**
@@ -130,6 +135,8 @@ export async function startServiceServer(options: ServiceServerOptions): Promise
     } else if (isRead && path === '/-/ready') {
       const ready = options.isReady ? options.isReady() : true;
       sendText(res, ready ? 200 : 503, ready ? 'OK\n' : 'not ready\n');
+    } else if (options.direct?.(req, res)) {
+      return;
     } else if (app) {
       app(req, res);
     } else {

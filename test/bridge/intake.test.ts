@@ -1,8 +1,9 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import type { AcceptResult } from '../../src/bridge/dispatcher';
-import { registerIntake } from '../../src/bridge/intake';
+import { webhookHandler, type IntakeOptions } from '../../src/bridge/intake';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import type { Notification } from '../../src/bridge/payload';
 import { rootLogger } from '../../src/common/logger';
@@ -13,12 +14,11 @@ describe('webhook intake', () => {
   const log = rootLogger.child({ component: 'test' });
   log.level = 'silent';
   const accepted: Array<{ route: string; channels: string[] }> = [];
-  let server: ReturnType<ReturnType<typeof express>['listen']>;
+  let server: http.Server;
   let url: string;
 
   beforeAll(async () => {
-    const app = express();
-    registerIntake(app, {
+    server = serveIntake({
       maxBodyBytes: 1 << 20,
       auth: {},
       routes: { default: [], ops: ['pager'] },
@@ -30,7 +30,7 @@ describe('webhook intake', () => {
       metrics: new BridgeMetrics(),
       log,
     });
-    await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -66,18 +66,46 @@ describe('webhook intake', () => {
       expect(await response.text()).toBe('method not allowed: POST the webhook\n');
     }
   });
+
+  it('takes a trailing slash and percent-encoding in the route, and refuses a malformed one with 400', async () => {
+    const body = JSON.stringify(alertmanagerPayload());
+    const send = (path: string) => fetch(`${url}${path}`, { method: 'POST', body });
+    expect((await send('/webhook/ops/')).status).toBe(200);
+    expect((await send('/webhook/%6Fps')).status).toBe(200);
+    expect(accepted).toEqual([
+      { route: 'ops', channels: ['pager'] },
+      { route: 'ops', channels: ['pager'] },
+    ]);
+    const malformed = await send('/webhook/%zz');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.text()).toBe('bad request: the route in the path is not valid percent-encoding\n');
+    expect((await send('/webhooks')).status).toBe(404);
+    expect(accepted).toHaveLength(2);
+  });
+
+  it('refuses a compressed body with 415 in one line, and stores nothing', async () => {
+    const response = await fetch(`${url}/webhook`, {
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip' },
+      body: zlib.gzipSync(JSON.stringify(alertmanagerPayload())),
+    });
+    expect(response.status).toBe(415);
+    expect(await response.text()).toBe(
+      'unsupported content encoding "gzip": send the payload uncompressed\n',
+    );
+    expect(accepted).toEqual([]);
+  });
 });
 
 describe('webhook intake with authentication', () => {
   const log = rootLogger.child({ component: 'test' });
   log.level = 'silent';
   const metrics = new BridgeMetrics();
-  let server: ReturnType<ReturnType<typeof express>['listen']>;
+  let server: http.Server;
   let url: string;
 
   beforeAll(async () => {
-    const app = express();
-    registerIntake(app, {
+    server = serveIntake({
       maxBodyBytes: 1 << 20,
       auth: { bearer_token: 'tok3n' },
       routes: { default: [] },
@@ -86,7 +114,7 @@ describe('webhook intake with authentication', () => {
       metrics,
       log,
     });
-    await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -128,3 +156,11 @@ describe('webhook intake with authentication', () => {
     expect(await rejected('bad_payload')).toBe(badBefore);
   });
 });
+
+/** The intake on a bare node:http server, as the bridge serves it; other paths get 404. */
+function serveIntake(options: IntakeOptions): http.Server {
+  const handle = webhookHandler(options);
+  return http.createServer((req, res) => {
+    if (!handle(req, res)) res.writeHead(404).end('not found\n');
+  });
+}
