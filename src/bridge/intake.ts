@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../common/errors';
+import { sendText } from '../common/http-server';
 import type { Logger } from '../common/logger';
 import type { AcceptResult } from './dispatcher';
 import type { BridgeMetrics } from './metrics';
@@ -48,7 +49,7 @@ export function webhookHandler(options: IntakeOptions): RequestHandler {
     const started = performance.now();
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
-      answer(res, 405, 'method not allowed: POST the webhook\n');
+      sendText(res, 405, 'method not allowed: POST the webhook\n');
       return true;
     }
     const reject = rejecter(options, res);
@@ -105,13 +106,8 @@ function rejecter({ metrics, log }: IntakeOptions, res: ServerResponse): Reject 
   return (status, reason, label, detail = {}) => {
     metrics.rejected.inc({ reason: label });
     log.warn({ status, reason, ...detail }, 'webhook rejected');
-    answer(res, status, `${reason}\n`);
+    sendText(res, status, `${reason}\n`);
   };
-}
-
-function answer(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 type BodyOutcome = { text: string; encoding?: string } | 'aborted' | 'too_large';
@@ -168,7 +164,7 @@ async function handleNotification(
   }
   const notification = options.observe ? options.observe(parsed.notification) : parsed.notification;
   if (notification === undefined) {
-    answer(res, 200, JSON.stringify({ status: 'watchdog' }), 'application/json; charset=utf-8');
+    sendText(res, 200, JSON.stringify({ status: 'watchdog' }), 'application/json; charset=utf-8');
     return;
   }
   const channels = Object.hasOwn(options.routes, route) ? options.routes[route] : [];
@@ -179,7 +175,7 @@ async function handleNotification(
       channels.length > 0 ? channels : options.allChannels,
     );
     options.metrics.ackDuration.observe((performance.now() - started) / 1000);
-    answer(res, 200, JSON.stringify(result), 'application/json; charset=utf-8');
+    sendText(res, 200, JSON.stringify(result), 'application/json; charset=utf-8');
   } catch (err) {
     reject(503, `cannot store the notification: ${errorMessage(err)}`, 'spool_error', { route });
   }

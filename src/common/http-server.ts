@@ -106,9 +106,15 @@ async function gzipParts(head: ExpositionBody, tail: Buffer): Promise<Buffer[]> 
   return [GZIP_HEADER, deflated.bytes, end, trailer];
 }
 
-function sendText(res: http.ServerResponse, status: number, text: string): void {
+/** A whole answer in one write: `text` with its length, plain text unless `type` says otherwise. */
+export function sendText(
+  res: http.ServerResponse,
+  status: number,
+  text: string,
+  type = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Type': type,
     'Content-Length': Buffer.byteLength(text),
   });
   res.end(text);
