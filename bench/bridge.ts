@@ -439,6 +439,7 @@ async function storm(
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
     const lag = (name: string): number =>
       1000 * Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(metrics)?.[1]) - 10;
+    const minorGcs = gcCount(metrics, '+Inf');
     return {
       load,
       loopDelay: { p50: lag('p50'), p99: lag('p99'), max: lag('max') },
@@ -453,10 +454,7 @@ async function storm(
               waitMs: scheduledAfter.waitMs - scheduledBefore.waitMs,
             }
           : undefined,
-      scavenges: {
-        total: gcCount(metrics, '+Inf'),
-        over10ms: gcCount(metrics, '+Inf') - gcCount(metrics, '0.01'),
-      },
+      scavenges: { total: minorGcs, over10ms: minorGcs - gcCount(metrics, '0.01') },
       mailsPerSecond: mailed / ((lastMailAt - started) / 1000),
       lastMailAfterS: (lastMailAt - lastPostAt) / 1000,
       peakRssMiB: peakRssMiB(bridge),
