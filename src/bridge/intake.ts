@@ -79,7 +79,6 @@ export function webhookHandler(options: IntakeOptions): RequestHandler {
         options.metrics.rejected.inc({ reason: 'aborted' });
         res.destroy();
       } else if (outcome === 'too_large') {
-        res.setHeader('Connection', 'close');
         reject(
           413,
           `payload too large: limit is ${options.maxBodyBytes} bytes (bridge.max_body_bytes)`,
@@ -134,7 +133,8 @@ function readBody(req: IncomingMessage, limit: number, done: (outcome: BodyOutco
   };
   req.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
-    // Past the limit the rest is read and dropped until the answer closes the connection.
+    // Past the limit the rest is read and dropped, the connection kept: closing it under a sender
+    // still writing would lose that sender the answer (EPIPE).
     if (bytes > limit) finish('too_large');
     else if (!finished) chunks.push(chunk);
   });
