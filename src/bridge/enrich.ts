@@ -45,7 +45,9 @@ export interface Graph {
   file: string;
   /** Size of the PNG. */
   bytes: number;
-  csv: string;
+  /** The data the graph shows as CSV, in the graph store's directory beside the PNG. */
+  csvFile: string;
+  csvBytes: number;
   /** A file name for the CSV attachment. */
   csvName: string;
   /** The last point of the data's first series: the alert's value when it has no `value` annotation. */
@@ -221,7 +223,7 @@ export class Enricher {
       const { alert, graph } = item;
       bytes += JSON.stringify([alert.labels, alert.annotations, item.query, item.graphError]).length;
       // base64 of the PNG, and the CSV attachment.
-      if (graph) bytes += Math.ceil((graph.bytes * 4) / 3) + graph.csv.length;
+      if (graph) bytes += Math.ceil((graph.bytes * 4) / 3) + graph.csvBytes;
       if (count > 0 && bytes > this.settings.maxMessageBytes) break;
       count++;
     }
@@ -330,8 +332,9 @@ export class Enricher {
         maxSeries: this.settings.maxSeries,
       };
       const file = this.graphs.fileFor(graphId);
+      const csvFile = this.graphs.csvFileFor(graphId);
       // Only what channels use comes back, and goes on to the delivery workers: no series arrays.
-      const { bytes, csv, lastValue } = await this.render({ chart, file, bandSeries });
+      const { bytes, csvBytes, lastValue } = await this.render({ chart, file, csvFile, bandSeries });
       return {
         ...base,
         explanation,
@@ -339,7 +342,8 @@ export class Enricher {
           id: graphId,
           file,
           bytes,
-          csv,
+          csvFile,
+          csvBytes,
           csvName: `${safeFileName(alert.labels.alertname ?? 'alert')}-${index + 1}.csv`,
           lastValue,
         },

@@ -38,8 +38,16 @@ export class GraphStore {
    * (writeGraph), and channels read it from there when they send.
    */
   fileFor(id: string): string {
-    if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new Error(`invalid graph id ${JSON.stringify(id)}`);
-    return path.join(this.dir, `${id}.png`);
+    return this.pathFor(id, 'png');
+  }
+
+  /**
+   * Where the data of graph `id` is kept as CSV, beside its PNG and for the same reason: the
+   * evidence of deliveries in flight, and the messages that hand it to the delivery workers, hold
+   * a path rather than the text.
+   */
+  csvFileFor(id: string): string {
+    return this.pathFor(id, 'csv');
   }
 
   /** The PNG, or undefined when there is none or it is older than the TTL. */
@@ -54,11 +62,11 @@ export class GraphStore {
     }
   }
 
-  /** Removes graphs past the TTL; returns how many. */
+  /** Removes graphs' files (PNG and CSV) past the TTL; returns how many. */
   async prune(): Promise<number> {
     let removed = 0;
     for (const name of await fs.promises.readdir(this.dir)) {
-      if (!name.endsWith('.png')) continue;
+      if (!name.endsWith('.png') && !name.endsWith('.csv')) continue;
       const file = path.join(this.dir, name);
       const stat = await fs.promises.stat(file).catch(() => undefined);
       if (stat === undefined || stat.mtimeMs + this.ttlMs > this.now()) continue;
@@ -67,12 +75,17 @@ export class GraphStore {
     }
     return removed;
   }
+
+  private pathFor(id: string, extension: 'png' | 'csv'): string {
+    if (!/^[A-Za-z0-9_-]{22}$/.test(id)) throw new Error(`invalid graph id ${JSON.stringify(id)}`);
+    return path.join(this.dir, `${id}.${extension}`);
+  }
 }
 
 /**
- * Stores a PNG at its GraphStore.fileFor() path. Not synced to disk: a graph is drawn again by a
- * retry, and a wait on the disk per graph would hold up the fsyncs that acknowledge webhooks.
+ * Stores a graph's PNG or CSV at its GraphStore path. Not synced to disk: a graph is drawn again by
+ * a retry, and a wait on the disk per graph would hold up the fsyncs that acknowledge webhooks.
  */
-export async function writeGraph(file: string, png: Uint8Array): Promise<void> {
-  await writeFileAtomic(file, png, { durable: false });
+export async function writeGraph(file: string, data: string | Uint8Array): Promise<void> {
+  await writeFileAtomic(file, data, { durable: false });
 }

@@ -6,13 +6,15 @@ import { drawChart } from './render/png';
 /**
  * What a render worker does for each graph (render-worker.ts), and the enricher in-process when
  * there is no pool: the PNG drawn and written where the graph store keeps it, and the plotted data
- * as CSV. The event loop that acknowledges webhooks gets back only what the evidence holds.
+ * as CSV beside it. The event loop that acknowledges webhooks gets back only what the evidence holds.
  */
 
 export interface RenderTask {
   chart: ChartSpec;
   /** Where the PNG goes: GraphStore.fileFor() of the graph's id. */
   file: string;
+  /** Where the CSV goes: GraphStore.csvFileFor() of the graph's id. */
+  csvFile: string;
   /** Series the CSV holds after the ones drawn: an anomaly's expected, lower and upper. */
   bandSeries: ChartSeries[];
 }
@@ -20,8 +22,11 @@ export interface RenderTask {
 export interface RenderedGraph {
   /** Size of the PNG written. */
   bytes: number;
-  /** What the graph shows, as CSV: the series drawn (at most the chart's maxSeries), then the band. */
-  csv: string;
+  /**
+   * Size of the CSV written: what the graph shows, the series drawn (at most the chart's
+   * maxSeries), then the band.
+   */
+  csvBytes: number;
   /**
    * The last point of the CSV's first series, when a number: the alert's value for messages when
    * it has no `value` annotation.
@@ -31,15 +36,16 @@ export interface RenderedGraph {
   seconds: number;
 }
 
-export async function renderGraph({ chart, file, bandSeries }: RenderTask): Promise<RenderedGraph> {
+export async function renderGraph({ chart, file, csvFile, bandSeries }: RenderTask): Promise<RenderedGraph> {
   const { png, seconds } = drawChart(chart);
-  // Written before any channel links or attaches it; a retry writes the same file again.
-  await writeGraph(file, png);
   const series = [...pickSeries(chart.series, chart.maxSeries ?? DEFAULT_MAX_SERIES), ...bandSeries];
+  const csv = Buffer.from(seriesToCsv(series));
+  // Written before any channel links or attaches them; a retry writes the same files again.
+  await Promise.all([writeGraph(file, png), writeGraph(csvFile, csv)]);
   const last = series[0]?.values.at(-1);
   return {
     bytes: png.length,
-    csv: seriesToCsv(series),
+    csvBytes: csv.length,
     lastValue: last !== undefined && Number.isFinite(last) ? last : undefined,
     seconds,
   };

@@ -64,6 +64,9 @@ describe('delivery pool', () => {
     });
     const file = path.join(dir.path, 'graph.png');
     fs.writeFileSync(file, png);
+    const csv = 'time,value\r\n2026-11-23T14:30:00Z,0.95\r\n';
+    const csvFile = path.join(dir.path, 'graph.csv');
+    fs.writeFileSync(csvFile, csv);
     // Resolved: its duration is fixed, so nothing in the text depends on when it is sent.
     const plain = enrichedNotification({ status: 'resolved' });
     const enriched: EnrichedNotification = {
@@ -77,7 +80,8 @@ describe('delivery pool', () => {
             id: 'AAAAAAAAAAAAAAAAAAAAAA',
             file,
             bytes: png.length,
-            csv: 'time,value\n2026-11-23T14:30:00Z,0.95\n',
+            csvFile,
+            csvBytes: csv.length,
             csvName: 'HostHighCpu-1.csv',
             lastValue: VALUES[VALUES.length - 1],
           },
@@ -131,6 +135,7 @@ describe('delivery pool', () => {
     expect(mail.html).toContain('cid:graph-1.1795444200000-0123456789ab-abcdef@vigil');
     expect(mail.attachments.map((a) => a.filename)).toEqual(['graph-1.png', 'HostHighCpu-1.csv']);
     expect(Buffer.from(mail.attachments[0].content, 'base64').equals(png)).toBe(true);
+    expect(Buffer.from(mail.attachments[1].content, 'base64').toString('utf8')).toBe(csv);
   });
 
   it('a worker that dies during an attempt leaves the delivery pending in the spool; the retry mails it once', async () => {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { Enricher } from '../../src/bridge/enrich';
+import { Enricher, type Graph } from '../../src/bridge/enrich';
 import { GraphStore } from '../../src/bridge/graphs';
 import { buildView } from '../../src/bridge/render/message';
 import { loadTemplates } from '../../src/bridge/render/templates';
@@ -29,10 +29,18 @@ function series(instance: string, level: number): RangeSeries {
   return { labels: { instance, job: 'node' }, timestamps, values: timestamps.map(() => level) };
 }
 
+/** A graph's CSV as the render wrote it beside its PNG (its size as the evidence says), '' without a graph. */
+function csvOf(graph: Graph | undefined): string {
+  if (graph === undefined) return '';
+  const csv = fs.readFileSync(graph.csvFile);
+  expect(csv.length).toBe(graph.csvBytes);
+  return csv.toString('utf8');
+}
+
 /** The series of a CSV attachment, in the order of its rows. */
-function csvSeries(csv: string | undefined): string[] {
+function csvSeries(csv: string): string[] {
   const names = new Set<string>();
-  for (const row of (csv ?? '').split('\r\n').slice(1, -1)) {
+  for (const row of csv.split('\r\n').slice(1, -1)) {
     const field = row.slice(row.indexOf(',') + 1, row.lastIndexOf(','));
     names.add(field.startsWith('"') ? field.slice(1, -1).replace(/""/g, '"') : field);
   }
@@ -102,9 +110,9 @@ describe('enricher', () => {
     const alert = notification({ labels: { instance: '' } });
     delete alert.alerts[0].labels.instance;
     const graph = (await enricher.enrich(alert, NOW)).alerts[0].graph;
-    const drawn = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'].filter((i) => graph?.csv.includes(i));
+    const drawn = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5'].filter((i) => csvOf(graph).includes(i));
     expect(drawn).toEqual(['web-4', 'web-5']);
-    expect(graph?.csv.split('\r\n')).toHaveLength(1 + 2 * 10 + 1); // header, 2 series x 10 points, final CRLF
+    expect(csvOf(graph).split('\r\n')).toHaveLength(1 + 2 * 10 + 1); // header, 2 series x 10 points, final CRLF
     // The alert's value in messages is the last point of the first series drawn, the highest.
     expect(graph?.lastValue).toBe(5);
     expect(
@@ -251,9 +259,9 @@ describe('enricher', () => {
       expect(first.explanation).toBe('50% where 10% ± 5% is normal lately; 8 deviations, z-score detector');
       expect(second.explanation).toMatch(/^25% where/);
       // The observed line is the alert's own host; the band series follow it.
-      expect(csvSeries(first.graph?.csv)[0]).toBe('{instance="web-1", job="node"}');
+      expect(csvSeries(csvOf(first.graph))[0]).toBe('{instance="web-1", job="node"}');
       expect(first.graph?.lastValue).toBe(0.5);
-      expect(first.graph?.csv).not.toContain('web-2');
+      expect(csvOf(first.graph)).not.toContain('web-2');
     });
 
     it('a failing lookup leaves the graph without the observed line, counted as a graph error', async () => {
@@ -274,7 +282,7 @@ describe('enricher', () => {
       expect(first.query).toBeUndefined();
       expect(first.graph).toBeDefined();
       expect(first.explanation).toBe('0.1 ± 0.05 is normal lately; 8 deviations, z-score detector');
-      expect(csvSeries(first.graph?.csv)).not.toContainEqual(expect.stringContaining('vigil_anomaly{'));
+      expect(csvSeries(csvOf(first.graph))).not.toContainEqual(expect.stringContaining('vigil_anomaly{'));
     });
 
     it('the lookup obeys max_query_bytes: a huge rule label sends nothing and is counted', async () => {
@@ -367,7 +375,7 @@ describe('enricher', () => {
         generatorURL: 'http://prometheus.example:9090/graph?g0.expr=vigil_anomaly+%3D%3D+1&g0.tab=1',
       });
       const [evidence] = (await enricher.enrich(alert, NOW)).alerts;
-      const bandNames = csvSeries(evidence.graph?.csv).filter((n) => n.startsWith('vigil_anomaly_'));
+      const bandNames = csvSeries(csvOf(evidence.graph)).filter((n) => n.startsWith('vigil_anomaly_'));
       return { explanation: evidence.explanation, bands: bandNames, graph: evidence.graph };
     };
     /** The decided detector's strength: 40 at the peak, 3 after, 2 before (or `before`'s 2 before it). */

@@ -39,20 +39,23 @@ describe('graph store (stable ids, on disk)', () => {
     }
   });
 
-  it('stops serving graphs past the TTL and prunes their files', async () => {
+  it('stops serving graphs past the TTL and prunes their files, PNG and CSV', async () => {
     let clock = Date.now();
     const store = new GraphStore(dir.path, 1_000, () => clock);
     const id = store.idFor('e', 0);
     await writeGraph(store.fileFor(id), Buffer.from('png'));
+    await writeGraph(store.csvFileFor(id), 'time,value\r\n');
+    expect(store.csvFileFor(id)).toBe(path.join(dir.path, `${id}.csv`));
+    expect(() => store.csvFileFor('../x')).toThrow('invalid graph id');
     expect(await store.get(id)).toBeDefined();
     clock += 2_000;
     expect(await store.get(id)).toBeUndefined();
-    expect(await store.prune()).toBe(1);
+    expect(await store.prune()).toBe(2);
     expect(fs.readdirSync(dir.path)).toEqual(['.key']);
     await expect(store.get('../../etc/passwd')).resolves.toBeUndefined();
   });
 
-  it('100 retries of one notification leave one PNG per alert', async () => {
+  it('100 retries of one notification leave one PNG and one CSV per alert', async () => {
     const log = rootLogger.child({ component: 'test' });
     log.level = 'silent';
     const { spool, contents } = await Spool.open(dir.path);
@@ -113,8 +116,8 @@ describe('graph store (stable ids, on disk)', () => {
     expect(attempts).toBe(100);
     // Every attempt linked the same two graphs, and only those two files exist.
     expect([...links].sort()).toEqual([graphs.idFor(id, 0), graphs.idFor(id, 1)].sort());
-    const files = fs.readdirSync(graphs.dir).filter((f) => f.endsWith('.png'));
-    expect(files.sort()).toEqual([...links].map((l) => `${l}.png`).sort());
+    const files = fs.readdirSync(graphs.dir).filter((f) => f !== '.key');
+    expect(files.sort()).toEqual([...links].flatMap((l) => [`${l}.csv`, `${l}.png`]).sort());
     expect(fs.readdirSync(graphs.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     await dispatcher.stop();
   }, 90_000);

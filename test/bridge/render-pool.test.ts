@@ -36,17 +36,18 @@ describe('render pool', () => {
     dir.remove();
   });
 
-  it('draws a graph in a worker thread, writes its PNG to the file given and returns its size and CSV', async () => {
+  it('draws a graph in a worker thread, writes its PNG and CSV to the files given and returns their sizes', async () => {
     const [a, b] = await Promise.all(
       [640, 900].map((width) =>
         pool.render({
           chart: { ...CHART, width },
           file: path.join(dir.path, `${width}.png`),
+          csvFile: path.join(dir.path, `${width}.csv`),
           bandSeries: [],
         }),
       ),
     );
-    for (const [{ bytes, csv, seconds }, width] of [
+    for (const [{ bytes, csvBytes, seconds }, width] of [
       [a, 640],
       [b, 900],
     ] as const) {
@@ -56,11 +57,13 @@ describe('render pool', () => {
       expect(png.readUInt32BE(16)).toBe(width);
       expect(png.toString('latin1', png.length - 8, png.length - 4)).toBe('IEND');
       expect(bytes).toBe(png.length);
+      const csv = fs.readFileSync(path.join(dir.path, `${width}.csv`), 'utf8');
       expect(csv).toBe(seriesToCsv(CHART.series));
+      expect(csvBytes).toBe(Buffer.byteLength(csv));
       expect(seconds).toBeGreaterThan(0);
     }
     // No temporary file is left beside them.
-    expect(fs.readdirSync(dir.path).sort()).toEqual(['640.png', '900.png']);
+    expect(fs.readdirSync(dir.path).sort()).toEqual(['640.csv', '640.png', '900.csv', '900.png']);
   });
 
   it('gives the file and CSV the enricher makes in-process without a pool', async () => {
@@ -74,15 +77,24 @@ describe('render pool', () => {
       timestamps: TIMESTAMPS,
       values: TIMESTAMPS.map(() => 0.5),
     };
-    const task = (file: string) => ({ chart: { ...CHART, series, maxSeries: 2 }, file, bandSeries: [band] });
-    const offThread = await pool.render(task(path.join(dir.path, 'worker.png')));
-    const inProcess = await renderGraph(task(path.join(dir.path, 'here.png')));
-    expect(fs.readFileSync(path.join(dir.path, 'worker.png'))).toEqual(
-      fs.readFileSync(path.join(dir.path, 'here.png')),
-    );
+    const task = (name: string) => ({
+      chart: { ...CHART, series, maxSeries: 2 },
+      file: path.join(dir.path, `${name}.png`),
+      csvFile: path.join(dir.path, `${name}.csv`),
+      bandSeries: [band],
+    });
+    const offThread = await pool.render(task('worker'));
+    const inProcess = await renderGraph(task('here'));
+    for (const extension of ['png', 'csv']) {
+      expect(fs.readFileSync(path.join(dir.path, `worker.${extension}`))).toEqual(
+        fs.readFileSync(path.join(dir.path, `here.${extension}`)),
+      );
+    }
     expect({ ...offThread, seconds: 0 }).toEqual({ ...inProcess, seconds: 0 });
     // The CSV holds what the graph shows: the two highest series, then the band.
-    expect(offThread.csv).toBe(seriesToCsv([series[3], series[2], band]));
+    expect(fs.readFileSync(path.join(dir.path, 'worker.csv'), 'utf8')).toBe(
+      seriesToCsv([series[3], series[2], band]),
+    );
     // The alert's value for messages: the last point of the first of them.
     expect(offThread.lastValue).toBe(series[3].values[series[3].values.length - 1]);
   });

@@ -110,7 +110,8 @@ export class EmailChannel implements Notifier {
       if (this.config.attach_csv) {
         attachments.push({
           filename: graph.csvName,
-          content: graph.csv,
+          // Streamed from the graph store, like the PNG.
+          path: graph.csvFile,
           contentType: 'text/csv; charset=utf-8',
         });
       }

@@ -13,8 +13,13 @@ export const BRIDGE_URL = 'https://vigil.example:9112';
 /** A PNG's signature and a few bytes: what an upload carries is compared byte for byte. */
 export const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 /** The PNG where the graph store would keep it: channels read graphs from files. */
-const PNG_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-channel-graph-')), 'g.png');
+const GRAPH_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-channel-graph-'));
+const PNG_FILE = path.join(GRAPH_DIR, 'g.png');
 fs.writeFileSync(PNG_FILE, PNG);
+/** Its data, as the graph store keeps it beside the PNG. */
+export const CSV = 'time,value\r\n';
+const CSV_FILE = path.join(GRAPH_DIR, 'g.csv');
+fs.writeFileSync(CSV_FILE, CSV);
 
 /** A spooled notification as a channel receives it, each alert with a graph (id `g<n>`) unless `graphs: false`. */
 export function outgoing(o: PayloadOptions & { graphs?: boolean } = {}): OutgoingMessage {
@@ -31,7 +36,8 @@ export function outgoing(o: PayloadOptions & { graphs?: boolean } = {}): Outgoin
             id: `g${i + 1}`,
             file: PNG_FILE,
             bytes: PNG.length,
-            csv: 'time,value\n',
+            csvFile: CSV_FILE,
+            csvBytes: CSV.length,
             csvName: `graph-${i + 1}.csv`,
           },
   }));
