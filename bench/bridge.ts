@@ -2,7 +2,9 @@
  * Bridge benchmark.
  *
  *  1. Graph render time: SVG + PNG of a typical alert graph (3 series x 360 points, threshold,
- *     alert marker) and of an anomaly graph (band + expected), median and p99 per graph, in-process.
+ *     alert marker) and of an anomaly graph (band + expected), median and p99 per graph, in a
+ *     render worker thread as the bridge draws them (one at a time), and in this process' main
+ *     thread.
  *  2. Webhook to mail: a spawned `vigil bridge` with a real Prometheus (backfilled) and a real SMTP
  *     server (smtp-server, in this process); time from POST to the SMTP server accepting the message,
  *     one notification at a time (query, render, CSV, MIME, SMTP included).
@@ -19,7 +21,8 @@
  *     time from the last post to the last mail, the bridge's peak RSS and event-loop delay (its own
  *     nodejs_eventloop_lag_* over its life), and the machine's load average.
  *
- * Run alone: npm run build && npx tsx bench/bridge.ts   (only the storm: npx tsx bench/bridge.ts storm;
+ * Run alone: npm run build && npx tsx bench/bridge.ts   (only the storm: npx tsx bench/bridge.ts storm,
+ * only rendering: npx tsx bench/bridge.ts render;
  * BENCH_GRAPHS_DIR=/dev/shm keeps the graphs' files off the spool's disk)
  * Targets: ack p99 < 20 ms at 200 req/s, render < 25 ms per graph; storm with Prometheus down at
  * least as many mails per second as with it up.
@@ -31,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import YAML from 'yaml';
+import { RenderPool } from '../src/bridge/render-pool';
 import { renderChartSvg, type ChartSpec } from '../src/bridge/render/chart';
 import { svgToPng } from '../src/bridge/render/png';
 import { alertmanagerPayload } from '../test/bridge/fixtures';
@@ -100,9 +104,36 @@ async function renderBench(): Promise<void> {
       total.push(performance.now() - t0);
       svgOnly.push(t1 - t0);
     }
+    const inWorker = await renderInWorker(spec);
     console.log(
-      `render ${name.padEnd(30)} median ${ms(quantile(total, 0.5))}  p99 ${ms(quantile(total, 0.99))}  (SVG alone: median ${ms(quantile(svgOnly, 0.5))})`,
+      `render ${name.padEnd(30)} in a render worker: median ${ms(quantile(inWorker, 0.5))}  p99 ${ms(quantile(inWorker, 0.99))}` +
+        `  | in this process' main thread: median ${ms(quantile(total, 0.5))}  p99 ${ms(quantile(total, 0.99))}  (SVG alone: median ${ms(quantile(svgOnly, 0.5))})`,
     );
+  }
+}
+
+/**
+ * RENDERS charts drawn one after another by one render worker, as `vigil bridge` draws them: the
+ * time each took to draw, rasterise and compress as the worker reports it (not writing the files,
+ * not the hand-over), ms.
+ */
+async function renderInWorker(chart: ChartSpec): Promise<number[]> {
+  const pool = new RenderPool(1);
+  const dir = tempDir('vigil-bench-render-');
+  const task = {
+    chart,
+    file: path.join(dir.path, 'g.png'),
+    csvFile: path.join(dir.path, 'g.csv'),
+    bandSeries: [],
+  };
+  try {
+    await pool.render(task); // the worker's start, fonts, JIT
+    const times: number[] = [];
+    for (let i = 0; i < RENDERS; i++) times.push((await pool.render(task)).seconds * 1000);
+    return times;
+  } finally {
+    await pool.close();
+    dir.remove();
   }
 }
 
@@ -547,6 +578,7 @@ async function main(): Promise<void> {
   const stormOnly = process.argv[2] === 'storm';
   console.log(`node ${process.version}, ${RENDERS} renders, ${MAILS} mails, ${RATE} req/s for ${SECONDS} s`);
   if (!stormOnly) await renderBench();
+  if (process.argv[2] === 'render') return;
 
   const dir = tempDir('vigil-bench-bridge-');
   const now = Math.floor(Date.now() / 1000 / 60) * 60;
