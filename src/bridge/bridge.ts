@@ -55,6 +55,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const started: Started = {};
   const routes = { default: [], ...config.routes };
   const allChannels = config.channels.map((c) => c.name);
+  const routeDeps: RouteDeps = { config, routes, allChannels, started, graphs, metrics, log };
 
   const server = await startServiceServer({
     service: 'bridge',
@@ -62,8 +63,8 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
     registry: metrics.registry,
     tls,
     isReady: () => started.dispatcher !== undefined,
-    direct: webhookHandler(intakeOptions({ config, routes, allChannels, started, graphs, metrics, log })),
-    routes: (app) => registerRoutes(app, { config, routes, allChannels, started, graphs, metrics, log }),
+    direct: webhookHandler(intakeOptions(routeDeps)),
+    routes: (app) => registerRoutes(app, routeDeps),
   });
   // Channels link to graphs on this bridge: they need its URL, known once the server listens.
   const bridgeUrl = config.external_url ?? defaultExternalUrl(config.listen, server.url, Boolean(tls));

@@ -61,7 +61,7 @@ export function webhookHandler(options: IntakeOptions): RequestHandler {
       reject(401, 'unauthorized: missing or wrong credentials', 'unauthorized');
       return true;
     }
-    let route = 'default';
+    let route: string;
     try {
       route = match[1] === undefined ? 'default' : decodeURIComponent(match[1]);
     } catch {
