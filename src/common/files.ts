@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { errorMessage, UserError } from './errors';
 
@@ -28,7 +29,9 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   { durable = true }: { durable?: boolean } = {},
 ): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
+  // Unique per call, not per process: worker threads share the pid, and two writes of one file at
+  // once must not write into, or rename away, each other's temporary file.
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const handle = await fs.promises.open(temporary, 'w');
     try {
