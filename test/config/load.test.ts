@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../../src/common/errors';
 import { loadConfig, parseConfig } from '../../src/config/load';
@@ -19,6 +20,14 @@ describe('config', () => {
     expect(config.exporter.listen).toBe(':9110');
     expect(config.detector.listen).toBe(':9111');
     expect(config.bridge.listen).toBe(':9112');
+  });
+
+  it('renders graphs on one fewer thread than the CPUs, at most two, unless told', () => {
+    expect(loadConfig().bridge.graph.render_concurrency).toBe(
+      Math.max(1, Math.min(2, os.availableParallelism() - 1)),
+    );
+    const set = parseConfig({ bridge: { graph: { render_concurrency: 5 } } }, {});
+    expect(set.bridge.graph.render_concurrency).toBe(5);
   });
 
   it('substitutes ${ENV} and ${ENV:-default} in values', () => {
