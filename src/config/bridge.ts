@@ -186,7 +186,8 @@ export const bridgeSchema = z
         /**
          * Graphs rendered at once (CPU work; the rest of delivery is I/O and runs retry.concurrency
          * wide). By default one fewer than the CPUs, at most 2: on two cores a second render thread
-         * gave no more mails per second, took the event loop's CPU and held 80 MiB more.
+         * gave no more mails per second in a storm, took the event loop's CPU and held 100-160 MiB
+         * more at its peak.
          */
         render_concurrency: z.number().int().min(1).max(64).default(threadsBesideEventLoop(2)),
         /**
