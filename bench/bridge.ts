@@ -34,9 +34,10 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import YAML from 'yaml';
-import { RenderPool } from '../src/bridge/render-pool';
 import { renderChartSvg, type ChartSpec } from '../src/bridge/render/chart';
+import type { RenderedGraph, RenderTask } from '../src/bridge/render-task';
 import { svgToPng } from '../src/bridge/render/png';
+import { WorkerPool } from '../src/bridge/worker-pool';
 import { alertmanagerPayload } from '../test/bridge/fixtures';
 import { startSmtpSink, type SmtpSink } from '../test/bridge/smtp-sink';
 import { freePort } from '../test/helpers/net';
@@ -113,12 +114,16 @@ async function renderBench(): Promise<void> {
 }
 
 /**
- * RENDERS charts drawn one after another by one render worker, as `vigil bridge` draws them: the
- * time each took to draw, rasterise and compress as the worker reports it (not writing the files,
- * not the hand-over), ms.
+ * RENDERS charts drawn one after another in a worker thread at low priority, as `vigil bridge`'s
+ * evidence worker draws them: the time each took to draw, rasterise and compress as the worker
+ * reports it (not writing the files, not the hand-over), ms.
  */
 async function renderInWorker(chart: ChartSpec): Promise<number[]> {
-  const pool = new RenderPool(1);
+  const pool = new WorkerPool<RenderTask, RenderedGraph>(
+    path.join(__dirname, 'render-worker.ts'),
+    1,
+    'render worker',
+  );
   const dir = tempDir('vigil-bench-render-');
   const task = {
     chart,
@@ -127,9 +132,9 @@ async function renderInWorker(chart: ChartSpec): Promise<number[]> {
     bandSeries: [],
   };
   try {
-    await pool.render(task); // the worker's start, fonts, JIT
+    await pool.run(task); // the worker's start, fonts, JIT
     const times: number[] = [];
-    for (let i = 0; i < RENDERS; i++) times.push((await pool.render(task)).seconds * 1000);
+    for (let i = 0; i < RENDERS; i++) times.push((await pool.run(task)).seconds * 1000);
     return times;
   } finally {
     await pool.close();

@@ -8,18 +8,18 @@ import { readUserFile } from '../common/files';
 import { startServiceServer, type ServiceServer } from '../common/http-server';
 import { parseListen } from '../common/listen';
 import { componentLogger, type Logger } from '../common/logger';
-import { PrometheusClient } from '../common/prometheus-client';
 import type { RunningService } from '../common/service';
 import { threadsBesideEventLoop } from '../common/threads';
+import { splitUserinfo } from '../common/url';
 import type { BridgeConfig } from '../config/bridge';
 import type { Channel } from './channels/channel';
 import { createChannel, parseChannels, type OffThreadNotifier } from './channels';
 import { DeliveryPool } from './delivery-pool';
 import { Dispatcher } from './dispatcher';
 import { Enricher } from './enrich';
+import { EvidencePool } from './evidence-pool';
 import { GraphStore } from './graphs';
 import { webhookHandler, type IntakeOptions } from './intake';
-import { RenderPool } from './render-pool';
 import { BridgeMetrics } from './metrics';
 import { Spool, type SpoolContents } from './spool';
 import { renderStatusPage } from './status-page';
@@ -49,11 +49,13 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
   const { spool, contents } = await openSpool(config, metrics, log);
   const tls = serverTls(config);
   const graphs = new GraphStore(path.join(config.spool_dir, 'graphs'), config.graph.ttl);
-  // Graph answers are small; inflating gzip would cost the event loop that acknowledges webhooks.
-  const prometheus = new PrometheusClient(config.prometheus, { gzip: false });
-  const renderPool = new RenderPool(config.graph.render_concurrency);
+  const evidencePool = new EvidencePool(
+    config.prometheus,
+    config.graph.render_concurrency,
+    config.retry.concurrency,
+  );
   const deliveryPool = new DeliveryPool(DELIVERY_THREADS, config.retry.concurrency);
-  const enricher = newEnricher(config, prometheus, graphs, renderPool, metrics);
+  const enricher = newEnricher(config, evidencePool, graphs, metrics);
   const started: Started = {};
   const routes = { default: [], ...config.routes };
   const allChannels = config.channels.map((c) => c.name);
@@ -91,7 +93,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
     {
       channels: allChannels,
       spool: config.spool_dir,
-      prometheus: prometheus.url,
+      prometheus: splitUserinfo(config.prometheus.url).url,
       pending: contents.pending.length,
     },
     'bridge ready',
@@ -106,7 +108,7 @@ export async function startBridge(config: BridgeConfig): Promise<RunningService>
       await server.close();
       await dispatcher.stop();
       await Promise.all([...channels.values()].map((c) => c.close()));
-      await Promise.all([renderPool.close(), deliveryPool.close()]);
+      await Promise.all([evidencePool.close(), deliveryPool.close()]);
       await spool.close();
     },
   };
@@ -195,14 +197,13 @@ function serverTls(config: BridgeConfig): { cert: string; key: string } | undefi
 
 function newEnricher(
   config: BridgeConfig,
-  prometheus: PrometheusClient,
+  evidencePool: EvidencePool,
   graphs: GraphStore,
-  renderPool: RenderPool,
   metrics: BridgeMetrics,
 ): Enricher {
   const { graph } = config;
   return new Enricher(
-    prometheus,
+    evidencePool,
     graphs,
     {
       lookbackMs: graph.lookback,
@@ -227,7 +228,6 @@ function newEnricher(
       onGraphSkipped: () => metrics.graphsSkipped.inc(),
       onCircuitChange: (state) => metrics.setGraphCircuit(state),
     },
-    (task) => renderPool.render(task),
   );
 }
 

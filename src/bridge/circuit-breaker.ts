@@ -64,6 +64,14 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * The probe tryAcquire() let through was not sent after all (nothing to ask): open again as it was,
+   * its cool-down over, so the next call is the probe.
+   */
+  abandon(): void {
+    if (this.current === 'half_open') this.moveTo('open');
+  }
+
   /** Why queries are not sent now, for people: when the circuit opened and the outage that did it. */
   describe(): string {
     const since = new Date(this.openedAt).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -34,7 +34,7 @@ export class GraphStore {
   }
 
   /**
-   * Where the PNG of graph `id` is kept: the render worker that draws it writes it there
+   * Where the PNG of graph `id` is kept: the evidence worker that draws it writes it there
    * (writeGraph), and channels read it from there when they send.
    */
   fileFor(id: string): string {

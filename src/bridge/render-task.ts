@@ -4,9 +4,9 @@ import { seriesToCsv } from './render/csv';
 import { drawChart } from './render/png';
 
 /**
- * What a render worker does for each graph (render-worker.ts), and the enricher in-process when
- * there is no pool: the PNG drawn and written where the graph store keeps it, and the plotted data
- * as CSV beside it. The event loop that acknowledges webhooks gets back only what the evidence holds.
+ * What an evidence worker does for each graph once it has the data (evidence.ts): the PNG drawn
+ * and written where the graph store keeps it, and the plotted data as CSV beside it. Only what the
+ * evidence holds goes back to the event loop that acknowledges webhooks.
  */
 
 export interface RenderTask {

@@ -75,6 +75,24 @@ describe('circuit breaker of graph queries', () => {
     expect(changes).toEqual(['open', 'half_open', 'open', 'half_open']);
   });
 
+  it('an abandoned probe reopens the circuit without a new cool-down: the next call probes', () => {
+    failTimes(3);
+    now += 30_000;
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.abandon();
+    expect(breaker.state).toBe('open');
+    expect(breaker.describe()).toBe(
+      'circuit open since 2026-12-02T03:00:00Z, last error: http://127.0.0.1:9/api/v1/query_range: ECONNREFUSED',
+    );
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.state).toBe('half_open');
+    // Abandoning when no probe is out changes nothing.
+    breaker.succeeded();
+    breaker.abandon();
+    expect(breaker.state).toBe('closed');
+    expect(changes).toEqual(['open', 'half_open', 'open', 'half_open', 'closed']);
+  });
+
   it('a late failure of a query sent before the circuit opened does not extend the cool-down', () => {
     failTimes(3);
     now += 20_000;

@@ -9,7 +9,8 @@ import {
 import { parseMatcher } from '../../src/common/matchers';
 import type { ChannelBaseConfig } from '../../src/config/bridge';
 import { Dispatcher, type DispatcherOptions } from '../../src/bridge/dispatcher';
-import { Enricher, type EnrichedNotification } from '../../src/bridge/enrich';
+import { Enricher } from '../../src/bridge/enrich';
+import { gatherInProcess, type EnrichedNotification } from '../../src/bridge/evidence';
 import { GraphStore } from '../../src/bridge/graphs';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
@@ -87,11 +88,11 @@ describe('dispatcher', () => {
     const metrics = new BridgeMetrics();
     // The real enricher (evidence sharing, the no-graph fallback, graph error counting) gathering with `enrichWith`.
     const enricher = new Enricher(
-      {
+      gatherInProcess({
         url: 'http://127.0.0.1:9',
         queryRange: () => Promise.reject(new Error('not queried in these tests')),
         query: () => Promise.reject(new Error('not queried in these tests')),
-      },
+      }),
       new GraphStore(path.join(dir.path, 'graphs'), 60_000),
       GRAPH_SETTINGS,
       { onGraphError: () => metrics.graphErrors.inc() },

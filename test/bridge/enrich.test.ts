@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { Enricher, type Graph } from '../../src/bridge/enrich';
+import { Enricher } from '../../src/bridge/enrich';
+import { gatherInProcess, type Graph } from '../../src/bridge/evidence';
 import { GraphStore } from '../../src/bridge/graphs';
 import { buildView } from '../../src/bridge/render/message';
 import { loadTemplates } from '../../src/bridge/render/templates';
@@ -16,12 +17,15 @@ function notification(o: PayloadOptions = {}): Notification {
   return result.notification;
 }
 
-/** Prometheus answering range queries with `answer` and instant ones with `instant`, as the client does. */
+/**
+ * Gathering in this thread from a Prometheus answering range queries with `answer` and instant ones
+ * with `instant`, as the client does.
+ */
 function prometheus(
   answer: (expr: string, start: number, end: number, step: number) => Promise<RangeSeries[]>,
   instant: (expr: string) => Promise<InstantSample[]> = async () => [],
 ) {
-  return { url: 'http://127.0.0.1:9090', queryRange: answer, query: instant };
+  return gatherInProcess({ url: 'http://127.0.0.1:9090', queryRange: answer, query: instant });
 }
 
 function series(instance: string, level: number): RangeSeries {
@@ -71,19 +75,20 @@ describe('enricher', () => {
     expect(graphErrors).toBe(2);
   });
 
-  it('sends the alert without its graph, saying why, when the render fails (a worker crashed)', async () => {
+  it('sends the alerts without their graphs, saying why, when the gathering fails (a worker crashed)', async () => {
     let graphErrors = 0;
     const enricher = new Enricher(
-      prometheus(async () => [series('web-1', 0.95)]),
+      { gather: () => Promise.reject(new Error('graph evidence worker exited with code 1')) },
       new GraphStore(graphDir.path, 60_000),
       SETTINGS,
       { onGraphError: () => graphErrors++ },
-      () => Promise.reject(new Error('graph render worker exited with code 1')),
     );
-    const enriched = await enricher.enrich(notification(), NOW);
-    expect(enriched.alerts[0].graph).toBeUndefined();
-    expect(enriched.alerts[0].graphError).toBe('graph unavailable: graph render worker exited with code 1');
-    expect(graphErrors).toBe(1);
+    const enriched = await enricher.acquire('entry-1', notification({ instances: ['web-1', 'web-2'] }));
+    expect(enriched.alerts.map((a) => [a.alert.labels.instance, a.graph, a.graphError])).toEqual([
+      ['web-1', undefined, 'graph unavailable: graph evidence worker exited with code 1'],
+      ['web-2', undefined, 'graph unavailable: graph evidence worker exited with code 1'],
+    ]);
+    expect(graphErrors).toBe(2);
   });
 
   it('does not count alerts that got their graph', async () => {
@@ -191,6 +196,55 @@ describe('enricher', () => {
     const huge = { description: 'x'.repeat(50_000) };
     const one = await enricher.enrich(notification({ instances: ['a', 'b'], annotations: huge }), NOW);
     expect(one.alerts).toHaveLength(1);
+  });
+
+  it('opens the circuit on the outages a gathering reports, then asks nothing until the cool-down', async () => {
+    let asked = 0;
+    const states: string[] = [];
+    let skipped = 0;
+    const enricher = new Enricher(
+      prometheus(() => {
+        asked++;
+        return Promise.reject(new PrometheusError('unavailable', 'http://127.0.0.1:9090: ECONNREFUSED'));
+      }),
+      new GraphStore(graphDir.path, 60_000),
+      { ...SETTINGS, circuitBreaker: { failures: 2, coolDownMs: 60_000 } },
+      { onCircuitChange: (state) => states.push(state), onGraphSkipped: () => skipped++ },
+    );
+    await enricher.enrich(notification({ instances: ['web-1'] }), NOW);
+    expect(states).toEqual([]);
+    await enricher.enrich(notification({ instances: ['web-2'] }), NOW);
+    expect(states).toEqual(['open']);
+    const third = await enricher.enrich(notification({ instances: ['web-3'] }), NOW);
+    expect(asked).toBe(2);
+    expect(skipped).toBe(1);
+    expect(third.alerts[0].graphError).toMatch(
+      /^graph unavailable: Prometheus at http:\/\/127\.0\.0\.1:9090 unreachable \(circuit open since .*, last error: .*ECONNREFUSED\)$/,
+    );
+  });
+
+  it('a probe with nothing to ask leaves the probe to the next notification, whose answer closes the circuit', async () => {
+    let up = false;
+    const states: string[] = [];
+    const enricher = new Enricher(
+      prometheus(async () => {
+        if (!up) throw new PrometheusError('unavailable', 'http://127.0.0.1:9090: ECONNREFUSED');
+        return [series('web-1', 0.95)];
+      }),
+      new GraphStore(graphDir.path, 60_000),
+      { ...SETTINGS, circuitBreaker: { failures: 1, coolDownMs: 0 } },
+      { onCircuitChange: (state) => states.push(state) },
+    );
+    await enricher.enrich(notification(), NOW);
+    expect(states).toEqual(['open']);
+    up = true;
+    // No query annotation, no generatorURL: nothing to ask, so this one cannot be the probe.
+    const nothing = await enricher.enrich(notification({ generatorURL: '' }), NOW);
+    expect(nothing.alerts[0].graphError).toMatch(/^no graph: /);
+    expect(states).toEqual(['open', 'half_open', 'open']);
+    const probe = await enricher.enrich(notification(), NOW);
+    expect(probe.alerts[0].graph?.bytes).toBeGreaterThan(0);
+    expect(states).toEqual(['open', 'half_open', 'open', 'half_open', 'closed']);
   });
 
   describe("anomaly alert without a `query` annotation: the observed series from its rule's vigil_detector_rule_info", () => {

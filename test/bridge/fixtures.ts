@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { EnrichedNotification, GraphSettings } from '../../src/bridge/enrich';
+import type { EnrichedNotification, GraphSettings } from '../../src/bridge/evidence';
 import { parseNotification } from '../../src/bridge/payload';
 import { isFinished, type SpoolEntry } from '../../src/bridge/spool';
 import { SegmentLog } from '../../src/bridge/spool-log';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfiguredChannel, DeliveryError, type OutgoingMessage } from '../../src/bridge/channels/channel';
 import { Dispatcher } from '../../src/bridge/dispatcher';
 import { Enricher } from '../../src/bridge/enrich';
+import { gatherInProcess } from '../../src/bridge/evidence';
 import { GraphStore, writeGraph } from '../../src/bridge/graphs';
 import { BridgeMetrics } from '../../src/bridge/metrics';
 import { parseNotification } from '../../src/bridge/payload';
@@ -68,11 +69,11 @@ describe('graph store (stable ids, on disk)', () => {
       values: timestamps.map((_, i) => i),
     });
     const enricher = new Enricher(
-      {
+      gatherInProcess({
         url: 'http://127.0.0.1:9090',
         queryRange: async () => [answer('web-1'), answer('web-2')],
         query: async () => [],
-      },
+      }),
       graphs,
       { ...GRAPH_SETTINGS, lookbackMs: 600_000, points: 10, width: 300, maxSeries: 2 },
     );

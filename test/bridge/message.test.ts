@@ -1,4 +1,4 @@
-import type { EnrichedNotification } from '../../src/bridge/enrich';
+import type { EnrichedNotification } from '../../src/bridge/evidence';
 import { parseNotification, type Notification } from '../../src/bridge/payload';
 import { buildView, headerSafe, subjectLine } from '../../src/bridge/render/message';
 import { loadTemplates, templateParts } from '../../src/bridge/render/templates';

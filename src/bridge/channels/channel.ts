@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { matchesAll } from '../../common/matchers';
 import type { ChannelBaseConfig } from '../../config/bridge';
-import type { EnrichedNotification } from '../enrich';
+import type { EnrichedNotification } from '../evidence';
 import { buildView, type MessageView, type ViewOptions } from '../render/message';
 import type { Alert, Notification } from '../payload';
 import { TokenBucket } from '../rate-limit';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { channelSchema } from '../../config/bridge';
 import { httpClientSchema } from '../../config/types';
-import type { AlertEvidence } from '../enrich';
+import type { AlertEvidence } from '../evidence';
 import type { MessageView } from '../render/message';
 import { loadTemplates, templateParts, type Templates } from '../render/templates';
 import {

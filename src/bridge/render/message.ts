@@ -1,5 +1,5 @@
 import { formatDuration } from '../../common/duration';
-import type { AlertEvidence, EnrichedNotification } from '../enrich';
+import type { AlertEvidence, EnrichedNotification } from '../evidence';
 import type { Notification } from '../payload';
 import { safeHttpUrl, silenceUrl } from '../query';
 import { serviceState, ServiceState } from '../protocols/nagios';

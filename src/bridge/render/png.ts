@@ -9,7 +9,7 @@ export interface RenderedChart {
   seconds: number;
 }
 
-/** A chart as a PNG: what a render worker does for each task (render-worker.ts). */
+/** A chart as a PNG: what an evidence worker does for each graph (render-task.ts). */
 export function drawChart(chart: ChartSpec): RenderedChart {
   const started = performance.now();
   const png = svgToPng(renderChartSvg(chart));
@@ -17,8 +17,8 @@ export function drawChart(chart: ChartSpec): RenderedChart {
 }
 
 /**
- * SVG -> PNG with resvg (Rust, no browser), synchronously: it runs in a render worker thread
- * (render-pool.ts), which is there to be busy. Not on libuv's thread pool: that is shared by every
+ * SVG -> PNG with resvg (Rust, no browser), synchronously: it runs in an evidence worker thread
+ * (evidence-pool.ts), which is there to be busy. Not on libuv's thread pool: that is shared by every
  * thread of the process, and the fsyncs that acknowledge webhooks would queue behind graphs. Charts
  * normally carry their text as glyph outlines (see text.ts); without DejaVu Sans, resvg loads the
  * system fonts.

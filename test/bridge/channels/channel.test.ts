@@ -1,5 +1,5 @@
 import { createChannel, parseChannels } from '../../../src/bridge/channels';
-import type { EnrichedNotification } from '../../../src/bridge/enrich';
+import type { EnrichedNotification } from '../../../src/bridge/evidence';
 import { parseNotification, type Alert, type Notification } from '../../../src/bridge/payload';
 import { alertmanagerPayload } from '../fixtures';
 

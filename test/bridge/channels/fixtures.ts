@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createChannel, parseChannels } from '../../../src/bridge/channels';
 import type { ConfiguredChannel, OutgoingMessage } from '../../../src/bridge/channels/channel';
-import type { AlertEvidence } from '../../../src/bridge/enrich';
+import type { AlertEvidence } from '../../../src/bridge/evidence';
 import { parseNotification } from '../../../src/bridge/payload';
 import { alertmanagerPayload, type PayloadOptions } from '../fixtures';
 
