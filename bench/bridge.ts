@@ -202,6 +202,13 @@ interface LoadResult {
   max: number;
   /** The p99 of the requests sent after the first second: without the start of a storm. */
   p99AfterFirstSecond?: number;
+  /**
+   * The p99 counted from when each request was actually sent rather than scheduled: without the
+   * load generator's own lateness (its timers and sends wait for a CPU too on a shared machine).
+   */
+  p99FromSend?: number;
+  /** How late the load generator sent, p99: the difference between the two. */
+  lateP99?: number;
 }
 
 /**
@@ -215,6 +222,8 @@ async function generateLoad(target: string, startsAt: string, generatorURL: stri
   const total = RATE * SECONDS;
   const latencies: number[] = [];
   const afterFirstSecond: number[] = [];
+  const fromSend: number[] = [];
+  const lateness: number[] = [];
   let ok = 0;
   const start = performance.now() + 50;
   await new Promise<void>((resolve) => {
@@ -226,6 +235,8 @@ async function generateLoad(target: string, startsAt: string, generatorURL: stri
         const scheduled = start + sent * interval;
         const body = get ? undefined : uniquePayload(startsAt, generatorURL);
         sent++;
+        const sentAt = performance.now();
+        lateness.push(sentAt - scheduled);
         const request = http.request(
           target,
           { method: get ? 'GET' : 'POST', agent, headers: { 'content-type': 'application/json' } },
@@ -233,6 +244,7 @@ async function generateLoad(target: string, startsAt: string, generatorURL: stri
             response.resume();
             response.on('end', () => {
               latencies.push(performance.now() - scheduled);
+              fromSend.push(performance.now() - sentAt);
               if (scheduled - start >= 1000) afterFirstSecond.push(performance.now() - scheduled);
               if (response.statusCode === 200) ok++;
               if (++done === total) resolve();
@@ -256,6 +268,8 @@ async function generateLoad(target: string, startsAt: string, generatorURL: stri
     p99: quantile(latencies, 0.99),
     max: quantile(latencies, 1),
     p99AfterFirstSecond: quantile(afterFirstSecond, 0.99),
+    p99FromSend: quantile(fromSend, 0.99),
+    lateP99: quantile(lateness, 0.99),
   };
   process.stdout.write(JSON.stringify(result));
 }
@@ -347,7 +361,7 @@ async function diskFloor(dir: string): Promise<LoadResult> {
 
 function reportAck(label: string, load: LoadResult, cannon: autocannon.Result): void {
   console.log(
-    `ack ${label.padEnd(34)} ${load.ok}/${load.sent} 2xx  median ${ms(load.p50)}  p99 ${ms(load.p99)}  max ${ms(load.max)}` +
+    `ack ${label.padEnd(34)} ${load.ok}/${load.sent} 2xx  median ${ms(load.p50)}  p99 ${ms(load.p99)} (from the moment sent ${ms(load.p99FromSend ?? NaN)}, sent late by ${ms(load.lateP99 ?? NaN)} p99)  max ${ms(load.max)}` +
       `   | autocannon (bursty): median ${cannon.latency.p50} ms  p99 ${cannon.latency.p99} ms, ${cannon['2xx']}/${cannon.requests.total} 2xx`,
   );
 }
@@ -540,7 +554,7 @@ function bucketBounds(metrics: string, name: string): { p50: number; p99: number
 
 function reportStorm(label: string, r: StormResult): void {
   console.log(
-    `storm ${label.padEnd(16)} ${r.load.ok}/${r.load.sent} 2xx  ack median ${ms(r.load.p50)}  p99 ${ms(r.load.p99)} (after the first second ${ms(r.load.p99AfterFirstSecond ?? NaN)})  max ${ms(r.load.max)}` +
+    `storm ${label.padEnd(16)} ${r.load.ok}/${r.load.sent} 2xx  ack median ${ms(r.load.p50)}  p99 ${ms(r.load.p99)} (after the first second ${ms(r.load.p99AfterFirstSecond ?? NaN)}; from the moment sent ${ms(r.load.p99FromSend ?? NaN)}, sent late by ${ms(r.load.lateP99 ?? NaN)} p99)  max ${ms(r.load.max)}` +
       `  | ${r.mailsPerSecond.toFixed(1)} mails/s, last mail ${r.lastMailAfterS.toFixed(1)} s after the last post, peak RSS ${r.peakRssMiB.toFixed(0)} MiB, graph attached: ${r.withGraph}` +
       `  | load average ${r.load1.map((l) => l.toFixed(1)).join('-')}  | in the bridge: ack median <= ${r.bridgeAck.p50} ms  p99 <= ${r.bridgeAck.p99} ms, spool commit median <= ${r.spoolCommit.p50} ms  p99 <= ${r.spoolCommit.p99} ms, event-loop delay median ${ms(r.loopDelay.p50)}  p99 ${ms(r.loopDelay.p99)}  max ${ms(r.loopDelay.max)}` +
       `  | beside it, write+fsync of 2 KB every 50 ms: median ${ms(r.disk.p50)}  p99 ${ms(r.disk.p99)}  max ${ms(r.disk.max)}` +
