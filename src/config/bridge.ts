@@ -184,8 +184,9 @@ export const bridgeSchema = z
         /** Graphs per notification; alerts past it are listed without one. */
         max_graphs: z.number().int().min(0).max(100).default(10),
         /**
-         * Graphs rendered at once (CPU work; the rest of delivery is I/O and runs retry.concurrency
-         * wide). By default one fewer than the CPUs, at most 2: on two cores a second render thread
+         * Evidence worker threads: each gathers up to retry.concurrency notifications' graphs at once
+         * (queries, parsing, drawing), drawing one at a time. By default one fewer than the CPUs, at
+         * most 2: on two cores a second render thread
          * gave no more mails per second in a storm, took the event loop's CPU and held 100-160 MiB
          * more at its peak.
          */
