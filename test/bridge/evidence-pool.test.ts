@@ -27,6 +27,23 @@ function alerts(startsAt = new Date(Date.now() - 20 * 60_000).toISOString()) {
   });
 }
 
+/** The two alerts' gathering, their graphs as `<name>-<i>.png` and `.csv` in `dir`; every query allowed. */
+function gatherTask(dir: string, name: string, overrides: Partial<GatherTask> = {}): GatherTask {
+  return {
+    alerts: alerts(),
+    now: Date.now(),
+    graphFiles: [0, 1].map((i) => ({
+      id: `${name}${i}`.padEnd(22, 'x'),
+      file: path.join(dir, `${name}-${i}.png`),
+      csvFile: path.join(dir, `${name}-${i}.csv`),
+    })),
+    settings: GRAPH_SETTINGS,
+    allowance: 'all',
+    skipReason: '',
+    ...overrides,
+  };
+}
+
 describe('evidence pool (a real Prometheus, graphs drawn in a worker thread)', () => {
   const dir = tempDir('vigil-evidence-pool-');
   let prometheus: StartedPrometheus;
@@ -42,19 +59,8 @@ describe('evidence pool (a real Prometheus, graphs drawn in a worker thread)', (
     dir.remove();
   });
 
-  const task = (name: string, overrides: Partial<GatherTask> = {}): GatherTask => ({
-    alerts: alerts(),
-    now: Date.now(),
-    graphFiles: [0, 1].map((i) => ({
-      id: `${name}${i}`.padEnd(22, 'x'),
-      file: path.join(dir.path, `${name}-${i}.png`),
-      csvFile: path.join(dir.path, `${name}-${i}.csv`),
-    })),
-    settings: { ...GRAPH_SETTINGS, width: 500 },
-    allowance: 'all',
-    skipReason: '',
-    ...overrides,
-  });
+  const task = (name: string, overrides: Partial<GatherTask> = {}): GatherTask =>
+    gatherTask(dir.path, name, { settings: { ...GRAPH_SETTINGS, width: 500 }, ...overrides });
 
   it("asks Prometheus, draws each alert's graph and writes its PNG and CSV, the same as in-process", async () => {
     const inWorker = task('worker');
@@ -123,18 +129,11 @@ describe('evidence pool with Prometheus down (a closed port)', () => {
     dir.remove();
   });
 
-  const task = (allowance: GatherTask['allowance']): GatherTask => ({
-    alerts: alerts(),
-    now: Date.now(),
-    graphFiles: [0, 1].map((i) => ({
-      id: `${allowance}${i}`.padEnd(22, 'x'),
-      file: path.join(dir.path, `${allowance}-${i}.png`),
-      csvFile: path.join(dir.path, `${allowance}-${i}.csv`),
-    })),
-    settings: GRAPH_SETTINGS,
-    allowance,
-    skipReason: 'circuit open since 2026-12-02T10:00:00Z, last error: timed out',
-  });
+  const task = (allowance: GatherTask['allowance']): GatherTask =>
+    gatherTask(dir.path, allowance, {
+      allowance,
+      skipReason: 'circuit open since 2026-12-02T10:00:00Z, last error: timed out',
+    });
 
   it('reports each refused query to the circuit breaker as an outage, and the alerts say why', async () => {
     const gathered = await pool.gather(task('all'));
