@@ -120,7 +120,7 @@ async function renderBench(): Promise<void> {
  */
 async function renderInWorker(chart: ChartSpec): Promise<number[]> {
   const pool = new WorkerPool<RenderTask, RenderedGraph>(
-    path.join(__dirname, 'render-worker.ts'),
+    path.join(__dirname, 'lib', 'render-worker.ts'),
     1,
     'render worker',
   );
