@@ -94,8 +94,8 @@ export class Enricher {
         allowance,
         skipReason: allowance === 'all' ? '' : this.breaker.describe(),
       });
+      asked = gathered.outcomes.length > 0;
       for (const outage of gathered.outcomes) {
-        asked = true;
         if (outage === undefined) this.breaker.succeeded();
         else this.breaker.failed(outage);
       }

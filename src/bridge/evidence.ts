@@ -103,8 +103,8 @@ export class QueryTooLong extends Error {
 
 /** A query not sent because the circuit to Prometheus is open: the graph is skipped at once. */
 export class GraphSkipped extends Error {
-  constructor(url: string, gate: { describe(): string }) {
-    super(`Prometheus at ${url} unreachable (${gate.describe()})`);
+  constructor(url: string, why: string) {
+    super(`Prometheus at ${url} unreachable (${why})`);
     this.name = 'GraphSkipped';
   }
 }
@@ -305,7 +305,7 @@ class EvidenceGatherer {
       this.hooks.onQueryRefused?.('too_long');
       throw new QueryTooLong(bytes, this.settings.maxQueryBytes);
     }
-    if (!this.gate.tryAcquire()) throw new GraphSkipped(this.prometheus.url, this.gate);
+    if (!this.gate.tryAcquire()) throw new GraphSkipped(this.prometheus.url, this.gate.describe());
     try {
       const result = await send();
       this.gate.succeeded();

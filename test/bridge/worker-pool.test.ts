@@ -1,9 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
-import { WorkerPool } from '../../src/bridge/worker-pool';
+import { WorkerPool, type WorkerPoolOptions } from '../../src/bridge/worker-pool';
+
+/** `threads` workers running crashing-worker.ts, which does what each task's text tells it. */
+function testPool(threads: number, options: WorkerPoolOptions = {}): WorkerPool<string, string> {
+  return new WorkerPool(path.join(__dirname, 'crashing-worker.ts'), threads, 'test worker', options);
+}
 
 describe('worker pool', () => {
-  const pool = new WorkerPool<string, string>(path.join(__dirname, 'crashing-worker.ts'), 2, 'test worker');
+  const pool = testPool(2);
   afterAll(() => pool.close());
 
   it('survives a worker that dies: its task fails in one line, the worker is replaced', async () => {
@@ -33,12 +38,7 @@ describe('worker pool', () => {
   });
 
   it('ends a worker idle for idleMs; the next task starts another', async () => {
-    const idle = new WorkerPool<string, string>(
-      path.join(__dirname, 'crashing-worker.ts'),
-      1,
-      'test worker',
-      { idleMs: 200 },
-    );
+    const idle = testPool(1, { idleMs: 200 });
     try {
       const first = await idle.run('thread');
       // Busy again within idleMs: the same thread.
@@ -53,14 +53,7 @@ describe('worker pool', () => {
   });
 
   it('runs up to tasksPerThread tasks in one thread at once; its crash fails each of them', async () => {
-    const shared = new WorkerPool<string, string>(
-      path.join(__dirname, 'crashing-worker.ts'),
-      1,
-      'test worker',
-      {
-        tasksPerThread: 3,
-      },
-    );
+    const shared = testPool(1, { tasksPerThread: 3 });
     try {
       // Both slow tasks are still running in the one thread when the third ends it.
       const running = [shared.run('slow a'), shared.run('slow b'), shared.run('exit')];
@@ -72,11 +65,7 @@ describe('worker pool', () => {
   });
 
   it('refuses work once closed', async () => {
-    const closing = new WorkerPool<string, string>(
-      path.join(__dirname, 'crashing-worker.ts'),
-      1,
-      'test worker',
-    );
+    const closing = testPool(1);
     expect(await closing.run('x')).toBe('done: x');
     await closing.close();
     await expect(closing.run('y')).rejects.toThrow('test worker: the pool is closed');
