@@ -1,5 +1,6 @@
 import { parentPort, Worker } from 'node:worker_threads';
 import { errorMessage } from '../common/errors';
+import { v8FlagsSet } from '../common/v8-flags';
 
 /**
  * Up to `threads` worker threads, each running up to `tasksPerThread` tasks at once (the least busy
@@ -93,10 +94,10 @@ export class WorkerPool<In, Out> {
   private spawn(): Worker {
     const loader = this.file.endsWith('.ts') ? "require('tsx/cjs');" : '';
     const worker = new Worker(
-      `${LOWER_PRIORITY} ${loader} require(require('node:worker_threads').workerData);`,
+      `const { workerData } = require('node:worker_threads'); ${SET_V8_FLAGS_AGAIN} ${LOWER_PRIORITY} ${loader} require(workerData.file);`,
       {
         eval: true,
-        workerData: this.file,
+        workerData: { file: this.file, v8Flags: v8FlagsSet() } satisfies WorkerStart,
       },
     );
     const thread: Thread<In, Out> = { running: new Map() };
@@ -149,8 +150,18 @@ export function serveWorkerTasks<In, Out>(handle: (input: In) => Promise<Out>): 
   });
 }
 
+/** What a worker thread is given to start with. */
+interface WorkerStart {
+  file: string;
+  v8Flags: readonly string[];
+}
+
+/** Run first in each worker thread: its isolate's creation has just reset some of the process's V8 flags. */
+const SET_V8_FLAGS_AGAIN =
+  "for (const flag of workerData.v8Flags) require('node:v8').setFlagsFromString(flag);";
+
 /**
- * Run first in each worker thread, before its module loads (starting a worker costs as much CPU as
+ * Run next in each worker thread, before its module loads (starting a worker costs as much CPU as
  * many tasks): its work may wait, acknowledgements may not. On Linux a thread's nice value is its
  * own, so this lowers the priority of that thread only (nice 10) and the event loop wins the CPU when
  * both want it; elsewhere it would lower the whole process, so it is left alone.

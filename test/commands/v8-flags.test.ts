@@ -2,19 +2,31 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const FLAGS_MODULE = path.resolve(__dirname, '..', '..', 'src', 'commands', 'v8-flags.ts');
+const WORKER_POOL = path.resolve(__dirname, '..', '..', 'src', 'bridge', 'worker-pool.ts');
+const TEST_WORKER = path.resolve(__dirname, '..', 'bridge', 'crashing-worker.ts');
 
 /**
  * Loads the flags module in a fresh Node process whose command is `command`, runs a hot loop and
  * fills the young generation, then reports what V8 did: whether the hot functions were optimised
  * (bit 16 of %GetOptimizationStatus), one of them named like the exposition's formatting, and how
- * much the young generation grew meanwhile.
+ * much the young generation grew meanwhile. With `afterWorker`, a worker thread of the bridge's
+ * pool has run a task first (a new isolate resets some V8 flags process-wide).
  */
-function v8After(command: string): { optimized: boolean; formatOptimized: boolean; youngGrowth: number } {
-  const script = `
+function v8After(
+  command: string,
+  afterWorker = false,
+): { optimized: boolean; formatOptimized: boolean; youngGrowth: number } {
+  const startWorker = `
+    const { WorkerPool } = require(${JSON.stringify(WORKER_POOL)});
+    const pool = new WorkerPool(${JSON.stringify(TEST_WORKER)}, 1, 'test worker');
+    await pool.run('first');
+    await pool.close();`;
+  const script = `(async () => {
     const young = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
     process.argv[2] = ${JSON.stringify(command)};
     require(${JSON.stringify(FLAGS_MODULE)});
     const before = young();
+    ${afterWorker ? startWorker : ''}
     function hot(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; }
     function formatHot(n) { let s = 0; for (let i = 0; i < n; i++) s += i % 5; return s; }
     for (let i = 0; i < 2000; i++) hot(10000) + formatHot(10000);
@@ -22,7 +34,7 @@ function v8After(command: string): { optimized: boolean; formatOptimized: boolea
     for (let i = 0; i < 1e6; i++) { keep.push({ i }); if (keep.length > 20000) keep = []; }
     const optimized = (f) => (%GetOptimizationStatus(f) & 16) !== 0;
     console.log(JSON.stringify({ optimized: optimized(hot), formatOptimized: optimized(formatHot), youngGrowth: young() / before }));
-  `;
+  })();`;
   const result = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '-e', script], {
     encoding: 'utf8',
     timeout: 60_000,
@@ -39,6 +51,12 @@ describe('the V8 settings of each command', () => {
     // Not grown; V8 may shrink it (it did, to half, when a loaded machine made the allocation rate
     // look low), which is no worse for the exporter.
     expect(exporter.youngGrowth).toBeLessThanOrEqual(1);
+  });
+
+  it('runs the bridge with a young generation that does not grow, even once a worker thread started, and every compiler', () => {
+    const bridge = v8After('bridge', true);
+    expect(bridge.optimized).toBe(true);
+    expect(bridge.youngGrowth).toBeLessThanOrEqual(1);
   });
 
   it("leaves V8's defaults to the other services", () => {
