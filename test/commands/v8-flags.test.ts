@@ -32,6 +32,13 @@ function v8After(
     for (let i = 0; i < 2000; i++) hot(10000) + formatHot(10000);
     let keep = [];
     for (let i = 0; i < 1e6; i++) { keep.push({ i }); if (keep.length > 20000) keep = []; }
+    // Survivors, as a storm's pending notifications are: V8 grows the young generation for them.
+    const survivors = [];
+    for (let round = 0; round < 200; round++) {
+      const made = [];
+      for (let i = 0; i < 20000; i++) made.push({ i, s: 'x' + i });
+      survivors.push(made.slice(0, 2000));
+    }
     const optimized = (f) => (%GetOptimizationStatus(f) & 16) !== 0;
     console.log(JSON.stringify({ optimized: optimized(hot), formatOptimized: optimized(formatHot), youngGrowth: young() / before }));
   })();`;
@@ -56,7 +63,9 @@ describe('the V8 settings of each command', () => {
   it('runs the bridge with a young generation that does not grow, even once a worker thread started, and every compiler', () => {
     const bridge = v8After('bridge', true);
     expect(bridge.optimized).toBe(true);
-    expect(bridge.youngGrowth).toBeLessThanOrEqual(1);
+    // Once in about six runs it doubled (V8 may shrink and regrow it); with the setting undone by
+    // the worker it grew eight times or more.
+    expect(bridge.youngGrowth).toBeLessThanOrEqual(2);
   });
 
   it("leaves V8's defaults to the other services", () => {
